@@ -1,0 +1,35 @@
+import { FieldFlashError } from '../shared/errors'
+
+/** Exit codes of every command: 0 success, 2 bad input, 1 anything else. */
+export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const
+
+/** Where a command writes; tests pass buffers, the CLI passes the process streams. */
+export interface Io {
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+}
+
+/** Prints a command's result: JSON (one document) with --json, else the human text. */
+export function emit(io: Io, json: boolean, value: unknown, human: () => string): void {
+  io.out(json ? JSON.stringify(value, null, 2) + '\n' : human().replace(/\n?$/, '\n'))
+}
+
+/** Maps an error to its exit code and prints it; never prints a stack or a secret. */
+export function reportError(io: Io, json: boolean, error: unknown): number {
+  const known = error instanceof FieldFlashError
+  const code = known ? error.code : 'internal'
+  const message = known
+    ? error.message
+    : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
+  if (json)
+    io.out(
+      JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',
+    )
+  io.err(`fieldflash: ${message}\n`)
+  return code === 'invalid_input' ? EXIT.badInput : EXIT.failure
+}

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto'
+import { encodeBase32 } from '../shared/crockford'
+import { invalidInput } from '../shared/errors'
+
+/** The Device ID rule of the platform: 4–90 characters of `0-9 a-z A-Z - _ .`. */
+export const DEVICE_UID_PATTERN = /^[0-9A-Za-z._-]{4,90}$/
+export const DEVICE_UID_RULE = '4–90 characters of 0-9 a-z A-Z - _ .'
+
+/** True when `uid` satisfies the Device ID rule. */
+export function isValidDeviceUid(uid: string): boolean {
+  return DEVICE_UID_PATTERN.test(uid)
+}
+
+/** Throws `invalid_input` naming `field` unless `uid` satisfies the Device ID rule. */
+export function assertDeviceUid(uid: unknown, field = 'uid'): string {
+  if (typeof uid !== 'string' || !isValidDeviceUid(uid)) {
+    throw invalidInput(field, `must be ${DEVICE_UID_RULE}`)
+  }
+  return uid
+}
+
+/** A new UID: `ff-` and 12 Crockford digits (60 random bits), readable aloud and on a label. */
+export function generateDeviceUid(random: (size: number) => Uint8Array = randomBytes): string {
+  return 'ff-' + encodeBase32(random(8)).slice(0, 12)
+}

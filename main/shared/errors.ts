@@ -1,0 +1,48 @@
+/**
+ * The closed set of error codes FieldFlash reports. The UI and the CLI switch on the code, never on
+ * message text; every message says what to do next and never carries a secret.
+ */
+export type ErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'already_exists'
+  | 'invalid_state'
+  | 'site_not_configured'
+  | 'store_corrupt'
+  | 'io_error'
+
+/** An expected failure with a code and a user-facing message. */
+export class FieldFlashError extends Error {
+  override readonly name = 'FieldFlashError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** The input field at fault, for `invalid_input`. */
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** A bad value: the message names the field and the rule it broke. */
+export function invalidInput(field: string, rule: string): FieldFlashError {
+  return new FieldFlashError('invalid_input', `${field}: ${rule}`, field)
+}
+
+/** Errors cross process boundaries as values, because Electron strips custom error properties. */
+export type Result<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: ErrorCode | 'internal'; message: string; field?: string }
+
+/** Runs `fn` and turns a thrown error into a `Result`; unknown errors become `internal`. */
+export async function toResult<T>(fn: () => Promise<T> | T): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await fn() }
+  } catch (error) {
+    if (error instanceof FieldFlashError) {
+      return { ok: false, code: error.code, message: error.message, field: error.field }
+    }
+    return { ok: false, code: 'internal', message: 'Unexpected error; see the log for details.' }
+  }
+}

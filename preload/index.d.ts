@@ -1,0 +1,7 @@
+import type { FieldFlashApi } from '../main/ipc/api-contract'
+
+declare global {
+  interface Window {
+    fieldflash: FieldFlashApi
+  }
+}

@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../../main/cli/cli'
+import { REPO_ROOT, tempDir } from '../helpers/fixtures'
+
+const exec = promisify(execFile)
+
+async function cli(
+  dataDir: string,
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await runCli(
+    [...argv, '--data-dir', dataDir],
+    { out: (t) => (out += t), err: (t) => (err += t) },
+    {},
+  )
+  return { code, out, err }
+}
+
+const SITE_FLAGS = [
+  '--platform-key',
+  'pk_test_1',
+  '--api-host',
+  'api.example.com',
+  '--mqtt-host',
+  'mqtt.example.com',
+  '--mqtt-port',
+  '8883',
+  '--ota-base-url',
+  'https://ota.example.com/fw',
+]
+
+describe('fieldflash CLI', () => {
+  it('walks a newcomer from site profile to a template ZIP, with JSON output', async () => {
+    const dataDir = await tempDir()
+    const outDir = await tempDir()
+    expect((await cli(dataDir, 'site', 'set', ...SITE_FLAGS)).code).toBe(0)
+    const added = await cli(dataDir, 'device', 'add', '--board', 'esp32-c3-devkitm-1', '--json')
+    expect(added.code).toBe(0)
+    const uid = JSON.parse(added.out).uid as string
+    const template = await cli(dataDir, 'template', uid, '--out', outDir, '--json')
+    expect(template.code).toBe(0)
+    const report = JSON.parse(template.out)
+    expect(report).toMatchObject({
+      zipPath: join(outDir, `${uid}.zip`),
+      uid,
+      boardId: 'esp32-c3-devkitm-1',
+    })
+    expect(report.fingerprint).toMatch(/^[0-9a-f]{8}$/)
+    expect(report.expectedCode).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/)
+    const shown = JSON.parse((await cli(dataDir, 'device', 'show', uid, '--json')).out)
+    expect(shown.currentToken).toMatchObject({ fingerprint: report.fingerprint, state: 'issued' })
+    const listed = await cli(dataDir, 'device', 'list')
+    expect(listed.out).toContain(`${uid}`)
+    expect(listed.out).toContain(`token ${report.fingerprint} issued`)
+  })
+
+  it('prints a regenerated token once with the warning, and keeps only its fingerprint', async () => {
+    const dataDir = await tempDir()
+    await cli(dataDir, 'site', 'set', ...SITE_FLAGS)
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const regenerated = await cli(dataDir, 'token', 'regenerate', 'pump-0001')
+    expect(regenerated.code).toBe(0)
+    expect(regenerated.out).toMatch(
+      /WARNING: Every local device_config.h of this device is now outdated/,
+    )
+    const token = /#define PROVISIONING_TOKEN "(ffpt_[0-9a-z]+)"/.exec(regenerated.out)![1]!
+    for (const file of await readdir(dataDir)) {
+      expect(await readFile(join(dataDir, file), 'utf8')).not.toContain(token)
+    }
+    const revoked = await cli(dataDir, 'token', 'revoke', 'pump-0001', '--json')
+    expect(JSON.parse(revoked.out)).toMatchObject({ uid: 'pump-0001', state: 'revoked' })
+    const rotated = await cli(dataDir, 'mqtt', 'rotate', 'pump-0001')
+    expect(rotated.code).toBe(0)
+    expect(rotated.out).toMatch(/Download the template again/)
+  })
+
+  it.each([
+    [
+      ['site', 'set', ...SITE_FLAGS.slice(0, -2), '--ota-base-url', 'javascript:alert(1)'],
+      /otaBaseUrl: must be an absolute http/,
+    ],
+    [
+      ['site', 'set', ...SITE_FLAGS.slice(0, 6), '--mqtt-port', '70000'],
+      /mqttPort: must be a whole number from 1 to 65535/,
+    ],
+    [
+      [
+        'site',
+        'set',
+        '--platform-key',
+        'pk',
+        '--api-host',
+        'https://x/',
+        '--mqtt-host',
+        'm',
+        '--mqtt-port',
+        '1',
+        '--ota-base-url',
+        'https://o/',
+      ],
+      /apiHost: must be a DNS name/,
+    ],
+    [
+      ['device', 'add', '--board', 'esp32-devkitc', '--uid', 'a b;rm -rf /'],
+      /uid: must be 4–90 characters/,
+    ],
+    [['device', 'add', '--board', 'no-such-board'], /board: must be one of the catalog's boards/],
+    [['device', 'add'], /required option '--board <id>' not specified/],
+    [['template', 'x'], /required option '--out <dir>' not specified/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('exits 2 with a message naming the field and rule for %j', async (argv, message) => {
+    const dataDir = await tempDir()
+    const result = await cli(dataDir, ...argv)
+    expect(result.code).toBe(2)
+    expect(result.err).toMatch(message)
+  })
+
+  it('exits 1 for an unknown device and for a missing site profile', async () => {
+    const dataDir = await tempDir()
+    const unknown = await cli(dataDir, 'token', 'regenerate', 'nope-0001')
+    expect(unknown).toMatchObject({ code: 1 })
+    expect(unknown.err).toMatch(/No device with UID nope-0001/)
+    const noSite = await cli(dataDir, 'site', 'show', '--json')
+    expect(noSite.code).toBe(1)
+    expect(JSON.parse(noSite.out)).toMatchObject({ ok: false, code: 'site_not_configured' })
+  })
+
+  it('runs as `npx fieldflash` from a checkout, honouring FIELDFLASH_DATA_DIR', async () => {
+    const dataDir = await tempDir()
+    const env = { ...process.env, FIELDFLASH_DATA_DIR: dataDir }
+    await exec('node', ['bin/fieldflash.js', 'site', 'set', ...SITE_FLAGS], { cwd: REPO_ROOT, env })
+    const { stdout } = await exec('node', ['bin/fieldflash.js', 'boards', '--json'], {
+      cwd: REPO_ROOT,
+      env,
+    })
+    const boards = JSON.parse(stdout) as { id: string }[]
+    expect(boards.map((b) => b.id)).toContain('esp8266-nodemcuv2')
+    const failed = await exec(
+      'node',
+      ['bin/fieldflash.js', 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'x'],
+      {
+        cwd: REPO_ROOT,
+        env,
+      },
+    ).catch((error: { code: number; stderr: string }) => error)
+    expect(failed).toMatchObject({ code: 2 })
+    expect((failed as { stderr: string }).stderr).toMatch(/uid: must be 4–90 characters/)
+    expect((await stat(join(dataDir, 'fieldflash.json'))).mode & 0o777).toBe(0o600)
+  })
+})

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest'
+import { addDevice, getDevice, listDevices, rotateMqttPassword } from '../../main/devices/devices'
+import { generateDeviceUid, isValidDeviceUid } from '../../main/devices/device-uid'
+import { mqttUsernameFor } from '../../main/devices/mqtt-credentials'
+import { freshStore, loadCatalog } from '../helpers/fixtures'
+
+describe('addDevice', () => {
+  it('generates a valid, unique UID and per-device MQTT credentials when none is given', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    const a = addDevice(store, catalog, { boardId: 'esp32-devkitc' })
+    const b = addDevice(store, catalog, { boardId: 'esp32-devkitc' })
+    expect(isValidDeviceUid(a.uid)).toBe(true)
+    expect(a.uid).not.toBe(b.uid)
+    expect(a.mqttUsername).toBe(mqttUsernameFor(a.uid))
+    const passwords = Object.values(store.read().devices).map((d) => d.mqtt.password)
+    expect(passwords[0]).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(new Set(passwords).size).toBe(2)
+    expect(JSON.stringify(a)).not.toContain(passwords[0])
+  })
+
+  it('keeps a typed UID and refuses a second device with it', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    addDevice(store, catalog, { uid: 'Pump_07.north-wing', boardId: 'esp32-c3-devkitm-1' })
+    expect(() =>
+      addDevice(store, catalog, { uid: 'Pump_07.north-wing', boardId: 'esp32-devkitc' }),
+    ).toThrow(/uid: a device with UID Pump_07.north-wing already exists/)
+    expect(listDevices(store)).toHaveLength(1)
+  })
+
+  it.each(['abc', 'x'.repeat(91), 'has space', 'semi;colon', 'ümlaut', '../etc'])(
+    'rejects the UID %j with the Device ID rule',
+    async (uid) => {
+      const { store } = await freshStore()
+      const catalog = await loadCatalog()
+      expect(() => addDevice(store, catalog, { uid, boardId: 'esp32-devkitc' })).toThrow(
+        'uid: must be 4–90 characters of 0-9 a-z A-Z - _ .',
+      )
+    },
+  )
+
+  it('accepts UIDs of exactly 4 and 90 characters', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    addDevice(store, catalog, { uid: 'a-_.', boardId: 'esp32-devkitc' })
+    addDevice(store, catalog, { uid: 'Z'.repeat(90), boardId: 'esp32-devkitc' })
+    expect(listDevices(store).map((d) => d.uid)).toEqual(['a-_.', 'Z'.repeat(90)])
+  })
+
+  it('refuses a board that is not in the catalog, listing the ones that are', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    expect(() => addDevice(store, catalog, { boardId: 'arduino-uno' })).toThrow(
+      /board: must be one of the catalog's boards \(.*esp32-devkitc/,
+    )
+  })
+})
+
+describe('generateDeviceUid', () => {
+  it('makes readable ff- UIDs that satisfy the Device ID rule', () => {
+    for (let i = 0; i < 100; i++) expect(generateDeviceUid()).toMatch(/^ff-[0-9a-hjkmnp-tv-z]{12}$/)
+  })
+})
+
+describe('rotateMqttPassword', () => {
+  it('replaces the password, keeps the username and never returns the secret', async () => {
+    const { store } = await freshStore()
+    const device = addDevice(store, await loadCatalog(), {
+      uid: 'pump-0001',
+      boardId: 'esp32-devkitc',
+    })
+    const before = store.read().devices['pump-0001']!.mqtt.password
+    const view = rotateMqttPassword(store, 'pump-0001', new Date(Date.now() + 1000))
+    const after = store.read().devices['pump-0001']!.mqtt.password
+    expect(after).not.toBe(before)
+    expect(view.mqttUsername).toBe(device.mqttUsername)
+    expect(view.mqttPasswordSetAt > device.mqttPasswordSetAt).toBe(true)
+    expect(JSON.stringify(view)).not.toContain(after)
+  })
+
+  it('says which UID is unknown', async () => {
+    const { store } = await freshStore()
+    expect(() => getDevice(store, 'nope-1')).toThrow(/No device with UID nope-1/)
+  })
+})
