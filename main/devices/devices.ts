@@ -73,6 +73,9 @@ export function addDevice(
       createdAt: at,
       mqtt: { username: mqttUsernameFor(uid), password: generateMqttPassword(), passwordSetAt: at },
       tokens: [],
+      flashes: [],
+      operations: [],
+      approvedAt: null,
     }
     return { next: withDevice(doc, device), result: viewDevice(device, now) }
   })

@@ -10,6 +10,20 @@ export type ErrorCode =
   | 'site_not_configured'
   | 'store_corrupt'
   | 'io_error'
+  // Serial ports and boards
+  | 'port_not_found'
+  | 'port_busy'
+  | 'permission_denied'
+  | 'device_lost'
+  | 'not_in_bootloader'
+  | 'link_failed'
+  | 'timeout'
+  | 'cancelled'
+  // Firmware images and flashing
+  | 'invalid_image'
+  | 'image_too_large'
+  | 'chip_mismatch'
+  | 'verify_failed'
 
 /** An expected failure with a code and a user-facing message. */
 export class FieldFlashError extends Error {

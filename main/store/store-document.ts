@@ -19,6 +19,42 @@ export interface DeviceRecord {
   }
   /** Oldest first; at most one is `issued` at a time. */
   tokens: TokenRecord[]
+  /** Successful flashes, oldest first. The MAC recorded here exposes a token reused on another board. */
+  flashes: FlashRecord[]
+  /** Provisioning operations seen on the serial console, oldest first. */
+  operations: ProvisioningOperation[]
+  /** Set once a technician approved a verified operation; the device is then provisioned. */
+  approvedAt: string | null
+}
+
+export interface FlashRecord {
+  at: string
+  port: string
+  chip: string
+  mac: string
+  flashSize: string
+  firmwareName: string
+  /** SHA-256 of the firmware input, hex. */
+  firmwareSha256: string
+  parts: { offset: number; size: number; md5: string }[]
+}
+
+/**
+ * One boot of a board that printed a bootstrap banner: recorded when first seen, then approved
+ * (which consumes the token) or rejected by the technician.
+ */
+export interface ProvisioningOperation {
+  id: string
+  fingerprint: string
+  code: string
+  mac: string
+  port: string
+  firstSeenAt: string
+  /** The classification when it was recorded (see main/verification). */
+  classification: string
+  state: 'pending' | 'approved' | 'rejected'
+  decidedAt: string | null
+  approver: string | null
 }
 
 export type TokenState = 'issued' | 'superseded' | 'consumed' | 'revoked' | 'expired'

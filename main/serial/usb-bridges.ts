@@ -1,0 +1,48 @@
+/**
+ * Friendly names for the USB serial bridges ESP boards ship with, by USB VID:PID (lowercase hex).
+ * Technicians recognise "CP210x" or "CH340" from driver downloads and board silkscreens.
+ */
+const BRIDGES: Record<string, string> = {
+  '10c4:ea60': 'Silicon Labs CP210x',
+  '10c4:ea70': 'Silicon Labs CP2105',
+  '10c4:ea71': 'Silicon Labs CP2108',
+  '1a86:7523': 'WCH CH340',
+  '1a86:7522': 'WCH CH340K',
+  '1a86:5523': 'WCH CH341',
+  '1a86:55d4': 'WCH CH9102',
+  '1a86:55d3': 'WCH CH343',
+  '1a86:55d2': 'WCH CH342',
+  '0403:6001': 'FTDI FT232R',
+  '0403:6010': 'FTDI FT2232',
+  '0403:6011': 'FTDI FT4232',
+  '0403:6014': 'FTDI FT232H',
+  '0403:6015': 'FTDI FT231X',
+  '067b:2303': 'Prolific PL2303',
+  '303a:1001': 'Espressif USB Serial/JTAG (native USB)',
+  '303a:0002': 'Espressif USB CDC (native USB)',
+}
+
+const VENDORS: Record<string, string> = {
+  '10c4': 'Silicon Labs',
+  '1a86': 'WCH',
+  '0403': 'FTDI',
+  '067b': 'Prolific',
+  '303a': 'Espressif',
+}
+
+/** A readable bridge name for a VID:PID, or null for an unknown vendor. */
+export function bridgeName(vid: string | null, pid: string | null): string | null {
+  if (!vid) return null
+  const key = `${vid.toLowerCase()}:${(pid ?? '').toLowerCase()}`
+  return (
+    BRIDGES[key] ?? (VENDORS[vid.toLowerCase()] ? `${VENDORS[vid.toLowerCase()]} USB serial` : null)
+  )
+}
+
+/**
+ * Native-USB chips (S2/S3/C3/C6) enumerate as Espressif's own VID; they re-enumerate after a reset,
+ * so the port may come back under a new path, and they reset through a different DTR/RTS dance.
+ */
+export function isNativeEspressifUsb(vid: string | null): boolean {
+  return vid?.toLowerCase() === '303a'
+}

@@ -1,0 +1,159 @@
+/*
+ * A host "board" for end-to-end tests without hardware: built from the same ff_bootstrap code and
+ * the same rendered include/device_config.h as the firmware, it prints what a freshly flashed,
+ * unregistered board prints on its serial console: ROM boot noise, then the FFBOOT (or FFERR)
+ * line on boot and every interval, CRLF-terminated, each line flushed at once.
+ *
+ * Build: gcc -std=c99 -I<dir with device_config.h> -I<lib/ff_bootstrap> host_board.c ff_*.c
+ *        -lmbedcrypto
+ * Usage: host_board [--mac aa:bb:cc:dd:ee:ff] [--interval-ms N] [--count N] [--garble]
+ *   --mac          station MAC to report (default 02:00:00:00:00:01; uppercase accepted)
+ *   --interval-ms  period of the line while unregistered (default 5000)
+ *   --count        exit after N lines (default 0: run until killed)
+ *   --garble       put baud-rate garbage bytes before the first line, on the same line
+ * Like the firmware, it never prints the token or the MQTT password.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "device_config.h"
+#include "ff_bootstrap.h"
+
+#ifndef FF_FIRMWARE_VERSION
+#define FF_FIRMWARE_VERSION FF_FIRMWARE_VERSION_DEFAULT
+#endif
+
+/** Does not compile unless device_config.h defines all nine values with the right types, so a
+ * rendering mistake in the app fails here instead of on a technician's bench. */
+static void config_shape(void) {
+  const char *const strings[] = {DEVICE_UID,           PLATFORM_KEY, MQTT_HOST,
+                                 DEVICE_MQTT_USERNAME, DEVICE_MQTT_PASSWORD, OTA_BASE_URL,
+                                 API_HOST,             PROVISIONING_TOKEN};
+  const long port = MQTT_PORT;
+  (void)strings;
+  (void)port;
+}
+
+typedef struct {
+  unsigned long lines;
+} board;
+
+static void serial_write(void *user, const char *data, size_t len) {
+  board *bd = (board *)user;
+  fwrite(data, 1, len, stdout);
+  fflush(stdout); /* a test reading a pipe or pty must see each line when it is "sent" */
+  bd->lines++;
+}
+
+static uint32_t millis(void *user) {
+  struct timespec ts;
+  (void)user;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  /* Truncation to 32 bits is intended: it wraps exactly like Arduino's millis(). */
+  return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static void sleep_ms(unsigned ms) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ms / 1000u);
+  ts.tv_nsec = (long)(ms % 1000u) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static int parse_mac(const char *text, uint8_t mac[FF_MAC_LEN]) {
+  unsigned v[FF_MAC_LEN];
+  char tail;
+  if (strlen(text) != 17) return 0;
+  if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) !=
+      6) {
+    return 0;
+  }
+  for (size_t i = 0; i < FF_MAC_LEN; i++) mac[i] = (uint8_t)v[i];
+  return 1;
+}
+
+static int parse_count(const char *text, unsigned long max, unsigned long *out) {
+  char *end;
+  unsigned long v;
+  if (text == NULL || text[0] < '0' || text[0] > '9') return 0;
+  errno = 0;
+  v = strtoul(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v > max) return 0;
+  *out = v;
+  return 1;
+}
+
+static int usage(const char *why) {
+  fprintf(stderr,
+          "host_board: %s\nusage: host_board [--mac aa:bb:cc:dd:ee:ff] [--interval-ms N] "
+          "[--count N] [--garble]\n",
+          why);
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  /* What the ROM bootloader of an ESP32 prints after a power-on reset, trimmed. */
+  static const char boot_noise[] =
+      "ets Jun  8 2016 00:22:57\r\n"
+      "\r\n"
+      "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"
+      "configsip: 0, SPIWP:0xee\r\n"
+      "mode:DIO, clock div:1\r\n"
+      "load:0x3fff0030,len:1184\r\n"
+      "entry 0x400805e4\r\n";
+  static const char garble[] = "\xff\xfe\x80?";
+  uint8_t mac[FF_MAC_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+  unsigned long interval_ms = FF_BANNER_INTERVAL_MS;
+  unsigned long count = 0;
+  int garbled = 0;
+  board bd = {0};
+  ff_bootstrap boot;
+  ff_bootstrap_config cfg;
+
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(arg, "--garble") == 0) {
+      garbled = 1;
+    } else if (strcmp(arg, "--mac") == 0) {
+      if (value == NULL || !parse_mac(value, mac)) return usage("--mac wants aa:bb:cc:dd:ee:ff");
+      i++;
+    } else if (strcmp(arg, "--interval-ms") == 0) {
+      if (!parse_count(value, 86400000ul, &interval_ms) || interval_ms == 0) {
+        return usage("--interval-ms wants a whole number of milliseconds, 1 or more");
+      }
+      i++;
+    } else if (strcmp(arg, "--count") == 0) {
+      if (!parse_count(value, 1000000ul, &count)) return usage("--count wants a whole number");
+      i++;
+    } else {
+      return usage("unknown argument");
+    }
+  }
+  config_shape();
+
+  fwrite(boot_noise, 1, sizeof boot_noise - 1, stdout);
+  if (garbled) fwrite(garble, 1, sizeof garble - 1, stdout);
+  fflush(stdout);
+
+  cfg.uid = DEVICE_UID;
+  cfg.token = PROVISIONING_TOKEN;
+  cfg.mac = mac;
+  cfg.fw = FF_FIRMWARE_VERSION;
+  cfg.interval_ms = (uint32_t)interval_ms;
+  ff_bootstrap_init(&boot, &cfg, serial_write, millis, &bd);
+
+  /* The firmware's loop(): poll often, print when due. 5 ms keeps the timing error small. */
+  for (;;) {
+    ff_bootstrap_poll(&boot);
+    if (count != 0 && bd.lines >= count) break;
+    sleep_ms(interval_ms < 5u ? (unsigned)interval_ms : 5u);
+  }
+  return 0;
+}
