@@ -1,0 +1,480 @@
+import { createHash } from 'node:crypto'
+import { deflateSync } from 'node:zlib'
+import { ESPLoader, Transport } from 'esptool-js'
+import type { Board } from '../boards/board-schema'
+import { FieldFlashError } from '../shared/errors'
+import type { FlashEvent, FlashResult, FlashStage, FlashedPart } from './flash-events'
+import { SerialportDevice } from './serialport-device'
+
+/** A part to write: where, what, and the MD5 the board must report afterwards. */
+export interface FlashPart {
+  name: string
+  offset: number
+  data: Uint8Array
+}
+
+/** What the firmware loader hands the flasher (validated before the board is touched). */
+export interface FlashImage {
+  name: string
+  sha256: string
+  parts: FlashPart[]
+}
+
+export type BeforeMode = 'default_reset' | 'usb_reset' | 'no_reset'
+
+export interface FlashRequest {
+  port: { path: string; vid?: string | null; pid?: string | null }
+  /** The board the technician selected; its chip family must match the detected chip. */
+  board: Board | null
+  /** Loads and validates the firmware once the chip and flash size are known. */
+  loadImage: (detected: { chip: string; flashSizeBytes: number | null }) => Promise<FlashImage>
+  baud?: number
+  erase?: boolean
+  before?: BeforeMode
+}
+
+/** A board-shaped Web Serial port; the real one is a SerialportDevice, tests may pass the emulator. */
+export type WebSerialLikePort = ConstructorParameters<typeof Transport>[0]
+
+export interface FlashDependencies {
+  openPort: (
+    request: FlashRequest,
+    warn: (message: string) => void,
+  ) => WebSerialLikePort & { close?: () => Promise<void> }
+  now: () => number
+}
+
+export const DEFAULT_FLASH_BAUD = 921600
+export const ROM_BAUD = 115200
+/** Rates the app offers; a link that fails at one is retried at the next lower one. */
+export const FLASH_BAUD_RATES = [2000000, 1500000, 921600, 460800, 230400, 115200] as const
+/** The ESP32 ROM rejects compressed blocks larger than this; esptool uses it on the ROM path. */
+const ROM_FLASH_WRITE_SIZE = 0x400
+const SPI_FLASH_MD5 = 0x13
+
+const defaultDependencies: FlashDependencies = {
+  openPort: (request, warn) =>
+    new SerialportDevice({
+      path: request.port.path,
+      usbVendorId: request.port.vid ? parseInt(request.port.vid, 16) : undefined,
+      usbProductId: request.port.pid ? parseInt(request.port.pid, 16) : undefined,
+      onWarning: warn,
+    }) as unknown as WebSerialLikePort,
+  now: () => performance.now(),
+}
+
+const inFlight = new Set<string>()
+
+/**
+ * Flashes a board: connect with the reset that fits the port, detect chip, MAC and flash size,
+ * refuse a chip or size mismatch before erasing anything, write every part compressed through the
+ * stub flasher, verify each by MD5, hard-reset. Progress goes to `emit`; `signal` cancels at any
+ * moment; the result is a value, never a throw; the port is released on every path.
+ */
+export async function flashBoard(
+  request: FlashRequest,
+  emit: (event: FlashEvent) => void,
+  signal?: AbortSignal,
+  deps: FlashDependencies = defaultDependencies,
+): Promise<FlashResult> {
+  const path = request.port.path
+  let stage: FlashStage = 'preparing'
+  const started = deps.now()
+  const baud = request.baud ?? DEFAULT_FLASH_BAUD
+  if (!(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
+    return {
+      ok: false,
+      stage,
+      code: 'invalid_input',
+      message: `baud: must be one of ${FLASH_BAUD_RATES.join(', ')}`,
+    }
+  }
+  if (inFlight.has(path)) {
+    return {
+      ok: false,
+      stage,
+      code: 'port_busy',
+      message: `A flash job is already running on ${path}; wait for it or cancel it.`,
+    }
+  }
+  inFlight.add(path)
+
+  const log = (message: string, level: 'info' | 'warning' = 'info'): void =>
+    emit({ type: 'log', level, message })
+  const enter = (next: FlashStage, message: string): void => {
+    stage = next
+    emit({ type: 'stage', stage: next, message })
+  }
+
+  let port: (WebSerialLikePort & { close?: () => Promise<void> }) | null = null
+  let transport: Transport | null = null
+  // Resolves the race below as soon as the job must stop: cancelled or the device vanished.
+  let interrupt!: (error: FieldFlashError) => void
+  const interrupted = new Promise<never>((_, reject) => {
+    interrupt = reject
+  })
+  interrupted.catch(() => undefined)
+  const onAbort = (): void =>
+    interrupt(
+      new FieldFlashError(
+        'cancelled',
+        'Flashing was cancelled. The board may hold a partial image: flash it again before use.',
+      ),
+    )
+  if (signal?.aborted) onAbort()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  const step = <T>(work: Promise<T>): Promise<T> => Promise.race([work, interrupted])
+
+  try {
+    enter('connecting', `Opening ${path}…`)
+    port = deps.openPort(request, (message) => log(message, 'warning'))
+    const lostHook = (port as { onLost?: (cb: (e: Error) => void) => void }).onLost
+    lostHook?.call(port, () => interrupt(lostError(path)))
+    transport = new Transport(port, false)
+    transport.setDeviceLostCallback(() => interrupt(lostError(path)))
+    const loader = new ESPLoader({
+      transport,
+      baudrate: baud,
+      romBaudrate: ROM_BAUD,
+      terminal: {
+        clean: () => undefined,
+        writeLine: (line: string) => logLoaderLine(line, log),
+        write: (text: string) => logLoaderLine(text, log),
+      },
+      debugLogging: false,
+    })
+
+    const before = request.before ?? 'default_reset'
+    try {
+      // Fewer attempts than esptool-js's default: a board that is not in download mode is reported
+      // within seconds, with what to do, instead of after a minute of retries.
+      await step(loader.connect(before, before === 'no_reset' ? 3 : 5, true))
+    } catch (error) {
+      throw mapStageError(error, 'connecting', path, before)
+    }
+
+    enter('detecting', 'Detecting the chip…')
+    const chip = loader.chip.CHIP_NAME
+    const mac = await step(loader.chip.readMac(loader))
+    log(`Chip is ${chip}, MAC ${mac}`)
+    if (request.board && request.board.chipFamily !== chip) {
+      throw new FieldFlashError(
+        'chip_mismatch',
+        `The board on ${path} has an ${chip}, but ${request.board.name} (${request.board.chipFamily}) is selected. Choose the matching board, or plug in the right one.`,
+      )
+    }
+
+    enter('loading-stub', 'Starting the flasher stub…')
+    let stub = true
+    try {
+      await step(loader.runStub())
+      stub = loader.IS_STUB
+    } catch (error) {
+      if (error instanceof FieldFlashError) throw error
+      stub = false
+    }
+    if (!stub) {
+      // The ROM loader accepts only small compressed blocks and answers MD5 in another format;
+      // both are handled below. It is slower, so say so.
+      loader.FLASH_WRITE_SIZE = ROM_FLASH_WRITE_SIZE
+      log(
+        'The flasher stub could not be started; writing through the ROM loader (slower).',
+        'warning',
+      )
+    }
+
+    if (baud !== ROM_BAUD && stub) {
+      enter('changing-baud', `Switching to ${baud} baud…`)
+      await step(loader.changeBaud())
+      if (currentBaud(loader) !== baud) {
+        log(
+          `The link did not hold ${baud} baud; continuing at ${currentBaud(loader)} baud.`,
+          'warning',
+        )
+      }
+    }
+
+    const flashSize = await step(loader.detectFlashSize()).catch((error: unknown) => {
+      if (error instanceof FieldFlashError) throw error
+      return undefined
+    })
+    const flashSizeBytes = flashSize ? loader.flashSizeBytes(flashSize as never) : null
+    if (flashSize) log(`Flash size ${flashSize}`)
+    const image = await request.loadImage({ chip, flashSizeBytes })
+    const flashEnd = flashSizeBytes ?? Infinity
+    for (const part of image.parts) {
+      if (part.offset + part.data.length > flashEnd) {
+        throw new FieldFlashError(
+          'image_too_large',
+          `${part.name} (${part.data.length} bytes at 0x${part.offset.toString(16)}) does not fit the board's ${flashSize} flash. Use a build for this flash size.`,
+        )
+      }
+    }
+
+    if (request.erase) {
+      enter('erasing', 'Erasing the whole flash…')
+      await step(loader.eraseFlash())
+    }
+
+    const flashModeSettings = request.board
+      ? {
+          flashMode: request.board.flash.mode,
+          flashFreq: request.board.flash.freq,
+          flashSize: flashSize ?? request.board.flash.size,
+        }
+      : { flashMode: 'keep', flashFreq: 'keep', flashSize: 'keep' }
+    const written = await writeParts(
+      loader,
+      image.parts,
+      flashModeSettings,
+      emit,
+      enter,
+      step,
+      deps.now,
+      stub,
+    )
+
+    enter('resetting', 'Resetting the board into the new firmware…')
+    await step(loader.after('hard_reset'))
+    return {
+      ok: true,
+      port: path,
+      chip,
+      mac,
+      flashSize: flashSize ?? 'unknown',
+      baud: currentBaud(loader),
+      stub,
+      firmwareName: image.name,
+      firmwareSha256: image.sha256,
+      parts: written,
+      durationMs: Math.round(deps.now() - started),
+    }
+  } catch (error) {
+    const failure =
+      error instanceof FieldFlashError
+        ? error
+        : mapStageError(error, stage, path, request.before ?? 'default_reset')
+    return { ok: false, stage, code: failure.code, message: failure.message }
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    await releasePort(transport, port)
+    inFlight.delete(path)
+  }
+}
+
+async function writeParts(
+  loader: ESPLoader,
+  parts: FlashPart[],
+  settings: { flashMode: string; flashFreq: string; flashSize: string },
+  emit: (event: FlashEvent) => void,
+  enter: (stage: FlashStage, message: string) => void,
+  step: <T>(work: Promise<T>) => Promise<T>,
+  now: () => number,
+  stub: boolean,
+): Promise<FlashedPart[]> {
+  const prepared = []
+  for (const part of parts) {
+    const padded = padTo4(part.data)
+    // esptool-js patches the flash mode/size/frequency into the bootloader header, as esptool does.
+    const data = await loader._updateImageFlashParams(
+      padded,
+      part.offset,
+      settings.flashMode as never,
+      settings.flashFreq as never,
+      settings.flashSize as never,
+    )
+    // Node's native zlib instead of esptool-js's pako level 9: same format, several times faster.
+    const compressed = deflateSync(data, { level: 9 })
+    prepared.push({ part, data, compressed, md5: createHash('md5').update(data).digest('hex') })
+  }
+  const overallTotal = prepared.reduce((sum, p) => sum + p.data.length, 0)
+  let overallWritten = 0
+  const started = now()
+  const results: FlashedPart[] = []
+
+  for (const [index, { part, data, compressed, md5 }] of prepared.entries()) {
+    enter('writing', `Writing ${part.name} at 0x${part.offset.toString(16)}…`)
+    const blocks = await step(loader.flashDeflBegin(data.length, compressed.length, part.offset))
+    const blockSize = loader.FLASH_WRITE_SIZE
+    // The stub acknowledges a block on receipt and writes it while the next one arrives, so the
+    // wait for an acknowledgement must cover erasing and writing the previous block.
+    const blockTimeout = Math.max(
+      3000,
+      loader.timeoutPerMb(loader.ERASE_WRITE_TIMEOUT_PER_MB, blockSize * 4),
+    )
+    let partWritten = 0
+    for (let seq = 0; seq < blocks; seq++) {
+      const block = compressed.subarray(
+        seq * blockSize,
+        Math.min(compressed.length, (seq + 1) * blockSize),
+      )
+      await step(loader.flashDeflBlock(block, seq, blockTimeout))
+      // Uncompressed progress in proportion to the compressed bytes sent: exact at the end of each
+      // part, without inflating every block again just to count (what esptool-js does).
+      const nextWritten = Math.round(
+        (data.length * Math.min(compressed.length, (seq + 1) * blockSize)) / compressed.length,
+      )
+      overallWritten += nextWritten - partWritten
+      partWritten = nextWritten
+      const elapsed = (now() - started) / 1000
+      const bytesPerSecond = elapsed > 0 ? overallWritten / elapsed : 0
+      emit({
+        type: 'progress',
+        part: part.name,
+        partIndex: index,
+        partCount: prepared.length,
+        bytesWritten: partWritten,
+        bytesTotal: data.length,
+        overallWritten,
+        overallTotal,
+        percent: (100 * overallWritten) / overallTotal,
+        bytesPerSecond,
+        secondsLeft: bytesPerSecond > 0 ? (overallTotal - overallWritten) / bytesPerSecond : null,
+      })
+    }
+    if (stub) await step(loader.flashDeflFinish(false, blockTimeout))
+
+    enter('verifying', `Verifying ${part.name}…`)
+    const reported = await step(readFlashMd5(loader, part.offset, data.length, stub))
+    if (reported !== md5) {
+      throw new FieldFlashError(
+        'verify_failed',
+        `Verification failed for ${part.name} at 0x${part.offset.toString(16)}: the board reports MD5 ${reported}, expected ${md5}. Flash again; if it repeats, try a lower baud rate or another cable.`,
+      )
+    }
+    results.push({ name: part.name, offset: part.offset, size: data.length, md5 })
+  }
+  return results
+}
+
+/**
+ * Asks the board for the MD5 of a flash region. The stub answers with 16 raw bytes, the ROM with 32
+ * ASCII hex digits; esptool-js hex-encodes both, which turns the ROM's answer into a false mismatch.
+ */
+async function readFlashMd5(
+  loader: ESPLoader,
+  offset: number,
+  size: number,
+  stub: boolean,
+): Promise<string> {
+  const timeout = loader.timeoutPerMb(loader.MD5_TIMEOUT_PER_MB, size)
+  const args = new Uint8Array(16)
+  const view = new DataView(args.buffer)
+  view.setUint32(0, offset, true)
+  view.setUint32(4, size, true)
+  const response = (await loader.checkCommand(
+    'calculate md5sum',
+    SPI_FLASH_MD5,
+    args,
+    undefined,
+    stub ? 16 : 32,
+    timeout,
+  )) as Uint8Array
+  return stub
+    ? Buffer.from(response).toString('hex')
+    : Buffer.from(response).toString('ascii').toLowerCase()
+}
+
+function padTo4(data: Uint8Array): Uint8Array {
+  if (data.length % 4 === 0) return data
+  const padded = new Uint8Array(data.length + (4 - (data.length % 4))).fill(0xff)
+  padded.set(data)
+  return padded
+}
+
+function lostError(path: string): FieldFlashError {
+  return new FieldFlashError(
+    'device_lost',
+    `The board on ${path} disappeared (unplugged or reset). Plug it back in and flash again; the image on it is incomplete.`,
+  )
+}
+
+/** esptool-js errors carry no codes: each stage gets its own meaning. */
+function mapStageError(
+  error: unknown,
+  stage: FlashStage,
+  path: string,
+  before: BeforeMode,
+): FieldFlashError {
+  if (error instanceof FieldFlashError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  if (stage === 'connecting') {
+    if (/Failed to connect|sync|No serial data|Invalid head|noise/i.test(message)) {
+      const how =
+        before === 'no_reset'
+          ? 'Put it in download mode by hand: hold BOOT, tap EN (RST), release BOOT, then retry.'
+          : 'Hold BOOT, tap EN (RST), release BOOT, then retry. If it still fails, try another USB cable or port.'
+      return new FieldFlashError(
+        'not_in_bootloader',
+        `The board on ${path} did not answer the ROM loader: it is not in download mode. ${how}`,
+        undefined,
+        { cause: error },
+      )
+    }
+    return new FieldFlashError(
+      'link_failed',
+      `Could not talk to the board on ${path}: ${message}`,
+      undefined,
+      { cause: error },
+    )
+  }
+  if (/MD5/i.test(message))
+    return new FieldFlashError(
+      'verify_failed',
+      `Verification failed on ${path}: ${message}. Flash again.`,
+      undefined,
+      { cause: error },
+    )
+  if (/timeout|timed out|No serial data|stopped/i.test(message)) {
+    return new FieldFlashError(
+      'timeout',
+      `The board on ${path} stopped answering while ${stage.replace('-', ' ')}. Check the cable, try a lower baud rate, then flash again.`,
+      undefined,
+      { cause: error },
+    )
+  }
+  return new FieldFlashError(
+    'link_failed',
+    `The serial link to ${path} failed while ${stage.replace('-', ' ')}: ${message}. Try a lower baud rate or another cable, then flash again.`,
+    undefined,
+    { cause: error },
+  )
+}
+
+/** Disconnects esptool-js's transport (stopping its read loop) and closes the port, whatever state they are in. */
+async function releasePort(
+  transport: Transport | null,
+  port: { close?: () => Promise<void> } | null,
+): Promise<void> {
+  try {
+    if (transport) await withTimeout(transport.disconnect(), 2000)
+  } catch {
+    // The port may already be gone; closing below is what matters.
+  }
+  try {
+    if (port?.close) await withTimeout(port.close(), 2000)
+  } catch {
+    // Nothing more can be done; the OS releases the handle with the process.
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([
+    work,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref()),
+  ])
+}
+
+/** The rate the loader ended up at: esptool-js falls back to the ROM rate when a change fails. */
+function currentBaud(loader: ESPLoader): number {
+  return (loader as unknown as { baudrate: number }).baudrate
+}
+
+/** Passes esptool-js's own progress chatter through as log lines, minus the per-block noise. */
+function logLoaderLine(text: string, log: (message: string) => void): void {
+  const line = text.trim()
+  if (line === '' || /^Writing at 0x/.test(line)) return
+  log(line)
+}
+
+export type { FlashResult }

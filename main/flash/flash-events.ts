@@ -1,0 +1,80 @@
+import type { ErrorCode } from '../shared/errors'
+
+/** Where a flash job is; the UI shows one stage at a time. */
+export type FlashStage =
+  | 'preparing'
+  | 'connecting'
+  | 'detecting'
+  | 'loading-stub'
+  | 'changing-baud'
+  | 'erasing'
+  | 'writing'
+  | 'verifying'
+  | 'resetting'
+
+/** What a flash job reports while it runs (ESP Web Tools' state model, with FieldFlash's codes). */
+export type FlashEvent =
+  | { type: 'stage'; stage: FlashStage; message: string }
+  | {
+      type: 'progress'
+      part: string
+      partIndex: number
+      partCount: number
+      /** Uncompressed bytes of this part written so far, and its size. */
+      bytesWritten: number
+      bytesTotal: number
+      /** Across all parts. */
+      overallWritten: number
+      overallTotal: number
+      percent: number
+      bytesPerSecond: number
+      secondsLeft: number | null
+    }
+  | { type: 'log'; level: 'info' | 'warning'; message: string }
+
+export interface FlashedPart {
+  name: string
+  offset: number
+  size: number
+  md5: string
+}
+
+export interface FlashSuccess {
+  ok: true
+  port: string
+  chip: string
+  mac: string
+  flashSize: string
+  baud: number
+  /** True when the stub flasher ran (the normal, fast path). */
+  stub: boolean
+  firmwareName: string
+  firmwareSha256: string
+  parts: FlashedPart[]
+  durationMs: number
+}
+
+export interface FlashFailure {
+  ok: false
+  code: ErrorCode | 'internal'
+  message: string
+  /** The stage the job was in when it failed. */
+  stage: FlashStage
+}
+
+export type FlashResult = FlashSuccess | FlashFailure
+
+/** A one-line progress text for a terminal or a status bar: "app 42% · 88.1 KB/s · 12 s left". */
+export function describeProgress(event: Extract<FlashEvent, { type: 'progress' }>): string {
+  const speed =
+    event.bytesPerSecond >= 1024 * 1024
+      ? `${(event.bytesPerSecond / 1024 / 1024).toFixed(2)} MB/s`
+      : `${(event.bytesPerSecond / 1024).toFixed(1)} KB/s`
+  const left = event.secondsLeft === null ? '' : ` · ${formatSeconds(event.secondsLeft)} left`
+  return `${event.part} (${event.partIndex + 1}/${event.partCount}) ${event.percent.toFixed(0)}% · ${speed}${left}`
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)} s`
+  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
+}
