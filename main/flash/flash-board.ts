@@ -34,7 +34,9 @@ export interface FlashRequest {
 }
 
 /** A board-shaped Web Serial port; the real one is a SerialportDevice, tests may pass the emulator. */
-export type WebSerialLikePort = ConstructorParameters<typeof Transport>[0]
+export type WebSerialLikePort = ConstructorParameters<typeof Transport>[0] & {
+  addEventListener?: (type: 'disconnect', listener: () => void) => void
+}
 
 export interface FlashDependencies {
   openPort: (
@@ -128,10 +130,11 @@ export async function flashBoard(
   try {
     enter('connecting', `Opening ${path}…`)
     port = deps.openPort(request, (message) => log(message, 'warning'))
-    const lostHook = (port as { onLost?: (cb: (e: Error) => void) => void }).onLost
-    lostHook?.call(port, () => interrupt(lostError(path)))
+    // esptool-js never reports a lost device itself (its DOMException branch is unreachable, since
+    // DOMException is an Error): listen for Web Serial's `disconnect` event instead.
+    const onDisconnect = (): void => interrupt(lostError(path))
+    port.addEventListener?.('disconnect', onDisconnect)
     transport = new Transport(port, false)
-    transport.setDeviceLostCallback(() => interrupt(lostError(path)))
     const loader = new ESPLoader({
       transport,
       baudrate: baud,

@@ -49,21 +49,22 @@ export interface SerialportDeviceOptions {
  * A Web-Serial-like port over the `serialport` package, for esptool-js's `Transport`: fresh
  * streams on every open (a baud change may close and re-open), DTR and RTS tracked and always set
  * together (serialport fills unspecified lines with "asserted", which breaks reset sequences), an
- * in-place `setBaudRate`, and device loss surfaced as the `NetworkError` Web Serial raises, so the
- * transport's read loop stops at once instead of timing out.
+ * in-place `setBaudRate`, and device loss surfaced as Web Serial does it: a `disconnect` event and
+ * a `NetworkError` on the readable stream.
  */
-export class SerialportDevice {
+export class SerialportDevice extends EventTarget {
   readable: ReadableStream<Uint8Array> | null = null
   writable: WritableStream<Uint8Array> | null = null
   private port: NodeSerialPort | null = null
   private dtr = false
   private rts = false
   private warnedSignals = false
-  private lostListeners = new Set<(error: Error) => void>()
   /** Set when the device vanished; later operations fail with it. */
   lostError: Error | null = null
 
-  constructor(private readonly options: SerialportDeviceOptions) {}
+  constructor(private readonly options: SerialportDeviceOptions) {
+    super()
+  }
 
   get path(): string {
     return this.options.path
@@ -71,12 +72,6 @@ export class SerialportDevice {
 
   getInfo(): { usbVendorId?: number; usbProductId?: number } {
     return { usbVendorId: this.options.usbVendorId, usbProductId: this.options.usbProductId }
-  }
-
-  /** Called when the device disappears while open (unplugged, reset into a new USB device). */
-  onLost(listener: (error: Error) => void): () => void {
-    this.lostListeners.add(listener)
-    return () => this.lostListeners.delete(listener)
   }
 
   async open({ baudRate }: { baudRate: number }): Promise<void> {
@@ -118,7 +113,8 @@ export class SerialportDevice {
           Object.assign(new Error('disconnected'), { code: 'EIO' }),
         )
         controller.error(new DOMException('The device has been lost.', 'NetworkError'))
-        for (const listener of this.lostListeners) listener(this.lostError)
+        // Web Serial's signal that the device is gone (unplugged, or re-enumerated after a reset).
+        this.dispatchEvent(new Event('disconnect'))
       } else {
         controller.close()
       }
