@@ -1,20 +1,10 @@
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Command, CommanderError, Option } from 'commander'
-import { BoardCatalog, resourcePaths, type Board } from '../boards/catalog'
-import {
-  addDevice,
-  getDevice,
-  listDevices,
-  rotateMqttPassword,
-  type DeviceView,
-} from '../devices/devices'
-import { regenerateToken, revokeToken, type TokenView } from '../provisioning/tokens'
-import { defaultDataDir } from '../shared/data-dir'
-import { saveSiteProfile, requireSiteProfile, type SiteProfile } from '../site/site-profile'
-import { FieldFlashStore } from '../store/store'
-import { downloadTemplate } from '../template/download-template'
-import { EXIT, emit, processIo, reportError, type Io } from './output'
+import { Command, CommanderError } from 'commander'
+import { createCliKit } from './cli-kit'
+import { EXIT, processIo, reportError, type Io } from './output'
+import { registerFlashCommands } from './flash-commands'
+import { registerProvisioningCommands } from './provisioning-commands'
 
 /** The shipped resources of a checkout: <repo>/resources, two levels above this file. */
 export const DEFAULT_RESOURCES_DIR = resolve(
@@ -24,11 +14,6 @@ export const DEFAULT_RESOURCES_DIR = resolve(
   'resources',
 )
 
-interface GlobalOptions {
-  dataDir?: string
-  json?: boolean
-}
-
 /** Runs the `fieldflash` command line and returns the exit code (0 ok, 2 bad input, 1 other). */
 export async function runCli(
   argv: string[],
@@ -36,281 +21,20 @@ export async function runCli(
   env: NodeJS.ProcessEnv = process.env,
   resourcesDir: string = env.FIELDFLASH_RESOURCES_DIR ?? DEFAULT_RESOURCES_DIR,
 ): Promise<number> {
-  let exitCode: number = EXIT.ok
-  let json = argv.includes('--json')
+  const kit = createCliKit(io, env, resourcesDir, argv)
   const program = new Command('fieldflash')
     .description('Prepare ESP32-family boards with fresh one-time credentials.')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
-
-  const context = (
-    cmd: Command,
-  ): { store: () => FieldFlashStore; catalog: () => Promise<BoardCatalog> } => {
-    const opts = cmd.optsWithGlobals<GlobalOptions>()
-    json = opts.json ?? false
-    const dataDir = opts.dataDir ?? defaultDataDir(env)
-    return {
-      store: () => FieldFlashStore.open(dataDir),
-      catalog: () => BoardCatalog.load(resourcePaths(resourcesDir)),
-    }
-  }
-  /** Wraps an action so expected failures become messages and exit codes, not stack traces. */
-  const action =
-    <A extends unknown[]>(fn: (cmd: Command, ...args: A) => Promise<void> | void) =>
-    async (...args: unknown[]): Promise<void> => {
-      const cmd = args.at(-1) as Command
-      try {
-        await fn(cmd, ...(args.slice(0, -2) as A))
-      } catch (error) {
-        exitCode = reportError(io, json, error)
-      }
-    }
-  const common = (cmd: Command): Command =>
-    cmd
-      .addOption(
-        new Option(
-          '--data-dir <dir>',
-          "data directory (default: $FIELDFLASH_DATA_DIR or the app's)",
-        ),
-      )
-      .option('--json', 'machine-readable output')
-
-  const site = program
-    .command('site')
-    .description('the site profile every device of this site uses')
-  common(site.command('set'))
-    .description('set or update the site profile (fields not given keep their value)')
-    .option('--platform-key <key>')
-    .option('--api-host <host>')
-    .option('--mqtt-host <host>')
-    .option('--mqtt-port <port>')
-    .option('--ota-base-url <url>')
-    .option('--token-lifetime-hours <hours>')
-    .action(
-      action((cmd) => {
-        const { store } = context(cmd)
-        const s = store()
-        const o = cmd.opts()
-        const current: Partial<SiteProfile> = s.read().site ?? {}
-        const profile = saveSiteProfile(s, {
-          platformKey: o.platformKey ?? current.platformKey,
-          apiHost: o.apiHost ?? current.apiHost,
-          mqttHost: o.mqttHost ?? current.mqttHost,
-          mqttPort: o.mqttPort ?? current.mqttPort,
-          otaBaseUrl: o.otaBaseUrl ?? current.otaBaseUrl,
-          tokenLifetimeHours: o.tokenLifetimeHours ?? current.tokenLifetimeHours,
-        })
-        emit(io, json, profile, () => `Site profile saved.\n${formatSite(profile)}`)
-      }),
-    )
-  common(site.command('show'))
-    .description('show the site profile')
-    .action(
-      action((cmd) => {
-        const profile = requireSiteProfile(context(cmd).store())
-        emit(io, json, profile, () => formatSite(profile))
-      }),
-    )
-
-  common(program.command('boards'))
-    .description('list the board catalog')
-    .action(
-      action(async (cmd) => {
-        const boards = (await context(cmd).catalog()).list()
-        emit(io, json, boards, () => boards.map(formatBoard).join('\n'))
-      }),
-    )
-
-  const device = program.command('device').description('devices and their per-device credentials')
-  common(device.command('add'))
-    .description('create a device (UID generated unless given)')
-    .requiredOption('--board <id>', 'board id from "fieldflash boards"')
-    .option('--uid <uid>', 'device UID: 4–90 characters of 0-9 a-z A-Z - _ .')
-    .action(
-      action(async (cmd) => {
-        const ctx = context(cmd)
-        const o = cmd.opts()
-        const view = addDevice(ctx.store(), await ctx.catalog(), { uid: o.uid, boardId: o.board })
-        emit(
-          io,
-          json,
-          view,
-          () =>
-            `Device ${view.uid} created for board ${view.boardId}.\nNext: fieldflash template ${view.uid} --out <dir>`,
-        )
-      }),
-    )
-  common(device.command('list'))
-    .description('list devices')
-    .action(
-      action((cmd) => {
-        const devices = listDevices(context(cmd).store())
-        emit(io, json, devices, () =>
-          devices.length === 0
-            ? 'No devices yet. Create one with "fieldflash device add --board <id>".'
-            : devices.map(formatDeviceLine).join('\n'),
-        )
-      }),
-    )
-  common(device.command('show').argument('<uid>'))
-    .description('show one device with its tokens')
-    .action(
-      action((cmd, uid: string) => {
-        const view = getDevice(context(cmd).store(), uid)
-        emit(io, json, view, () => formatDevice(view))
-      }),
-    )
-
-  common(program.command('template').argument('<uid>'))
-    .description("download the device's template ZIP with a fresh one-time token")
-    .requiredOption('--out <dir>', 'folder to write <uid>.zip into')
-    .action(
-      action(async (cmd, uid: string) => {
-        const ctx = context(cmd)
-        const result = await downloadTemplate(ctx.store(), await ctx.catalog(), {
-          uid,
-          outDir: cmd.opts().out,
-        })
-        emit(
-          io,
-          json,
-          {
-            zipPath: result.zipPath,
-            uid: result.uid,
-            boardId: result.boardId,
-            fingerprint: result.token.fingerprint,
-            expectedCode: result.token.expectedCode,
-            expiresAt: result.token.expiresAt,
-            supersededFingerprint: result.superseded?.fingerprint ?? null,
-          },
-          () =>
-            [
-              `Template written to ${result.zipPath} (owner-only; do not share it).`,
-              `Token fingerprint ${result.token.fingerprint}, expires ${result.token.expiresAt}.`,
-              `Expected verification code on the board's console: ${result.token.expectedCode}`,
-              result.superseded
-                ? `Token ${result.superseded.fingerprint} is superseded: firmware built from older templates will not verify.`
-                : '',
-            ]
-              .filter(Boolean)
-              .join('\n'),
-        )
-      }),
-    )
-
-  const token = program.command('token').description('one-time provisioning tokens')
-  common(token.command('regenerate').argument('<uid>'))
-    .description('mint a new token without a new ZIP (the old one is superseded)')
-    .action(
-      action((cmd, uid: string) => {
-        const minted = regenerateToken(context(cmd).store(), uid)
-        emit(
-          io,
-          json,
-          {
-            uid,
-            token: minted.token,
-            fingerprint: minted.view.fingerprint,
-            expectedCode: minted.view.expectedCode,
-            expiresAt: minted.view.expiresAt,
-            supersededFingerprint: minted.superseded?.fingerprint ?? null,
-            warning: minted.warning,
-          },
-          () =>
-            [
-              `WARNING: ${minted.warning}`,
-              '',
-              'Paste this into include/device_config.h (shown once; FieldFlash keeps only its hash):',
-              `#define PROVISIONING_TOKEN "${minted.token}"`,
-              '',
-              `Fingerprint ${minted.view.fingerprint}; expected verification code ${minted.view.expectedCode}; expires ${minted.view.expiresAt}.`,
-            ].join('\n'),
-        )
-      }),
-    )
-  common(token.command('revoke').argument('<uid>'))
-    .description("revoke the device's issued token")
-    .action(
-      action((cmd, uid: string) => {
-        const view = revokeToken(context(cmd).store(), uid)
-        emit(
-          io,
-          json,
-          { uid, ...view },
-          () =>
-            `Token ${view.fingerprint} of ${uid} is revoked. Download the template again to mint a new one.`,
-        )
-      }),
-    )
-
-  const mqtt = program.command('mqtt').description('per-device MQTT credentials')
-  common(mqtt.command('rotate').argument('<uid>'))
-    .description("replace the device's MQTT password (it reaches the board in the next template)")
-    .action(
-      action((cmd, uid: string) => {
-        const view = rotateMqttPassword(context(cmd).store(), uid)
-        emit(
-          io,
-          json,
-          { uid, mqttUsername: view.mqttUsername, mqttPasswordSetAt: view.mqttPasswordSetAt },
-          () =>
-            `MQTT password of ${uid} replaced. Download the template again and reflash; the broker must learn the new password too.`,
-        )
-      }),
-    )
+  registerProvisioningCommands(program, kit)
+  registerFlashCommands(program, kit)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.exitCode === 0
-      )
-        return EXIT.ok
-      if (error.code === 'commander.help') return EXIT.ok
-      return EXIT.badInput
-    }
-    return reportError(io, json, error)
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput
+    return reportError(io, kit.json(), error)
   }
-  return exitCode
-}
-
-function formatSite(p: SiteProfile): string {
-  return [
-    `platform key:  ${p.platformKey}`,
-    `API host:      ${p.apiHost}`,
-    `MQTT:          ${p.mqttHost}:${p.mqttPort}`,
-    `OTA base URL:  ${p.otaBaseUrl}`,
-    `token lifetime: ${p.tokenLifetimeHours} h`,
-  ].join('\n')
-}
-
-function formatBoard(b: Board): string {
-  const usb = b.usb.map((u) => `${u.vid}:${u.pid} ${u.bridge}`).join(', ')
-  return `${b.id.padEnd(28)} ${b.name} — ${b.chipFamily}, ${b.flash.size} flash${b.psram ? `, ${b.psram} PSRAM` : ''}; USB ${usb}`
-}
-
-function formatToken(t: TokenView): string {
-  return `${t.fingerprint}  ${t.state.padEnd(10)} code ${t.expectedCode}  issued ${t.issuedAt}  expires ${t.expiresAt}${t.endedAt ? `  ended ${t.endedAt}` : ''}`
-}
-
-function formatDeviceLine(d: DeviceView): string {
-  const t = d.currentToken
-  return `${d.uid.padEnd(24)} ${d.boardId.padEnd(26)} ${t ? `token ${t.fingerprint} ${t.state}` : 'no token yet'}`
-}
-
-function formatDevice(d: DeviceView): string {
-  return [
-    `UID:            ${d.uid}`,
-    `board:          ${d.boardId}`,
-    `created:        ${d.createdAt}`,
-    `MQTT username:  ${d.mqttUsername} (password set ${d.mqttPasswordSetAt})`,
-    'tokens (oldest first):',
-    ...(d.tokens.length
-      ? d.tokens.map((t) => '  ' + formatToken(t))
-      : ['  none yet: fieldflash template ' + d.uid + ' --out <dir>']),
-  ].join('\n')
+  return kit.exitCode()
 }

@@ -1,0 +1,154 @@
+import type { Command } from 'commander'
+import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, type BeforeMode } from '../flash/flash-board'
+import { describeProgress, type FlashEvent } from '../flash/flash-events'
+import { flashFirmware } from '../flash/flash-firmware'
+import { listPorts, type PortView } from '../serial/list-ports'
+import { invalidInput } from '../shared/errors'
+import type { CliKit } from './cli-kit'
+import { EXIT, emit } from './output'
+
+const BEFORE_MODES: BeforeMode[] = ['default_reset', 'usb_reset', 'no_reset']
+
+/** `ports` and `flash`. */
+export function registerFlashCommands(program: Command, kit: CliKit): void {
+  const { io, common, action, context } = kit
+
+  common(program.command('ports'))
+    .description('list serial ports with their USB bridge and matching boards')
+    .action(
+      action(async (cmd) => {
+        const ports = await listPorts(await context(cmd).catalog())
+        emit(io, kit.json(), ports, () =>
+          ports.length === 0
+            ? 'No serial ports found. Check the USB cable (charge-only cables show no port) and the bridge driver.'
+            : ports.map(formatPort).join('\n'),
+        )
+      }),
+    )
+
+  common(program.command('flash'))
+    .description('flash firmware to a board in download mode, verify it and reset it')
+    .requiredOption('--port <path>', 'serial port, e.g. /dev/ttyUSB0 or COM3')
+    .requiredOption(
+      '--firmware <path>',
+      'PlatformIO build folder, flasher_args.json, manifest.json or .bin',
+    )
+    .option('--board <id>', 'board from "fieldflash boards" (default: the device\'s board)')
+    .option('--device <uid>', 'record the flash on this device')
+    .option(
+      '--baud <n>',
+      `baud rate (default ${DEFAULT_FLASH_BAUD}; falls back when the link fails)`,
+    )
+    .option('--erase', 'erase the whole flash first')
+    .option(
+      '--before <mode>',
+      `reset into the bootloader: ${BEFORE_MODES.join(', ')}`,
+      'default_reset',
+    )
+    .option('--offset <hex>', 'where a single .bin goes (default 0x0)')
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts()
+        const baud = o.baud === undefined ? undefined : Number(o.baud)
+        if (baud !== undefined && !(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
+          throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
+        }
+        if (!BEFORE_MODES.includes(o.before))
+          throw invalidInput('before', `must be one of ${BEFORE_MODES.join(', ')}`)
+        const offset = o.offset === undefined ? undefined : parseOffset(o.offset)
+        const ctx = context(cmd)
+        const catalog = await ctx.catalog()
+        const known = (await listPorts(catalog).catch(() => [] as PortView[])).find(
+          (p) => p.path === o.port,
+        )
+        const controller = new AbortController()
+        const onSigint = (): void => controller.abort()
+        process.once('SIGINT', onSigint)
+        const progress = progressPrinter(kit)
+        try {
+          const result = await flashFirmware(
+            { store: ctx.store(), catalog },
+            {
+              port: { path: o.port, vid: known?.vid, pid: known?.pid },
+              firmwarePath: o.firmware,
+              boardId: o.board,
+              deviceUid: o.device,
+              baud,
+              erase: Boolean(o.erase),
+              before: o.before,
+              offset,
+            },
+            progress.event,
+            controller.signal,
+          )
+          progress.done()
+          if (kit.json()) {
+            io.out(JSON.stringify({ type: 'result', ...result }) + '\n')
+          } else if (result.ok) {
+            io.out(
+              [
+                `Flashed ${result.firmwareName} to ${result.chip} (MAC ${result.mac}, ${result.flashSize} flash) at ${result.baud} baud in ${(result.durationMs / 1000).toFixed(1)} s.`,
+                ...result.parts.map(
+                  (p) =>
+                    `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  md5 ${p.md5}  verified`,
+                ),
+                o.device
+                  ? `Recorded on device ${o.device}. Next: fieldflash verify --port ${o.port} --device ${o.device}`
+                  : '',
+              ]
+                .filter(Boolean)
+                .join('\n') + '\n',
+            )
+          } else {
+            io.err(`fieldflash: ${result.message}\n`)
+          }
+          if (result.ok) return EXIT.ok
+          // A damaged firmware file is bad input, like a bad flag.
+          return result.code === 'invalid_input' || result.code === 'invalid_image' ? EXIT.badInput : EXIT.failure
+        } finally {
+          process.off('SIGINT', onSigint)
+        }
+      }),
+    )
+}
+
+function parseOffset(text: string): number {
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(text))
+    throw invalidInput('offset', 'must be a number such as 0x10000')
+  return Number(text)
+}
+
+function formatPort(p: PortView): string {
+  const usb = p.vid ? ` ${p.vid}:${p.pid}` : ''
+  const boards = p.boardIds.length ? `  boards: ${p.boardIds.join(', ')}` : ''
+  return `${p.path.padEnd(22)}${(p.bridge ?? p.manufacturer ?? 'serial port').padEnd(40)}${usb}${p.serialNumber ? ` #${p.serialNumber}` : ''}${boards}`
+}
+
+/** JSON lines with --json; a redrawn progress bar on a terminal; stage lines otherwise. */
+function progressPrinter(kit: CliKit): { event: (e: FlashEvent) => void; done: () => void } {
+  const tty = Boolean(process.stderr.isTTY) && !kit.json()
+  let barShown = false
+  const clearBar = (): void => {
+    if (barShown) kit.io.err('\r\x1b[K')
+    barShown = false
+  }
+  return {
+    event(e) {
+      if (kit.json()) return kit.io.out(JSON.stringify(e) + '\n')
+      if (e.type === 'progress') {
+        if (!tty) return
+        const width = 30
+        const filled = Math.round((e.percent / 100) * width)
+        kit.io.err(
+          `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${describeProgress(e)}\x1b[K`,
+        )
+        barShown = true
+        return
+      }
+      clearBar()
+      if (e.type === 'stage') kit.io.err(`${e.message}\n`)
+      else if (e.level === 'warning') kit.io.err(`warning: ${e.message}\n`)
+    },
+    done: clearBar,
+  }
+}

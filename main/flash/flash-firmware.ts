@@ -1,0 +1,104 @@
+import type { BoardCatalog } from '../boards/catalog'
+import type { Board } from '../boards/board-schema'
+import { requireDevice } from '../provisioning/tokens'
+import { FieldFlashError, invalidInput } from '../shared/errors'
+import type { FieldFlashStore } from '../store/store'
+import { flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
+import type { FlashEvent, FlashResult } from './flash-events'
+import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
+import { recordFlash } from './record-flash'
+
+export interface FlashFirmwareRequest {
+  port: { path: string; vid?: string | null; pid?: string | null }
+  /** A PlatformIO build folder, flasher_args.json, manifest.json or .bin file. */
+  firmwarePath: string
+  /** Board id from the catalog; defaults to the device's board. */
+  boardId?: string
+  /** The device this board becomes; its record keeps the flash (chip, MAC, firmware). */
+  deviceUid?: string
+  baud?: number
+  erase?: boolean
+  before?: BeforeMode
+  /** Where a single .bin goes; 0x0 by default. */
+  offset?: number
+}
+
+/**
+ * The whole "flash" step: checks the firmware against the board before the port is opened, flashes
+ * (re-checking it against the chip and flash size actually found), and records a successful flash
+ * on the device. Never throws: every failure is a `FlashResult` with a code.
+ */
+export async function flashFirmware(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: FlashFirmwareRequest,
+  emit: (event: FlashEvent) => void,
+  signal?: AbortSignal,
+  deps?: FlashDependencies,
+): Promise<FlashResult> {
+  let board: Board | null
+  try {
+    board = resolveBoard(services, request)
+    if (board) {
+      // Fail on a broken or mismatched image before anything touches the board.
+      await loadFirmwareBundle({ path: request.firmwarePath, board, offset: request.offset })
+    }
+  } catch (error) {
+    if (error instanceof FieldFlashError)
+      return { ok: false, stage: 'preparing', code: error.code, message: error.message }
+    throw error
+  }
+  const result = await flashBoard(
+    {
+      port: request.port,
+      board,
+      baud: request.baud,
+      erase: request.erase,
+      before: request.before,
+      loadImage: async ({ chip, flashSizeBytes }) =>
+        loadFirmwareBundle({
+          path: request.firmwarePath,
+          // Without a selected board, the catalog's first board of the detected chip gives the offsets.
+          board: board ?? genericBoardFor(services.catalog, chip),
+          detectedChip: chip,
+          detectedFlashSize: flashSizeBytes,
+          offset: request.offset,
+        }),
+    },
+    emit,
+    signal,
+    deps,
+  )
+  if (result.ok && request.deviceUid) recordFlash(services.store, request.deviceUid, result)
+  return result
+}
+
+function resolveBoard(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: FlashFirmwareRequest,
+): Board | null {
+  if (typeof request.firmwarePath !== 'string' || request.firmwarePath === '')
+    throw invalidInput('firmware', 'is required')
+  const device = request.deviceUid ? requireDevice(services.store.read(), request.deviceUid) : null
+  if (request.boardId) {
+    const board = services.catalog.get(request.boardId)
+    if (device && device.boardId !== board.id) {
+      throw invalidInput(
+        'board',
+        `must be the device's board (${device.boardId}) when a device is named`,
+      )
+    }
+    return board
+  }
+  return device ? services.catalog.get(device.boardId) : null
+}
+
+function genericBoardFor(catalog: BoardCatalog, chip: string): Board {
+  const board = catalog.list().find((b) => b.chipFamily === chip && b.variantOf === null)
+  if (!board) {
+    throw new FieldFlashError(
+      'chip_mismatch',
+      `FieldFlash has no board with an ${chip} in its catalog; choose the board explicitly.`,
+    )
+  }
+  return board
+}

@@ -1,0 +1,161 @@
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runCli } from '../../main/cli/cli'
+import { FieldFlashStore } from '../../main/store/store'
+import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
+import {
+  ARDUINO_DEFAULT_4MB,
+  espImage,
+  partitionTable,
+  writeFiles,
+} from '../flash/firmware/firmware-fixtures'
+import { tempDir } from '../helpers/fixtures'
+
+let board: PtyEmulator | null = null
+afterEach(async () => {
+  await board?.stop()
+  board = null
+})
+
+async function cli(
+  dataDir: string,
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await runCli(
+    [...argv, '--data-dir', dataDir],
+    { out: (t) => (out += t), err: (t) => (err += t) },
+    {},
+  )
+  return { code, out, err }
+}
+
+/** A PlatformIO build folder for an ESP32 (.pio/build/<env>), without boot_app0 as PlatformIO leaves it. */
+async function platformioBuild(): Promise<string> {
+  const dir = join(await tempDir('fieldflash-pio-'), '.pio', 'build', 'esp32-devkitc')
+  await writeFiles(dir, {
+    'bootloader.bin': espImage({ chipId: 0, segments: [4096, 8192] }),
+    'partitions.bin': partitionTable(ARDUINO_DEFAULT_4MB),
+    'firmware.bin': espImage({ chipId: 0, segments: [32_768, 32_768, 16_384] }),
+  })
+  return dir
+}
+
+describe('fieldflash flash', () => {
+  it('flashes a PlatformIO build over a real pty, streams JSON progress, and records chip and MAC on the device', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
+    const dataDir = await tempDir()
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const firmware = await platformioBuild()
+    const run = await cli(
+      dataDir,
+      'flash',
+      '--port',
+      board.clientPath,
+      '--firmware',
+      firmware,
+      '--device',
+      'pump-0001',
+      '--before',
+      'no_reset',
+      '--json',
+    )
+    expect(run.err).toBe('')
+    expect(run.code).toBe(0)
+    const lines = run.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(lines.some((l) => l.type === 'progress')).toBe(true)
+    const result = lines.at(-1)
+    expect(result).toMatchObject({
+      type: 'result',
+      ok: true,
+      chip: 'ESP32',
+      mac: '24:0a:c4:aa:bb:cc',
+    })
+    expect(result.parts.map((p: { offset: number }) => p.offset)).toEqual([
+      0x1000, 0x8000, 0xe000, 0x10000,
+    ])
+    expect(result.parts.every((p: { md5: string }) => /^[0-9a-f]{32}$/.test(p.md5))).toBe(true)
+    const record = FieldFlashStore.open(dataDir).read().devices['pump-0001']!
+    expect(record.flashes).toHaveLength(1)
+    expect(record.flashes[0]).toMatchObject({
+      chip: 'ESP32',
+      mac: '24:0a:c4:aa:bb:cc',
+      port: board.clientPath,
+      firmwareSha256: result.firmwareSha256,
+    })
+  }, 60_000)
+
+  it('names the chip mismatch and exits 1 without writing', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32-C3' })
+    const dataDir = await tempDir()
+    const run = await cli(
+      dataDir,
+      'flash',
+      '--port',
+      board.clientPath,
+      '--firmware',
+      await platformioBuild(),
+      '--board',
+      'esp32-devkitc',
+      '--before',
+      'no_reset',
+    )
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/has an ESP32-C3, but ESP32-DevKitC \(ESP32\) is selected/)
+    expect(board.emulator.commandCount('FLASH_DEFL_BEGIN')).toBe(0)
+  }, 30_000)
+
+  it('rejects a bad baud rate and a broken image as bad input before opening the port', async () => {
+    const dataDir = await tempDir()
+    const firmware = await platformioBuild()
+    const baud = await cli(
+      dataDir,
+      'flash',
+      '--port',
+      '/dev/nonexistent',
+      '--firmware',
+      firmware,
+      '--board',
+      'esp32-devkitc',
+      '--baud',
+      '12345',
+    )
+    expect(baud.code).toBe(2)
+    expect(baud.err).toMatch(/baud: must be one of/)
+    await writeFiles(firmware, { 'firmware.bin': new Uint8Array([1, 2, 3, 4]) })
+    const broken = await cli(
+      dataDir,
+      'flash',
+      '--port',
+      '/dev/nonexistent',
+      '--firmware',
+      firmware,
+      '--board',
+      'esp32-devkitc',
+    )
+    expect(broken.err).toMatch(/firmware\.bin/)
+    expect(broken.code, broken.err).toBe(2)
+  })
+
+  it('says the port is missing when nothing is plugged in there', async () => {
+    const dataDir = await tempDir()
+    const run = await cli(
+      dataDir,
+      'flash',
+      '--port',
+      '/dev/ttyFIELDFLASH9',
+      '--firmware',
+      await platformioBuild(),
+      '--board',
+      'esp32-devkitc',
+      '--before',
+      'no_reset',
+    )
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/\/dev\/ttyFIELDFLASH9 is not there any more|re-plug/i)
+  })
+})
