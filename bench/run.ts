@@ -48,7 +48,9 @@ async function benchTemplates(count: number): Promise<void> {
     const samples: number[] = []
     for (let i = 0; i < count; i++) {
       const { uid } = addDevice(store, catalog, { boardId: boards[i % boards.length]!.id })
-      const [ms] = await timed(() => downloadTemplate(store, catalog, { uid, outDir: join(dir, 'zips') }))
+      const [ms] = await timed(() =>
+        downloadTemplate(store, catalog, { uid, outDir: join(dir, 'zips') }),
+      )
       samples.push(ms)
     }
     summary(`template ZIP per device (${count} in a row)`, samples)
@@ -77,10 +79,12 @@ async function benchStore(deviceCount: number): Promise<void> {
     const [openMs, store] = await timed(() => FieldFlashStore.open(dir))
     console.log(`store open with ${deviceCount} devices`.padEnd(40), `${openMs.toFixed(2)} ms`)
     const adds: number[] = []
-    for (let i = 0; i < 50; i++) adds.push((await timed(() => addDevice(store, catalog, { boardId: 'esp32-devkitc' })))[0])
+    for (let i = 0; i < 50; i++)
+      adds.push((await timed(() => addDevice(store, catalog, { boardId: 'esp32-devkitc' })))[0])
     summary(`store add (${deviceCount} devices)`, adds)
     const gets: number[] = []
-    for (let i = 0; i < 1000; i++) gets.push((await timed(() => getDevice(store, `dev-${String(i * 7).padStart(6, '0')}`)))[0])
+    for (let i = 0; i < 1000; i++)
+      gets.push((await timed(() => getDevice(store, `dev-${String(i * 7).padStart(6, '0')}`)))[0])
     summary(`store get (${deviceCount} devices)`, gets)
     const lists: number[] = []
     for (let i = 0; i < 20; i++) lists.push((await timed(() => listDevices(store)))[0])
@@ -93,3 +97,5 @@ async function benchStore(deviceCount: number): Promise<void> {
 console.log(`FieldFlash benchmarks — Node ${process.version}, ${new Date().toISOString()}`)
 await benchTemplates(500)
 await benchStore(10_000)
+await (await import('./flash')).benchFlash()
+await (await import('./monitor')).benchMonitor()

@@ -1,14 +1,23 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { pathToFileURL } from 'node:url'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+} from 'electron'
 import ElectronStore from 'electron-store'
 import { BoardCatalog, resourcePaths } from './boards/catalog'
-import { API_CHANNELS, type FieldFlashApi } from './ipc/api-contract'
-import { assertNoPayload, createApi } from './ipc/handlers'
+import { EVENT_CHANNELS, OPERATIONS, operationChannel } from './ipc/api-contract'
+import { createApi, type Dialogs, type MainApi } from './ipc/handlers'
 import { defaultDataDir } from './shared/data-dir'
 import { FieldFlashStore, type StoreBackendFactory } from './store/store'
 
 // The Electron shell stays thin: it opens a locked-down window and wires IPC to the services in
-// main/, which run (and are tested) under plain Node.
+// main/, which run (and are tested) under plain Node. Nothing else here knows about features.
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -22,20 +31,93 @@ function resourcesDir(): string {
     : join(app.getAppPath(), 'resources')
 }
 
+const rendererFile = (): string => join(import.meta.dirname, '../renderer/index.html')
+
+/** Where the renderer is loaded from: the dev server in development, the bundled file otherwise. */
+function rendererUrl(): URL {
+  return process.env.ELECTRON_RENDERER_URL && !app.isPackaged
+    ? new URL(process.env.ELECTRON_RENDERER_URL)
+    : pathToFileURL(rendererFile())
+}
+
+/** True when a URL belongs to the app's own renderer (and nothing else may talk to main). */
+function isAppUrl(url: string): boolean {
+  const expected = rendererUrl()
+  try {
+    const actual = new URL(url)
+    return expected.protocol === 'file:'
+      ? actual.protocol === 'file:' && actual.pathname === expected.pathname
+      : actual.origin === expected.origin
+  } catch {
+    return false
+  }
+}
+
+function electronDialogs(window: () => BrowserWindow | null): Dialogs {
+  const open = async (options: Electron.OpenDialogOptions): Promise<string | null> => {
+    const owner = window()
+    const result = owner
+      ? await dialog.showOpenDialog(owner, options)
+      : await dialog.showOpenDialog(options)
+    return result.canceled ? null : (result.filePaths[0] ?? null)
+  }
+  return {
+    chooseTemplateFolder: (uid) =>
+      open({
+        title: `Save the template of ${uid} to…`,
+        buttonLabel: 'Save ZIP here',
+        properties: ['openDirectory', 'createDirectory'],
+      }),
+    chooseFirmware: (pick) =>
+      open(
+        pick === 'folder'
+          ? {
+              title: 'Choose the firmware build folder',
+              buttonLabel: 'Use this build',
+              properties: ['openDirectory'],
+            }
+          : {
+              title: 'Choose the firmware file',
+              buttonLabel: 'Use this file',
+              properties: ['openFile'],
+              filters: [{ name: 'Firmware', extensions: ['bin', 'json'] }],
+            },
+      ),
+  }
+}
+
+let mainWindow: BrowserWindow | null = null
+
 async function start(): Promise<void> {
   const store = FieldFlashStore.open(defaultDataDir(), electronStoreBackend)
   const catalog = await BoardCatalog.load(resourcePaths(resourcesDir()))
-  const api = createApi({ store, catalog })
-  for (const [operation, channel] of Object.entries(API_CHANNELS) as [
-    keyof FieldFlashApi,
-    string,
-  ][]) {
-    ipcMain.handle(channel, (event, ...args) => {
-      if (event.senderFrame?.url && !event.senderFrame.url.startsWith(rendererOrigin())) {
-        throw new Error('IPC from an unexpected origin')
+  const api: MainApi = createApi(
+    {
+      store,
+      catalog,
+      dialogs: electronDialogs(() => mainWindow),
+      version: app.getVersion(),
+    },
+    (name, payload) => {
+      if (mainWindow && !mainWindow.isDestroyed()) {
+        mainWindow.webContents.send(EVENT_CHANNELS[name], payload)
       }
-      assertNoPayload(args)
-      return api[operation]()
+    },
+  )
+
+  const fromApp = (event: IpcMainInvokeEvent): boolean =>
+    mainWindow !== null &&
+    event.sender === mainWindow.webContents &&
+    event.senderFrame !== null &&
+    event.senderFrame === mainWindow.webContents.mainFrame &&
+    isAppUrl(event.senderFrame.url)
+
+  for (const operation of OPERATIONS) {
+    ipcMain.handle(operationChannel(operation), (event, ...args: unknown[]) => {
+      if (!fromApp(event)) throw new Error('IPC from an unexpected sender')
+      // Each operation takes one payload (or none); anything more is malformed.
+      if (args.length > 1) throw new Error('one payload per call')
+      return api.handlers[operation](args[0])
     })
   }
 
@@ -45,14 +127,16 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) =>
     callback(false),
   )
+  session.defaultSession.setPermissionCheckHandler(() => false)
 
-  const window = new BrowserWindow({
+  mainWindow = new BrowserWindow({
     width: 1280,
     height: 800,
     minWidth: 960,
     minHeight: 640,
     show: false,
     title: 'FieldFlash',
+    icon: join(resourcesDir(), 'icons', 'icon.png'),
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),
       contextIsolation: true,
@@ -62,28 +146,40 @@ async function start(): Promise<void> {
       spellcheck: false,
     },
   })
+  const window = mainWindow
   window.once('ready-to-show', () => window.show())
+  window.on('closed', () => {
+    mainWindow = null
+    void api.dispose()
+  })
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url) // documentation links open in the browser
+    // Documentation links (board pages) open in the system browser, never inside the app.
+    if (url.startsWith('https://')) void shell.openExternal(url)
     return { action: 'deny' }
   })
   window.webContents.on('will-navigate', (event) => event.preventDefault())
+  window.webContents.on('will-redirect', (event) => event.preventDefault())
   window.webContents.on('will-attach-webview', (event) => event.preventDefault())
 
-  if (process.env.ELECTRON_RENDERER_URL) await window.loadURL(process.env.ELECTRON_RENDERER_URL)
-  else await window.loadFile(join(import.meta.dirname, '../renderer/index.html'))
-}
-
-function rendererOrigin(): string {
-  return process.env.ELECTRON_RENDERER_URL
-    ? new URL(process.env.ELECTRON_RENDERER_URL).origin
-    : 'file://'
+  const url = rendererUrl()
+  if (url.protocol === 'file:') await window.loadFile(rendererFile())
+  else await window.loadURL(url.href)
 }
 
 app.enableSandbox()
 app.setName('FieldFlash')
-app.whenReady().then(start, (error) => {
-  console.error('FieldFlash failed to start:', error instanceof Error ? error.message : error)
-  app.exit(1)
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }))
 })
+app
+  .whenReady()
+  .then(start)
+  .catch((error: unknown) => {
+    // A corrupt data file or a broken installation: say so (the message says what to do) and stop.
+    const message = error instanceof Error ? error.message : String(error)
+    console.error('FieldFlash failed to start:', message)
+    dialog.showErrorBox('FieldFlash cannot start', message)
+    app.exit(1)
+  })
 app.on('window-all-closed', () => app.quit())

@@ -1,10 +1,63 @@
-import { contextBridge, ipcRenderer } from 'electron'
-import { API_CHANNELS, type FieldFlashApi } from '../main/ipc/api-contract'
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import {
+  EVENT_CHANNELS,
+  operationChannel,
+  type ApiEvents,
+  type EventName,
+  type FieldFlashApi,
+  type OperationName,
+  type RequestOf,
+  type ResponseOf,
+  type Result,
+} from '../main/ipc/api-contract'
 
-// One function per operation; the renderer never sees ipcRenderer itself.
+// One function per operation and one per event stream; the renderer never sees ipcRenderer.
+
+function call<K extends OperationName>(operation: K) {
+  return (request: RequestOf<K>): Promise<Result<ResponseOf<K>>> =>
+    request === undefined
+      ? ipcRenderer.invoke(operationChannel(operation))
+      : ipcRenderer.invoke(operationChannel(operation), request)
+}
+
+function subscribe<E extends EventName>(name: E) {
+  return (listener: (event: ApiEvents[E]) => void): (() => void) => {
+    // Only the payload crosses into the page, never the IPC event (it carries the sender).
+    const forward = (_event: IpcRendererEvent, payload: ApiEvents[E]): void => listener(payload)
+    ipcRenderer.on(EVENT_CHANNELS[name], forward)
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNELS[name], forward)
+    }
+  }
+}
+
 const api: FieldFlashApi = {
-  listBoards: () => ipcRenderer.invoke(API_CHANNELS.listBoards),
-  getSiteProfile: () => ipcRenderer.invoke(API_CHANNELS.getSiteProfile),
+  getAppInfo: call('getAppInfo'),
+  getSiteProfile: call('getSiteProfile'),
+  checkSiteProfile: call('checkSiteProfile'),
+  saveSiteProfile: call('saveSiteProfile'),
+  listBoards: call('listBoards'),
+  listPorts: call('listPorts'),
+  listDevices: call('listDevices'),
+  getDevice: call('getDevice'),
+  checkDeviceUid: call('checkDeviceUid'),
+  addDevice: call('addDevice'),
+  downloadTemplate: call('downloadTemplate'),
+  regenerateToken: call('regenerateToken'),
+  revokeToken: call('revokeToken'),
+  rotateMqttPassword: call('rotateMqttPassword'),
+  chooseFirmware: call('chooseFirmware'),
+  checkFirmware: call('checkFirmware'),
+  startFlash: call('startFlash'),
+  cancelFlash: call('cancelFlash'),
+  openMonitor: call('openMonitor'),
+  closeMonitor: call('closeMonitor'),
+  resetBoard: call('resetBoard'),
+  approveOperation: call('approveOperation'),
+  rejectOperation: call('rejectOperation'),
+  readAuditLog: call('readAuditLog'),
+  onFlashEvent: subscribe('flash'),
+  onMonitorEvent: subscribe('monitor'),
 }
 
 contextBridge.exposeInMainWorld('fieldflash', api)

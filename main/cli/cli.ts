@@ -5,6 +5,7 @@ import { createCliKit } from './cli-kit'
 import { EXIT, processIo, reportError, type Io } from './output'
 import { registerFlashCommands } from './flash-commands'
 import { registerProvisioningCommands } from './provisioning-commands'
+import { registerVerificationCommands } from './verification-commands'
 
 /** The shipped resources of a checkout: <repo>/resources, two levels above this file. */
 export const DEFAULT_RESOURCES_DIR = resolve(
@@ -29,6 +30,7 @@ export async function runCli(
     .showHelpAfterError('(run with --help for usage)')
   registerProvisioningCommands(program, kit)
   registerFlashCommands(program, kit)
+  registerVerificationCommands(program, kit)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -104,7 +104,9 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
           }
           if (result.ok) return EXIT.ok
           // A damaged firmware file is bad input, like a bad flag.
-          return result.code === 'invalid_input' || result.code === 'invalid_image' ? EXIT.badInput : EXIT.failure
+          return result.code === 'invalid_input' || result.code === 'invalid_image'
+            ? EXIT.badInput
+            : EXIT.failure
         } finally {
           process.off('SIGINT', onSigint)
         }

@@ -1,27 +1,13 @@
 import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError } from '../shared/errors'
-import {
-  currentToken,
-  requireDevice,
-  viewToken,
-  withDevice,
-  type TokenView,
-} from '../provisioning/tokens'
+import { currentToken, requireDevice, viewToken, withDevice } from '../provisioning/tokens'
 import type { FieldFlashStore } from '../store/store'
 import type { DeviceRecord } from '../store/store-document'
 import { assertDeviceUid, generateDeviceUid } from './device-uid'
 import { generateMqttPassword, mqttUsernameFor } from './mqtt-credentials'
+import type { DeviceView } from './device-types'
 
-/** A device as the user sees it: no MQTT password, no token. */
-export interface DeviceView {
-  uid: string
-  boardId: string
-  createdAt: string
-  mqttUsername: string
-  mqttPasswordSetAt: string
-  currentToken: TokenView | null
-  tokens: TokenView[]
-}
+export type { DeviceView }
 
 /** The user-visible view of a device at `now`. */
 export function viewDevice(device: DeviceRecord, now: Date = new Date()): DeviceView {
@@ -77,7 +63,11 @@ export function addDevice(
       operations: [],
       approvedAt: null,
     }
-    return { next: withDevice(doc, device), result: viewDevice(device, now) }
+    return {
+      next: withDevice(doc, device),
+      result: viewDevice(device, now),
+      audit: [{ type: 'device.created', uid, boardId: board.id, at }],
+    }
   })
 }
 
@@ -106,6 +96,10 @@ export function rotateMqttPassword(
       ...device,
       mqtt: { ...device.mqtt, password: generateMqttPassword(), passwordSetAt: now.toISOString() },
     }
-    return { next: withDevice(doc, next), result: viewDevice(next, now) }
+    return {
+      next: withDevice(doc, next),
+      result: viewDevice(next, now),
+      audit: [{ type: 'mqtt.password_rotated', uid, at: next.mqtt.passwordSetAt }],
+    }
   })
 }

@@ -135,6 +135,9 @@ export async function flashBoard(
     const onDisconnect = (): void => interrupt(lostError(path))
     port.addEventListener?.('disconnect', onDisconnect)
     transport = new Transport(port, false)
+    // Transport.trace() prints to stdout even with tracing off (read-loop exits, flash size); that
+    // would corrupt the CLI's JSON lines and the app's log. FieldFlash reports through `emit`.
+    transport.trace = () => undefined
     const loader = new ESPLoader({
       transport,
       baudrate: baud,
@@ -219,26 +222,13 @@ export async function flashBoard(
       await step(loader.eraseFlash())
     }
 
-    const flashModeSettings = request.board
-      ? {
-          flashMode: request.board.flash.mode,
-          flashFreq: request.board.flash.freq,
-          flashSize: flashSize ?? request.board.flash.size,
-        }
-      : { flashMode: 'keep', flashFreq: 'keep', flashSize: 'keep' }
-    const written = await writeParts(
-      loader,
-      image.parts,
-      flashModeSettings,
-      emit,
-      enter,
-      step,
-      deps.now,
-      stub,
-    )
+    // The build's own bootloader header is written as built: PlatformIO and ESP-IDF already put the
+    // board's flash settings there, and esptool-js 0.7.0's rewrite does not recompute the appended
+    // SHA-256 of the bootloader (it tests byte 23 against '1' instead of 1), which would brick it.
+    const written = await writeParts(loader, image.parts, emit, enter, step, deps.now, stub)
 
     enter('resetting', 'Resetting the board into the new firmware…')
-    await step(loader.after('hard_reset'))
+    await step(hardReset(port))
     return {
       ok: true,
       port: path,
@@ -268,7 +258,6 @@ export async function flashBoard(
 async function writeParts(
   loader: ESPLoader,
   parts: FlashPart[],
-  settings: { flashMode: string; flashFreq: string; flashSize: string },
   emit: (event: FlashEvent) => void,
   enter: (stage: FlashStage, message: string) => void,
   step: <T>(work: Promise<T>) => Promise<T>,
@@ -277,15 +266,7 @@ async function writeParts(
 ): Promise<FlashedPart[]> {
   const prepared = []
   for (const part of parts) {
-    const padded = padTo4(part.data)
-    // esptool-js patches the flash mode/size/frequency into the bootloader header, as esptool does.
-    const data = await loader._updateImageFlashParams(
-      padded,
-      part.offset,
-      settings.flashMode as never,
-      settings.flashFreq as never,
-      settings.flashSize as never,
-    )
+    const data = padTo4(part.data)
     // Node's native zlib instead of esptool-js's pako level 9: same format, several times faster.
     const compressed = deflateSync(data, { level: 9 })
     prepared.push({ part, data, compressed, md5: createHash('md5').update(data).digest('hex') })
@@ -442,6 +423,17 @@ function mapStageError(
     undefined,
     { cause: error },
   )
+}
+
+/**
+ * Pulses EN through RTS with IO0 released (DTR off), so the board boots the new firmware.
+ * esptool-js 0.7.0's `after('hard_reset')` only releases RTS and leaves DTR asserted: a board with
+ * the classic auto-reset circuit then stays in the stub, or boots with IO0 held low.
+ */
+async function hardReset(port: WebSerialLikePort): Promise<void> {
+  await port.setSignals({ dataTerminalReady: false, requestToSend: true })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await port.setSignals({ dataTerminalReady: false, requestToSend: false })
 }
 
 /** Disconnects esptool-js's transport (stopping its read loop) and closes the port, whatever state they are in. */

@@ -1,19 +1,274 @@
+import type { AuditEntry } from '../audit/audit-events'
 import type { Board } from '../boards/board-schema'
-import type { Result } from '../shared/errors'
+import type { DeviceView } from '../devices/device-types'
+import type { FlashEvent, FlashStage } from '../flash/flash-events'
+import type { MintedToken, TokenView } from '../provisioning/token-types'
+import type { PortView } from '../serial/port-types'
+import type { ErrorCode, Result } from '../shared/errors'
 import type { SiteProfile } from '../site/site-profile-types'
+import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/store-document'
+import type { TemplateDownload } from '../template/template-types'
+import type { BootstrapError } from '../verification/bootstrap-error'
+import type { BannerClassification, BannerVerdict } from '../verification/verification-types'
 
-/**
- * The typed API between renderer and main, written once. Main implements it (main/ipc/handlers.ts),
- * the preload forwards one function per operation, the renderer calls `window.fieldflash`.
- * Every answer is a `Result`: errors cross the boundary as values.
- */
-export interface FieldFlashApi {
-  listBoards(): Promise<Result<Board[]>>
-  getSiteProfile(): Promise<Result<SiteProfile | null>>
+// The typed API between renderer and main, written once. Types and channel names only: no Node
+// imports, so the renderer, the preload and main all import this file. Main implements every
+// operation (main/ipc/handlers.ts) and validates each payload (main/ipc/schemas.ts); the preload
+// forwards one function per operation; the renderer calls `window.fieldflash`.
+
+export type { Result, ErrorCode }
+export type {
+  AuditEntry,
+  BannerClassification,
+  BannerVerdict,
+  BootstrapError,
+  Board,
+  DeviceView,
+  FlashEvent,
+  FlashRecord,
+  FlashStage,
+  MintedToken,
+  PortView,
+  ProvisioningOperation,
+  SiteProfile,
+  TemplateDownload,
+  TokenState,
+  TokenView,
 }
 
-/** One IPC channel per operation, named after it. */
-export const API_CHANNELS = {
-  listBoards: 'fieldflash:listBoards',
-  getSiteProfile: 'fieldflash:getSiteProfile',
-} as const satisfies Record<keyof FieldFlashApi, string>
+/** The site profile as typed in the form: every field a string until it is validated. */
+export type SiteProfileDraft = { [K in keyof SiteProfile]?: string | number }
+export type SiteField = keyof SiteProfile
+
+/** Per-field problems of a draft: the rule each field breaks, absent when the field is fine. */
+export type SiteFieldProblems = Partial<Record<SiteField, string>>
+
+/** A device in the list: its view plus what the list shows at a glance. */
+export interface DeviceSummary extends DeviceView {
+  approvedAt: string | null
+  flashCount: number
+  lastFlashAt: string | null
+}
+
+/** Everything the device page shows. */
+export interface DeviceDetails {
+  device: DeviceView
+  approvedAt: string | null
+  flashes: FlashRecord[]
+  operations: ProvisioningOperation[]
+  /** This device's audit entries, newest first. */
+  audit: AuditEntry[]
+}
+
+/** A token-only regeneration: the new value is shown once, with what it makes outdated. */
+export interface RegeneratedToken extends MintedToken {
+  warning: string
+}
+
+/** Whether the provisioning token inside a firmware is the device's current one. */
+export type FirmwareTokenStatus =
+  /** The firmware carries the device's issued token: it will verify. */
+  | 'current'
+  /** It carries an older token of this device (superseded, revoked, expired or consumed). */
+  | 'stale'
+  /** It carries a token FieldFlash minted for another device. */
+  | 'foreign'
+  /** It carries a token FieldFlash never minted (another installation, or a typo). */
+  | 'unknown'
+  /** No provisioning token was found in the image (the board's banner will tell). */
+  | 'none'
+
+export interface FirmwareTokenCheck {
+  status: FirmwareTokenStatus
+  /** Fingerprint of the token found, when one was found. */
+  fingerprint: string | null
+  /** The state of that token, when it is one of the device's. */
+  tokenState: TokenState | null
+  /** The device it belongs to, for `foreign`. */
+  otherUid: string | null
+  /** One sentence for the technician, with the next step. */
+  message: string
+}
+
+/** What the technician chose to flash, checked against the board before anything is written. */
+export interface FirmwareCheck {
+  path: string
+  name: string
+  kind: string
+  totalBytes: number
+  parts: { name: string; offsetHex: string; size: number; generated: boolean }[]
+  token: FirmwareTokenCheck
+}
+
+export interface StartFlashRequest {
+  /** Chosen by the renderer (a UUID) so it can listen before the job starts. */
+  jobId: string
+  uid: string
+  portPath: string
+  firmwarePath: string
+  baud?: number
+  erase?: boolean
+  /** The technician confirmed flashing although the firmware's token is not current. */
+  acceptTokenMismatch?: boolean
+}
+
+/** What a finished flash job reports; failures carry a code the renderer switches on. */
+export type FlashOutcome =
+  | {
+      ok: true
+      chip: string
+      mac: string
+      flashSize: string
+      baud: number
+      durationMs: number
+      firmwareName: string
+    }
+  | { ok: false; code: ErrorCode | 'internal'; message: string; stage: FlashStage }
+
+/** Streamed on the flash subscription. */
+export type FlashJobEvent =
+  | { jobId: string; type: 'event'; event: FlashEvent }
+  | { jobId: string; type: 'done'; outcome: FlashOutcome }
+
+/** A banner seen on the console, judged against the store, and the operation it recorded. */
+export interface Verification {
+  verdict: BannerVerdict
+  /** The pending operation to approve or reject; null when there is nowhere to record it. */
+  operationId: string | null
+  /** The state of that operation now. */
+  operationState: ProvisioningOperation['state'] | null
+}
+
+export interface MonitorLineView {
+  seq: number
+  at: number
+  text: string
+}
+
+export interface OpenMonitorRequest {
+  /** Chosen by the renderer (a UUID) so it can listen before the port opens. */
+  sessionId: string
+  portPath: string
+  baud?: number
+  /** The device whose banner is expected; without it the console only shows lines. */
+  uid?: string
+}
+
+/** Streamed on the monitor subscription. */
+export type MonitorEvent =
+  | { sessionId: string; type: 'lines'; lines: MonitorLineView[]; skipped: number }
+  | { sessionId: string; type: 'state'; state: 'open' | 'reconnecting' | 'closed'; path: string }
+  | { sessionId: string; type: 'verification'; verification: Verification }
+  | { sessionId: string; type: 'malformed'; reason: string }
+  | { sessionId: string; type: 'bootstrap_error'; error: BootstrapError }
+  | { sessionId: string; type: 'error'; code: ErrorCode | 'internal'; message: string }
+
+export interface AppInfo {
+  version: string
+  dataDir: string
+  auditLogPath: string
+  platform: string
+}
+
+/**
+ * Every operation: its request and what a success carries. Requests are single objects (or
+ * nothing), so each can be validated as a whole in main.
+ */
+export interface ApiOperations {
+  getAppInfo: { request: void; response: AppInfo }
+  getSiteProfile: { request: void; response: SiteProfile | null }
+  checkSiteProfile: { request: SiteProfileDraft; response: SiteFieldProblems }
+  saveSiteProfile: { request: SiteProfileDraft; response: SiteProfile }
+  listBoards: { request: void; response: Board[] }
+  listPorts: { request: void; response: PortView[] }
+  listDevices: { request: void; response: DeviceSummary[] }
+  getDevice: { request: { uid: string }; response: DeviceDetails }
+  checkDeviceUid: { request: { uid: string }; response: null }
+  addDevice: { request: { uid?: string; boardId: string }; response: DeviceView }
+  downloadTemplate: { request: { uid: string }; response: TemplateDownload | null }
+  regenerateToken: { request: { uid: string }; response: RegeneratedToken }
+  revokeToken: { request: { uid: string }; response: TokenView }
+  rotateMqttPassword: { request: { uid: string }; response: DeviceView }
+  chooseFirmware: { request: { pick: 'folder' | 'file' }; response: string | null }
+  checkFirmware: { request: { uid: string; firmwarePath: string }; response: FirmwareCheck }
+  startFlash: { request: StartFlashRequest; response: { jobId: string } }
+  cancelFlash: { request: { jobId: string }; response: null }
+  openMonitor: { request: OpenMonitorRequest; response: { sessionId: string; path: string } }
+  closeMonitor: { request: { sessionId: string }; response: null }
+  resetBoard: { request: { sessionId: string }; response: null }
+  approveOperation: {
+    request: { uid: string; operationId: string; approver?: string }
+    response: DeviceDetails
+  }
+  rejectOperation: {
+    request: { uid: string; operationId: string; approver?: string; reason?: string }
+    response: DeviceDetails
+  }
+  readAuditLog: { request: { uid?: string }; response: AuditEntry[] }
+}
+
+export type OperationName = keyof ApiOperations
+export type RequestOf<K extends OperationName> = ApiOperations[K]['request']
+export type ResponseOf<K extends OperationName> = ApiOperations[K]['response']
+
+/** The events main streams, by subscription. */
+export interface ApiEvents {
+  flash: FlashJobEvent
+  monitor: MonitorEvent
+}
+export type EventName = keyof ApiEvents
+
+/** What the renderer sees as `window.fieldflash`: one function per operation, one per subscription. */
+export type FieldFlashApi = {
+  [K in OperationName]: (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>>
+} & {
+  /** Flash progress and results of every job; returns the unsubscribe function. */
+  onFlashEvent(listener: (event: FlashJobEvent) => void): () => void
+  /** Console lines, verification results and port state of every monitor session. */
+  onMonitorEvent(listener: (event: MonitorEvent) => void): () => void
+}
+
+/** Every operation, in one list (the preload, main and the test bridge iterate it). */
+export const OPERATIONS = [
+  'getAppInfo',
+  'getSiteProfile',
+  'checkSiteProfile',
+  'saveSiteProfile',
+  'listBoards',
+  'listPorts',
+  'listDevices',
+  'getDevice',
+  'checkDeviceUid',
+  'addDevice',
+  'downloadTemplate',
+  'regenerateToken',
+  'revokeToken',
+  'rotateMqttPassword',
+  'chooseFirmware',
+  'checkFirmware',
+  'startFlash',
+  'cancelFlash',
+  'openMonitor',
+  'closeMonitor',
+  'resetBoard',
+  'approveOperation',
+  'rejectOperation',
+  'readAuditLog',
+] as const satisfies readonly OperationName[]
+
+// Fails to compile when an operation of ApiOperations is missing from OPERATIONS.
+type UnlistedOperation = Exclude<OperationName, (typeof OPERATIONS)[number]>
+export const EVERY_OPERATION_LISTED: [UnlistedOperation] extends [never]
+  ? true
+  : UnlistedOperation = true
+
+/** The IPC channel of an operation. */
+export function operationChannel(name: OperationName): `fieldflash:op:${OperationName}` {
+  return `fieldflash:op:${name}`
+}
+
+/** The IPC channel main sends an event stream on. */
+export const EVENT_CHANNELS = {
+  flash: 'fieldflash:event:flash',
+  monitor: 'fieldflash:event:monitor',
+} as const satisfies Record<EventName, string>

@@ -1,26 +1,492 @@
+import { readAuditLog, auditLogPath } from '../audit/audit-log'
 import type { BoardCatalog } from '../boards/catalog'
-import { toResult } from '../shared/errors'
+import { assertDeviceUid } from '../devices/device-uid'
+import { addDevice, rotateMqttPassword, viewDevice } from '../devices/devices'
+import type { FlashDependencies } from '../flash/flash-board'
+import { flashFirmware } from '../flash/flash-firmware'
+import { loadFirmwareBundle } from '../flash/firmware/load-firmware-bundle'
+import { summarizeFirmwareBundle } from '../flash/firmware/summarize-firmware-bundle'
+import {
+  openSerialMonitor,
+  type SerialMonitor,
+  type SerialMonitorOptions,
+} from '../monitor/serial-monitor'
+import { parseBootstrapBanner } from '../provisioning/bootstrap-banner'
+import { regenerateToken, requireDevice, revokeToken } from '../provisioning/tokens'
+import { listPorts, type PortView } from '../serial/list-ports'
+import { FieldFlashError, toResult, type Result } from '../shared/errors'
+import { requireSiteProfile, saveSiteProfile, validateSiteProfile } from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
-import type { FieldFlashApi } from './api-contract'
+import { downloadTemplate } from '../template/download-template'
+import { parseBootstrapError } from '../verification/bootstrap-error'
+import { classifyBanner } from '../verification/classify-banner'
+import { approveOperation, recordOperation, rejectOperation } from '../verification/operations'
+import type {
+  ApiEvents,
+  DeviceDetails,
+  DeviceSummary,
+  EventName,
+  FirmwareCheck,
+  FlashOutcome,
+  OperationName,
+  RequestOf,
+  ResponseOf,
+  SiteField,
+  SiteFieldProblems,
+  SiteProfileDraft,
+  Verification,
+} from './api-contract'
+import { checkFirmwareToken } from './firmware-token-check'
+import { parseRequest } from './schemas'
 
-/** The services the API is implemented with; created once by the app shell. */
+/** The native dialogs main opens for the renderer; injected, so tests substitute them. */
+export interface Dialogs {
+  /** The folder to save `<uid>.zip` in, or null when the user cancelled. */
+  chooseTemplateFolder(uid: string): Promise<string | null>
+  /** A firmware build folder or file, or null when the user cancelled. */
+  chooseFirmware(pick: 'folder' | 'file'): Promise<string | null>
+}
+
+/** The services the API is implemented with; created once by the app shell (or a test). */
 export interface Services {
   store: FieldFlashStore
   catalog: BoardCatalog
+  dialogs: Dialogs
+  /** The app's version, for Settings. */
+  version: string
+  /** Serial ports with their boards; the system's ports by default. */
+  listPorts?: () => Promise<PortView[]>
+  /** How flash jobs open ports; the real serial port by default. */
+  flashDependencies?: FlashDependencies
+  /** How the serial console opens ports; the real serial port by default. */
+  monitorOptions?: Partial<SerialMonitorOptions>
+  /** Where raw causes of unexpected errors go (redacted); stderr by default. */
+  log?: (message: string) => void
+  now?: () => Date
 }
 
-/** Implements the API over the main-process services; no Electron here, so it runs under Node. */
-export function createApi(services: Services): FieldFlashApi {
-  return {
-    listBoards: () => toResult(() => services.catalog.list()),
-    getSiteProfile: () => toResult(() => services.store.read().site),
-  }
+/** Sends one event to the renderer (main/index.ts: webContents.send; tests: the page). */
+export type EventSink = <E extends EventName>(name: E, payload: ApiEvents[E]) => void
+
+/** What main registers: one handler per operation, each taking the raw payload. */
+export type OperationHandlers = {
+  [K in OperationName]: (payload: unknown) => Promise<Result<ResponseOf<K>>>
 }
+
+export interface MainApi {
+  handlers: OperationHandlers
+  /** Cancels running flash jobs and closes every console. */
+  dispose(): Promise<void>
+}
+
+type Implementations = {
+  [K in OperationName]: (request: RequestOf<K>) => Promise<ResponseOf<K>> | ResponseOf<K>
+}
+
+interface MonitorSession {
+  monitor: SerialMonitor
+  uid: string | undefined
+  /** The last banner line judged, so a repeating banner records one operation per session. */
+  lastBanner: { key: string; operationId: string | null } | null
+}
+
+const SITE_FIELDS: readonly SiteField[] = [
+  'platformKey',
+  'apiHost',
+  'mqttHost',
+  'mqttPort',
+  'otaBaseUrl',
+  'tokenLifetimeHours',
+]
+/** A profile every rule accepts, so one field at a time can be checked against the real rules. */
+const VALID_SITE: Record<SiteField, string | number> = {
+  platformKey: 'k',
+  apiHost: 'example.com',
+  mqttHost: 'example.com',
+  mqttPort: 8883,
+  otaBaseUrl: 'https://example.com',
+  tokenLifetimeHours: 168,
+}
+
+const TOKEN_IN_TEXT = /ffpt_[0-9a-z]{8,}/gi
 
 /**
- * Rejects any call that carries arguments the operation does not take; each operation validates
- * its own payload in main, never trusting the renderer.
+ * Implements the API over the main-process services. No Electron here: main/index.ts wires it to
+ * ipcMain, the end-to-end tests to a browser page. Every payload is validated, every answer is a
+ * `Result`, long operations report through `emit` and can be cancelled.
  */
-export function assertNoPayload(args: unknown[]): void {
-  if (args.length > 0) throw new TypeError('this operation takes no arguments')
+export function createApi(services: Services, emit: EventSink): MainApi {
+  const { store, catalog, dialogs } = services
+  const now = services.now ?? (() => new Date())
+  const log =
+    services.log ?? ((message: string) => process.stderr.write(`fieldflash: ${message}\n`))
+  const ports = services.listPorts ?? (() => listPorts(catalog))
+  const jobs = new Map<string, AbortController>()
+  const sessions = new Map<string, MonitorSession>()
+  /** Opening a console waits for the previous open on the same port: one console per port. */
+  const opening = new Map<string, Promise<unknown>>()
+
+  const details = async (uid: string): Promise<DeviceDetails> => {
+    const record = requireDevice(store.read(), uid)
+    const audit = await readAuditLog(store.dataDir, { uid })
+    return {
+      device: viewDevice(record, now()),
+      approvedAt: record.approvedAt,
+      flashes: [...record.flashes].reverse(),
+      operations: [...(record.operations ?? [])].reverse(),
+      audit: audit.entries.reverse(),
+    }
+  }
+
+  const checkFirmware = async (uid: string, firmwarePath: string): Promise<FirmwareCheck> => {
+    const device = requireDevice(store.read(), uid)
+    const board = catalog.get(device.boardId)
+    const bundle = await loadFirmwareBundle({ path: firmwarePath, board })
+    const summary = summarizeFirmwareBundle(bundle)
+    return {
+      path: firmwarePath,
+      name: bundle.name,
+      kind: bundle.kind,
+      totalBytes: summary.totalBytes,
+      parts: summary.parts.map((p) => ({
+        name: p.name,
+        offsetHex: p.offsetHex,
+        size: p.size,
+        generated: p.generated,
+      })),
+      token: checkFirmwareToken(
+        store.read(),
+        uid,
+        bundle.parts.map((p) => p.data),
+        now(),
+      ),
+    }
+  }
+
+  const closeSession = async (sessionId: string): Promise<void> => {
+    const session = sessions.get(sessionId)
+    if (!session) return
+    sessions.delete(sessionId)
+    await session.monitor.close()
+  }
+
+  const judgeLine = (sessionId: string, session: MonitorSession, text: string): void => {
+    const failure = parseBootstrapError(text)
+    if (failure) {
+      emit('monitor', { sessionId, type: 'bootstrap_error', error: failure })
+      return
+    }
+    const parsed = parseBootstrapBanner(text)
+    if (parsed.kind === 'none') return
+    if (parsed.kind === 'malformed') {
+      emit('monitor', { sessionId, type: 'malformed', reason: parsed.reason })
+      return
+    }
+    const banner = parsed.banner
+    const key = `${banner.uid} ${banner.fingerprint} ${banner.code} ${banner.mac}`
+    const at = now()
+    let operationId: string | null = null
+    let verdict = classifyBanner(store.read(), banner, at, session.uid)
+    if (session.lastBanner?.key === key) {
+      operationId = session.lastBanner.operationId
+    } else if (verdict.classification !== 'wrong_device') {
+      const recorded = recordOperation(store, { banner, port: session.monitor.path }, at)
+      operationId = recorded?.operation.id ?? null
+      verdict = recorded?.verdict ?? verdict
+    }
+    session.lastBanner = { key, operationId }
+    const device = Object.hasOwn(store.read().devices, banner.uid)
+      ? store.read().devices[banner.uid]
+      : undefined
+    const operation = device?.operations?.find((op) => op.id === operationId)
+    const verification: Verification = {
+      verdict,
+      operationId,
+      operationState: operation?.state ?? null,
+    }
+    emit('monitor', { sessionId, type: 'verification', verification })
+  }
+
+  const implementations: Implementations = {
+    getAppInfo: () => ({
+      version: services.version,
+      dataDir: store.dataDir,
+      auditLogPath: auditLogPath(store.dataDir),
+      platform: process.platform,
+    }),
+    getSiteProfile: () => store.read().site,
+    checkSiteProfile: (draft) => checkSiteFields(draft),
+    saveSiteProfile: (draft) =>
+      saveSiteProfile(store, {
+        ...draft,
+        // Left empty in the form: the default lifetime.
+        tokenLifetimeHours: draft.tokenLifetimeHours === '' ? undefined : draft.tokenLifetimeHours,
+      }),
+    listBoards: () => catalog.list(),
+    listPorts: () => ports(),
+    listDevices: () =>
+      Object.values(store.read().devices).map((d): DeviceSummary => ({
+        ...viewDevice(d, now()),
+        approvedAt: d.approvedAt,
+        flashCount: d.flashes.length,
+        lastFlashAt: d.flashes.at(-1)?.at ?? null,
+      })),
+    getDevice: ({ uid }) => details(uid),
+    checkDeviceUid: ({ uid }) => {
+      assertDeviceUid(uid, 'uid')
+      if (Object.hasOwn(store.read().devices, uid)) {
+        throw new FieldFlashError(
+          'already_exists',
+          `uid: a device with UID ${uid} already exists; pick it from the list or choose another UID`,
+          'uid',
+        )
+      }
+      return null
+    },
+    addDevice: ({ uid, boardId }) =>
+      addDevice(store, catalog, { uid: uid === '' ? undefined : uid, boardId }, now()),
+    downloadTemplate: async ({ uid }) => {
+      // Fail before the dialog when the ZIP could not be made anyway.
+      requireSiteProfile(store)
+      requireDevice(store.read(), uid)
+      const folder = await dialogs.chooseTemplateFolder(uid)
+      if (folder === null) return null
+      return downloadTemplate(store, catalog, { uid, outDir: folder, now: now() })
+    },
+    regenerateToken: ({ uid }) => regenerateToken(store, uid, now()),
+    revokeToken: ({ uid }) => revokeToken(store, uid, now()),
+    rotateMqttPassword: ({ uid }) => rotateMqttPassword(store, uid, now()),
+    chooseFirmware: ({ pick }) => dialogs.chooseFirmware(pick),
+    checkFirmware: ({ uid, firmwarePath }) => checkFirmware(uid, firmwarePath),
+    startFlash: async (request) => {
+      const { jobId, uid, portPath, firmwarePath } = request
+      if (jobs.has(jobId)) {
+        throw new FieldFlashError('already_exists', `jobId: flash job ${jobId} is already running`)
+      }
+      const check = await checkFirmware(uid, firmwarePath)
+      const mismatch = check.token.status !== 'current' && check.token.status !== 'none'
+      if (mismatch && !request.acceptTokenMismatch) {
+        throw new FieldFlashError('invalid_state', check.token.message)
+      }
+      // The console would hold the port: close it, the flash needs it.
+      for (const [id, session] of sessions) {
+        if (session.monitor.path === portPath) await closeSession(id)
+      }
+      const port = (await ports().catch(() => [])).find((p) => p.path === portPath)
+      const controller = new AbortController()
+      jobs.set(jobId, controller)
+      void flashFirmware(
+        { store, catalog },
+        {
+          port: { path: portPath, vid: port?.vid ?? null, pid: port?.pid ?? null },
+          firmwarePath,
+          deviceUid: uid,
+          baud: request.baud,
+          erase: request.erase,
+        },
+        (event) => emit('flash', { jobId, type: 'event', event }),
+        controller.signal,
+        services.flashDependencies,
+      )
+        .then(
+          (result): FlashOutcome =>
+            result.ok
+              ? {
+                  ok: true,
+                  chip: result.chip,
+                  mac: result.mac,
+                  flashSize: result.flashSize,
+                  baud: result.baud,
+                  durationMs: result.durationMs,
+                  firmwareName: result.firmwareName,
+                }
+              : { ok: false, code: result.code, message: result.message, stage: result.stage },
+          (error: unknown): FlashOutcome => {
+            logUnexpected('startFlash', error)
+            return {
+              ok: false,
+              code: 'internal',
+              message: 'Flashing failed unexpectedly; see the log for details, then try again.',
+              stage: 'preparing',
+            }
+          },
+        )
+        .then((outcome) => {
+          jobs.delete(jobId)
+          emit('flash', { jobId, type: 'done', outcome })
+        })
+      return { jobId }
+    },
+    cancelFlash: ({ jobId }) => {
+      // Idempotent: a job that already ended has nothing to cancel.
+      jobs.get(jobId)?.abort()
+      return null
+    },
+    openMonitor: (request) => {
+      const previous = opening.get(request.portPath) ?? Promise.resolve()
+      const next = previous.catch(() => undefined).then(() => openMonitor(request))
+      opening.set(request.portPath, next)
+      void next
+        .catch(() => undefined)
+        .then(() => {
+          if (opening.get(request.portPath) === next) opening.delete(request.portPath)
+        })
+      return next
+    },
+    closeMonitor: async ({ sessionId }) => {
+      await closeSession(sessionId)
+      return null
+    },
+    resetBoard: async ({ sessionId }) => {
+      const session = sessions.get(sessionId)
+      if (!session) {
+        throw new FieldFlashError(
+          'not_found',
+          'The console is not open any more; open it again, then reset.',
+        )
+      }
+      await session.monitor.resetBoard()
+      return null
+    },
+    approveOperation: async ({ uid, operationId, approver }) => {
+      approveOperation(store, { uid, operationId, approver: approver || null }, now())
+      return details(uid)
+    },
+    rejectOperation: async ({ uid, operationId, approver, reason }) => {
+      rejectOperation(
+        store,
+        { uid, operationId, approver: approver || null, reason: reason || null },
+        now(),
+      )
+      return details(uid)
+    },
+    readAuditLog: async ({ uid }) => (await readAuditLog(store.dataDir, { uid })).entries.reverse(),
+  }
+
+  async function openMonitor({
+    sessionId,
+    portPath,
+    baud,
+    uid,
+  }: RequestOf<'openMonitor'>): Promise<ResponseOf<'openMonitor'>> {
+    if (sessions.has(sessionId)) {
+      throw new FieldFlashError('already_exists', `sessionId: console ${sessionId} is already open`)
+    }
+    if (uid !== undefined) requireDevice(store.read(), uid)
+    // A port has one console: a newer one for the same port replaces the older.
+    for (const [id, session] of sessions) {
+      if (session.monitor.path === portPath) {
+        await closeSession(id)
+        emit('monitor', { sessionId: id, type: 'state', state: 'closed', path: portPath })
+      }
+    }
+    const device = uid ? store.read().devices[uid] : undefined
+    const baudRate = baud ?? (device ? catalog.get(device.boardId).baud.monitor : undefined)
+    const monitor = await openSerialMonitor({
+      ...services.monitorOptions,
+      path: portPath,
+      baudRate,
+    })
+    const session: MonitorSession = { monitor, uid, lastBanner: null }
+    sessions.set(sessionId, session)
+    monitor.subscribe(
+      (update) => {
+        switch (update.kind) {
+          case 'lines':
+            emit('monitor', {
+              sessionId,
+              type: 'lines',
+              lines: update.lines,
+              skipped: update.skipped,
+            })
+            for (const line of update.lines) {
+              try {
+                judgeLine(sessionId, session, line.text)
+              } catch (error) {
+                reportMonitorError(sessionId, error)
+              }
+            }
+            break
+          case 'state':
+            emit('monitor', { sessionId, type: 'state', state: update.state, path: update.path })
+            break
+          case 'error':
+            emit('monitor', {
+              sessionId,
+              type: 'error',
+              code: update.code,
+              message: update.message,
+            })
+            break
+          case 'reset':
+          case 'cleared':
+            session.lastBanner = null
+            break
+        }
+      },
+      { ignorePause: true },
+    )
+    void monitor.ended.then(() => {
+      if (sessions.get(sessionId) === session) sessions.delete(sessionId)
+    })
+    return { sessionId, path: monitor.path }
+  }
+
+  function checkSiteFields(draft: SiteProfileDraft): SiteFieldProblems {
+    // The real rules, one field at a time against an otherwise valid profile: each problem is
+    // reported on the field it belongs to, with no rule written twice.
+    const problems: SiteFieldProblems = {}
+    for (const field of SITE_FIELDS) {
+      const value = draft[field]
+      if (field === 'tokenLifetimeHours' && (value === undefined || value === '')) continue
+      try {
+        validateSiteProfile({ ...VALID_SITE, [field]: value })
+      } catch (error) {
+        if (!(error instanceof FieldFlashError) || error.field !== field) throw error
+        problems[field] = error.message.startsWith(`${field}: `)
+          ? error.message.slice(field.length + 2)
+          : error.message
+      }
+    }
+    return problems
+  }
+
+  function logUnexpected(operation: string, error: unknown): void {
+    if (error instanceof FieldFlashError) return
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    log(`${operation} failed: ${text.replace(TOKEN_IN_TEXT, 'ffpt_[redacted]')}`)
+  }
+
+  function reportMonitorError(sessionId: string, error: unknown): void {
+    logUnexpected('monitor', error)
+    const known = error instanceof FieldFlashError
+    emit('monitor', {
+      sessionId,
+      type: 'error',
+      code: known ? error.code : 'internal',
+      message: known ? error.message : 'The console could not judge a line; see the log.',
+    })
+  }
+
+  const handlers = {} as Record<OperationName, (payload: unknown) => Promise<Result<unknown>>>
+  for (const name of Object.keys(implementations) as OperationName[]) {
+    const implementation = implementations[name] as (request: unknown) => unknown
+    handlers[name] = (payload) =>
+      toResult(async () => {
+        try {
+          return await implementation(parseRequest(name, payload))
+        } catch (error) {
+          logUnexpected(name, error)
+          throw error
+        }
+      })
+  }
+
+  return {
+    handlers: handlers as OperationHandlers,
+    async dispose() {
+      for (const controller of jobs.values()) controller.abort()
+      await Promise.all([...sessions.keys()].map((id) => closeSession(id)))
+    },
+  }
 }

@@ -1,27 +1,12 @@
+import type { AuditEvent, AuditEventInput } from '../audit/audit-events'
 import { FieldFlashError } from '../shared/errors'
 import { DEFAULT_TOKEN_LIFETIME_HOURS } from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
 import type { DeviceRecord, StoreDocument, TokenRecord, TokenState } from '../store/store-document'
 import { generateTokenString, tokenHash, verificationCode } from './token-format'
+import type { MintedToken, TokenView } from './token-types'
 
-/** A token as the user may see it: everything but the secret. */
-export interface TokenView {
-  fingerprint: string
-  expectedCode: string
-  state: TokenState
-  issuedAt: string
-  expiresAt: string
-  endedAt: string | null
-  origin: TokenRecord['origin']
-}
-
-/** A freshly minted token: the only moment the plaintext exists outside the board. */
-export interface MintedToken {
-  token: string
-  view: TokenView
-  /** The token it replaced, if one was still issued. */
-  superseded: TokenView | null
-}
+export type { MintedToken, TokenView }
 
 /** The state a token is in at `now`: an issued token past its lifetime reads as expired. */
 export function effectiveState(token: TokenRecord, now: Date): TokenState {
@@ -68,7 +53,8 @@ export function withDevice(doc: StoreDocument, device: DeviceRecord): StoreDocum
 
 /**
  * Pure: mints a token for `uid`, superseding any token still issued (an expired one is recorded
- * as expired). Returns the next document and the plaintext token, which is not in the document.
+ * as expired). Returns the next document, the plaintext token (which is not in the document) and
+ * the audit events of the change.
  */
 export function mintToken(
   doc: StoreDocument,
@@ -76,21 +62,23 @@ export function mintToken(
   origin: TokenRecord['origin'],
   now: Date,
   random?: (size: number) => Uint8Array,
-): { next: StoreDocument; minted: MintedToken } {
+): { next: StoreDocument; minted: MintedToken; audit: AuditEventInput[] } {
   const device = requireDevice(doc, uid)
   const token = generateTokenString(random)
   const at = now.toISOString()
   const lifetimeHours = doc.site?.tokenLifetimeHours ?? DEFAULT_TOKEN_LIFETIME_HOURS
   let superseded: TokenView | null = null
+  const ended: TokenRecord[] = []
   const previous = device.tokens.map((t) => {
     if (t.state !== 'issued') return t
     const state = effectiveState(t, now)
-    const ended: TokenRecord =
+    const end: TokenRecord =
       state === 'expired'
         ? { ...t, state: 'expired', endedAt: t.expiresAt }
         : { ...t, state: 'superseded', endedAt: at }
-    if (state !== 'expired') superseded = viewToken(ended, now)
-    return ended
+    if (state !== 'expired') superseded = viewToken(end, now)
+    ended.push(end)
+    return end
   })
   const record: TokenRecord = {
     fingerprint: '',
@@ -104,7 +92,24 @@ export function mintToken(
   }
   record.fingerprint = record.hash.slice(0, 8)
   const next = withDevice(doc, { ...device, tokens: [...previous, record] })
-  return { next, minted: { token, view: viewToken(record, now), superseded } }
+  const audit: AuditEventInput[] = [
+    ...ended.map((t) => ({ ...tokenEndedEvent(uid, t, record.fingerprint), at })),
+    {
+      type: 'token.minted',
+      uid,
+      fingerprint: record.fingerprint,
+      origin,
+      expiresAt: record.expiresAt,
+      at,
+    },
+  ]
+  return { next, minted: { token, view: viewToken(record, now), superseded }, audit }
+}
+
+function tokenEndedEvent(uid: string, t: TokenRecord, supersededBy: string): AuditEvent {
+  return t.state === 'expired'
+    ? { type: 'token.expired', uid, fingerprint: t.fingerprint, expiredAt: t.expiresAt }
+    : { type: 'token.superseded', uid, fingerprint: t.fingerprint, supersededBy }
 }
 
 /** The warning every token-only regeneration carries. */
@@ -118,8 +123,8 @@ export function regenerateToken(
   now: Date = new Date(),
 ): MintedToken & { warning: string } {
   const minted = store.update((doc) => {
-    const { next, minted } = mintToken(doc, uid, 'regenerate', now)
-    return { next, result: minted }
+    const { next, minted, audit } = mintToken(doc, uid, 'regenerate', now)
+    return { next, result: minted, audit }
   })
   return { ...minted, warning: REGENERATE_WARNING }
 }
@@ -145,6 +150,12 @@ export function revokeToken(
       endedAt: now.toISOString(),
     }
     const tokens = device.tokens.with(index, revoked)
-    return { next: withDevice(doc, { ...device, tokens }), result: viewToken(revoked, now) }
+    return {
+      next: withDevice(doc, { ...device, tokens }),
+      result: viewToken(revoked, now),
+      audit: [
+        { type: 'token.revoked', uid, fingerprint: revoked.fingerprint, at: revoked.endedAt! },
+      ],
+    }
   })
 }

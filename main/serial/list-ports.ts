@@ -1,20 +1,9 @@
 import { SerialPort } from 'serialport'
 import type { BoardCatalog } from '../boards/catalog'
+import type { PortView } from './port-types'
 import { bridgeName, isNativeEspressifUsb } from './usb-bridges'
 
-/** A serial port as the app shows it. */
-export interface PortView {
-  path: string
-  manufacturer: string | null
-  serialNumber: string | null
-  /** Lowercase 4-digit hex, or null for ports that are not USB. */
-  vid: string | null
-  pid: string | null
-  bridge: string | null
-  nativeUsb: boolean
-  /** Catalog boards that ship with this bridge. */
-  boardIds: string[]
-}
+export type { PortView }
 
 type RawPort = Awaited<ReturnType<typeof SerialPort.list>>[number]
 

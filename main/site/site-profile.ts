@@ -107,7 +107,18 @@ export function saveSiteProfile(
   input: Partial<Record<keyof SiteProfile, unknown>>,
 ): SiteProfile {
   const profile = validateSiteProfile(input)
-  return store.update((doc) => ({ next: { ...doc, site: profile }, result: profile }))
+  return store.update((doc) => {
+    const before = doc.site
+    const changed = (Object.keys(profile) as (keyof SiteProfile)[]).filter(
+      (key) => before?.[key] !== profile[key],
+    )
+    // Field names only: the values (the platform key among them) stay out of the log.
+    return {
+      next: { ...doc, site: profile },
+      result: profile,
+      audit: [{ type: 'site.saved', changed }],
+    }
+  })
 }
 
 /** The site profile, or `site_not_configured` telling the user how to set it. */

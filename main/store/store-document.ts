@@ -54,7 +54,10 @@ export interface ProvisioningOperation {
   classification: string
   state: 'pending' | 'approved' | 'rejected'
   decidedAt: string | null
+  /** Who approved or rejected it, when they gave their name. */
   approver: string | null
+  /** Why it was rejected, when the technician said. */
+  reason?: string | null
 }
 
 export type TokenState = 'issued' | 'superseded' | 'consumed' | 'revoked' | 'expired'

@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import Conf from 'conf'
+import { appendAuditEvents } from '../audit/audit-log'
+import type { AuditEventInput } from '../audit/audit-events'
 import { FieldFlashError } from '../shared/errors'
 import { emptyDocument, isStoreDocument, type StoreDocument } from './store-document'
 
@@ -26,6 +28,28 @@ export type StoreBackendFactory = (options: StoreBackendOptions) => StoreBackend
 /** Plain Node (CLI, tests): conf, the library electron-store is built on, with the same files. */
 export const confBackend: StoreBackendFactory = (options) => new Conf(options)
 
+/** What a change returns: the next document, the caller's result, and what the audit log records. */
+export interface StoreChange<T> {
+  next: StoreDocument
+  result: T
+  /** Appended to `<dataDir>/audit.jsonl` once the document is safely written. */
+  audit?: AuditEventInput[]
+}
+
+export interface StoreOptions {
+  /**
+   * Called when the audit log cannot be appended to. The change itself is already saved, so it is
+   * not undone; by default the failure is written to stderr (the main process log).
+   */
+  onAuditError?: (error: unknown) => void
+}
+
+const reportAuditError = (error: unknown): void => {
+  process.stderr.write(
+    `fieldflash: could not append to the audit log: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
+  )
+}
+
 /**
  * The persistent store. Reads the file once and keeps the document in memory; every change is
  * written whole and atomically (temp file + rename, owner-only) before the in-memory copy moves on,
@@ -35,10 +59,17 @@ export class FieldFlashStore {
   private constructor(
     private readonly backend: StoreBackend,
     private document: StoreDocument,
+    /** The data directory: the audit log lives beside the data file. */
+    readonly dataDir: string,
+    private readonly options: StoreOptions,
   ) {}
 
   /** Opens (or creates) the store in `dataDir`. A corrupt file is moved aside and reported. */
-  static open(dataDir: string, backendFactory: StoreBackendFactory = confBackend): FieldFlashStore {
+  static open(
+    dataDir: string,
+    backendFactory: StoreBackendFactory = confBackend,
+    options: StoreOptions = {},
+  ): FieldFlashStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     const file = join(dataDir, `${STORE_NAME}.json`)
     let backend: StoreBackend
@@ -69,7 +100,7 @@ export class FieldFlashStore {
         'its content is not a FieldFlash data file of a version this app knows',
       )
     }
-    return new FieldFlashStore(backend, document)
+    return new FieldFlashStore(backend, document, dataDir, options)
   }
 
   /** Where the data lives, for messages and the README. */
@@ -83,11 +114,12 @@ export class FieldFlashStore {
   }
 
   /**
-   * Applies a change: `change` returns a new document (copying only what it touches). Nothing is
-   * kept unless the write succeeds.
+   * Applies a change: `change` returns a new document (copying only what it touches) and the
+   * audit events describing it. Nothing is kept unless the write succeeds; the events are appended
+   * to the audit log only after it did.
    */
-  update<T>(change: (current: StoreDocument) => { next: StoreDocument; result: T }): T {
-    const { next, result } = change(this.document)
+  update<T>(change: (current: StoreDocument) => StoreChange<T>): T {
+    const { next, result, audit } = change(this.document)
     try {
       // `__internal__` present means conf need not re-read the file to preserve its own keys.
       this.backend.store = { __internal__: {}, ...next } as unknown as Record<string, unknown>
@@ -99,9 +131,30 @@ export class FieldFlashStore {
         { cause: error },
       )
     }
+    const previous = this.document
     this.document = next
+    if (audit && audit.length > 0) {
+      try {
+        appendAuditEvents(this.dataDir, audit, new Date(), mqttPasswordsOf(audit, previous, next))
+      } catch (error) {
+        ;(this.options.onAuditError ?? reportAuditError)(error)
+      }
+    }
     return result
   }
+}
+
+/** The MQTT passwords of the devices the events name, before and after: never to be logged. */
+function mqttPasswordsOf(events: readonly AuditEventInput[], ...docs: StoreDocument[]): string[] {
+  const secrets: string[] = []
+  for (const event of events) {
+    if (!('uid' in event)) continue
+    for (const doc of docs) {
+      const device = Object.hasOwn(doc.devices, event.uid) ? doc.devices[event.uid] : undefined
+      if (device) secrets.push(device.mqtt.password)
+    }
+  }
+  return secrets
 }
 
 function quarantine(file: string, why: string): FieldFlashError {

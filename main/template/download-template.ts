@@ -15,20 +15,14 @@ import { tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import JSZip from 'jszip'
 import type { BoardCatalog } from '../boards/catalog'
-import { mintToken, requireDevice, withDevice, type TokenView } from '../provisioning/tokens'
+import { mintToken, requireDevice, withDevice } from '../provisioning/tokens'
 import { requireSiteProfile } from '../site/site-profile'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import { DEVICE_CONFIG_PATH, renderDeviceConfig } from './device-config'
+import type { TemplateDownload } from './template-types'
 
-export interface TemplateDownload {
-  zipPath: string
-  uid: string
-  boardId: string
-  token: TokenView
-  /** The token this download replaced, if one was still issued. */
-  superseded: TokenView | null
-}
+export type { TemplateDownload }
 
 export interface DownloadTemplateRequest {
   uid: string
@@ -73,7 +67,7 @@ export async function downloadTemplate(
     await copyBoardTemplate(catalog, board.id, projectDir)
 
     const before = store.read()
-    const { next, minted } = mintToken(before, uid, 'template', now)
+    const { next, minted, audit } = mintToken(before, uid, 'template', now)
     const header = renderDeviceConfig({
       deviceUid: uid,
       platformKey: site.platformKey,
@@ -108,16 +102,28 @@ export async function downloadTemplate(
           `Device ${uid} changed while its template was being prepared; try again.`,
         )
       }
-      return { next: withDevice(doc, updated), result: undefined }
+      return { next: withDevice(doc, updated), result: undefined, audit }
     })
     try {
       await rename(tempZip, zipPath)
       tempZip = null
     } catch (error) {
-      store.update((doc) => ({
-        next: requireDevice(doc, uid) === updated ? withDevice(doc, previous) : doc,
-        result: undefined,
-      }))
+      store.update((doc) => {
+        if (requireDevice(doc, uid) !== updated) return { next: doc, result: undefined }
+        return {
+          next: withDevice(doc, previous),
+          result: undefined,
+          audit: [
+            {
+              type: 'token.discarded',
+              uid,
+              fingerprint: minted.view.fingerprint,
+              restored: minted.superseded?.fingerprint ?? null,
+              reason: 'the template ZIP could not be moved into place',
+            },
+          ],
+        }
+      })
       throw error
     }
     return { zipPath, uid, boardId: board.id, token: minted.view, superseded: minted.superseded }

@@ -121,7 +121,7 @@ describe('flashBoard', () => {
     expect(result.parts.map((p) => [p.name, p.offset])).toEqual(
       ESP32_PARTS.map((p) => [p.name, p.offset]),
     )
-    for (const part of flashImage.parts.slice(1)) {
+    for (const part of flashImage.parts) {
       expect(
         Buffer.from(emulator.readFlash(part.offset, part.data.length)).equals(
           Buffer.from(part.data),
@@ -148,12 +148,16 @@ describe('flashBoard', () => {
     expect(port.readable).toBeNull() // closed: the port is released
   })
 
-  it('patches the board flash mode and size into the bootloader header, as esptool does', async () => {
-    const { result, emulator } = await run({}, {})
+  it('writes the bootloader exactly as built and resets the board into the new firmware', async () => {
+    const { result, emulator, flashImage } = await run({}, {})
     expect(result.ok).toBe(true)
-    const header = emulator.readFlash(0x1000, 4)
-    expect(header[2]).toBe(2) // dio
-    expect(header[3]! >> 4).toBe(2) // 4MB
+    const bootloader = flashImage.parts[0]!
+    expect(
+      Buffer.from(emulator.readFlash(0x1000, bootloader.data.length)).equals(
+        Buffer.from(bootloader.data),
+      ),
+    ).toBe(true)
+    expect(emulator.state).toBe('app')
   })
 
   it('refuses a chip that does not match the selected board, naming both, before writing anything', async () => {

@@ -40,7 +40,9 @@ describe('downloadTemplate', () => {
     ]) {
       expect(names).toContain(`pump-0001/${required}`)
     }
-    expect(zip.files['pump-0001/include/device_config.h']!.unixPermissions! & 0o777).toBe(0o600)
+    expect(Number(zip.files['pump-0001/include/device_config.h']!.unixPermissions) & 0o777).toBe(
+      0o600,
+    )
     const ini = await zip.file('pump-0001/platformio.ini')!.async('string')
     expect(ini).toMatch(/board\s*=\s*esp32-s3-devkitc-1/)
     expect(await readdir(workRoot)).toEqual([])

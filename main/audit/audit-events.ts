@@ -1,0 +1,71 @@
+import type { TokenRecord } from '../store/store-document'
+
+/**
+ * Every state change of the site, devices, tokens and provisioning operations, as the audit log
+ * records it. Only identifiers, fingerprints, codes and times: never a token or an MQTT password.
+ */
+export type AuditEvent =
+  | { type: 'site.saved'; changed: string[] }
+  | { type: 'device.created'; uid: string; boardId: string }
+  | {
+      type: 'device.flashed'
+      uid: string
+      port: string
+      chip: string
+      mac: string
+      firmwareSha256: string
+    }
+  | { type: 'device.approved'; uid: string; operationId: string; fingerprint: string }
+  | { type: 'mqtt.password_rotated'; uid: string }
+  | {
+      type: 'token.minted'
+      uid: string
+      fingerprint: string
+      origin: TokenRecord['origin']
+      expiresAt: string
+    }
+  | { type: 'token.superseded'; uid: string; fingerprint: string; supersededBy: string }
+  | { type: 'token.revoked'; uid: string; fingerprint: string }
+  | { type: 'token.expired'; uid: string; fingerprint: string; expiredAt: string }
+  | { type: 'token.consumed'; uid: string; fingerprint: string; operationId: string }
+  | {
+      /** A minted token was taken back because its template could not be written. */
+      type: 'token.discarded'
+      uid: string
+      fingerprint: string
+      restored: string | null
+      reason: string
+    }
+  | {
+      type: 'operation.recorded'
+      uid: string
+      operationId: string
+      fingerprint: string
+      code: string
+      mac: string
+      port: string
+      classification: string
+    }
+  | {
+      type: 'operation.approved'
+      uid: string
+      operationId: string
+      fingerprint: string
+      approver: string | null
+    }
+  | {
+      type: 'operation.rejected'
+      uid: string
+      operationId: string
+      fingerprint: string
+      approver: string | null
+      reason: string | null
+    }
+
+export type AuditEventType = AuditEvent['type']
+
+/** An event as a change hands it to the store: `at` defaults to the time of the write. */
+export type AuditEventInput = AuditEvent & { at?: string }
+
+/** One line of the audit log. */
+export type AuditEntry = AuditEvent & { at: string }

@@ -1,0 +1,353 @@
+import type { Command } from 'commander'
+import { readAuditLog, type AuditEntry } from '../audit/audit-log'
+import { assertDeviceUid } from '../devices/device-uid'
+import { systemPortLister } from '../monitor/port-identity'
+import {
+  DEFAULT_BAUD_RATE,
+  openSerialMonitor,
+  type MonitorLine,
+  type MonitorUpdate,
+} from '../monitor/serial-monitor'
+import { parseBootstrapBanner } from '../provisioning/bootstrap-banner'
+import { invalidInput } from '../shared/errors'
+import { parseBootstrapError } from '../verification/bootstrap-error'
+import { approveOperation, rejectOperation } from '../verification/operations'
+import { verifyOnPort, type VerifyOutcome } from '../verification/verification-session'
+import type { CliKit } from './cli-kit'
+import { emit } from './output'
+
+/** `verify`'s exit code when the board did not prove itself (stale, mismatch, another board, …). */
+export const EXIT_NOT_VERIFIED = 3
+
+/** monitor, verify, operation and audit commands. */
+export function registerVerificationCommands(program: Command, kit: CliKit): void {
+  const { io, common, action, context } = kit
+
+  program
+    .command('monitor')
+    .description("stream a board's serial console (Ctrl+C to stop)")
+    .requiredOption('--port <path>', 'serial port, for example /dev/ttyUSB0 or COM3')
+    .option('--baud <n>', `baud rate (default ${DEFAULT_BAUD_RATE})`)
+    .option('--duration <s>', 'stop after this many seconds (for scripts and tests)')
+    .option('--json', 'one JSON object per line; bootstrap banners are marked')
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts()
+        const json = o.json === true
+        const baudRate = parseBaud(o.baud)
+        const duration = o.duration === undefined ? null : parseSeconds('duration', o.duration)
+        const monitor = await openSerialMonitor({
+          path: o.port,
+          baudRate,
+          reconnect: { list: systemPortLister },
+        })
+        if (!json) {
+          io.err(`Monitoring ${monitor.path} at ${baudRate} baud. Press Ctrl+C to stop.\n`)
+        }
+        monitor.subscribe((update) => printUpdate(update, json, io.out))
+        const stop = (): void => void monitor.close()
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+        const timer = duration === null ? null : setTimeout(stop, duration * 1000)
+        try {
+          const end = await monitor.ended
+          if (end.reason === 'lost' && end.error) throw end.error
+        } finally {
+          if (timer) clearTimeout(timer)
+          process.removeListener('SIGINT', stop)
+          process.removeListener('SIGTERM', stop)
+        }
+      }),
+    )
+
+  common(program.command('verify'))
+    .description(
+      'wait for the bootstrap banner, check it against the device and record the operation; exit 0 verified, 3 not verified',
+    )
+    .requiredOption('--port <path>', 'serial port of the board')
+    .option('--device <uid>', 'the device this board should be')
+    .option('--timeout <s>', 'seconds to wait for the banner (default 30)')
+    .option('--baud <n>', `baud rate (default ${DEFAULT_BAUD_RATE})`)
+    .option('--approve', 'approve the operation when the board is verified (uses up its token)')
+    .option('--approver <name>', 'your name, recorded with the approval')
+    .action(
+      action(async (cmd) => {
+        const ctx = context(cmd)
+        const o = cmd.opts()
+        const json = kit.json()
+        const baudRate = parseBaud(o.baud)
+        const timeout = o.timeout === undefined ? 30 : parseSeconds('timeout', o.timeout)
+        if (o.device !== undefined) assertDeviceUid(o.device, 'device')
+        if (o.approver !== undefined && !o.approve) {
+          throw invalidInput('approver', 'only goes with --approve')
+        }
+        const store = ctx.store()
+        if (!json) {
+          io.err(`Waiting up to ${timeout} s for the bootstrap banner on ${o.port}…\n`)
+        }
+        // Ctrl+C ends the wait cleanly: the port is released and nothing is approved.
+        const abort = new AbortController()
+        const cancel = (): void => abort.abort()
+        process.once('SIGINT', cancel)
+        process.once('SIGTERM', cancel)
+        let outcome: VerifyOutcome
+        try {
+          outcome = await verifyOnPort({
+            store,
+            path: o.port,
+            baudRate,
+            expectedUid: o.device,
+            timeoutMs: timeout * 1000,
+            approve: o.approve === true,
+            approver: o.approver,
+            signal: abort.signal,
+          })
+        } finally {
+          process.removeListener('SIGINT', cancel)
+          process.removeListener('SIGTERM', cancel)
+        }
+        const report = verifyReport(outcome)
+        emit(io, json, report, () => formatVerify(outcome))
+        return report.ok ? 0 : EXIT_NOT_VERIFIED
+      }),
+    )
+
+  const operation = program
+    .command('operation')
+    .description('provisioning operations recorded by "fieldflash verify"')
+  common(operation.command('approve').argument('<uid>').argument('<operation-id>'))
+    .description('approve a recorded operation (only when its banner is still verified)')
+    .option('--approver <name>', 'your name, recorded with the approval')
+    .action(
+      action((cmd, uid: string, id: string) => {
+        const result = approveOperation(context(cmd).store(), {
+          uid,
+          operationId: id,
+          approver: cmd.opts().approver,
+        })
+        emit(
+          io,
+          kit.json(),
+          { uid, ...result },
+          () =>
+            `Operation ${id} of ${uid} approved${result.operation.approver ? ` by ${result.operation.approver}` : ''}; token ${result.token.fingerprint} is now consumed.`,
+        )
+      }),
+    )
+  common(operation.command('reject').argument('<uid>').argument('<operation-id>'))
+    .description('reject a recorded operation (the token is left as it is)')
+    .option('--approver <name>', 'your name, recorded with the rejection')
+    .option('--reason <text>', 'why, for the record')
+    .action(
+      action((cmd, uid: string, id: string) => {
+        const o = cmd.opts()
+        const rejected = rejectOperation(context(cmd).store(), {
+          uid,
+          operationId: id,
+          approver: o.approver,
+          reason: o.reason,
+        })
+        emit(
+          io,
+          kit.json(),
+          { uid, operation: rejected },
+          () =>
+            `Operation ${id} of ${uid} rejected. If the token may have been copied, revoke it: fieldflash token revoke ${uid}`,
+        )
+      }),
+    )
+
+  common(program.command('audit'))
+    .description('the audit log: every change of devices, tokens and operations (no secrets)')
+    .option('--device <uid>', "only this device's entries")
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts()
+        if (o.device !== undefined) assertDeviceUid(o.device, 'device')
+        const log = await readAuditLog(context(cmd).dataDir, { uid: o.device })
+        emit(io, kit.json(), log, () =>
+          [
+            ...(log.entries.length === 0
+              ? ['No audit entries yet.']
+              : log.entries.map(formatEntry)),
+            ...(log.skippedLines.length > 0
+              ? [
+                  `(${log.skippedLines.length} unreadable line(s) skipped: ${log.skippedLines.join(', ')})`,
+                ]
+              : []),
+          ].join('\n'),
+        )
+      }),
+    )
+}
+
+function parseBaud(value: unknown): number {
+  if (value === undefined) return DEFAULT_BAUD_RATE
+  if (typeof value !== 'string' || !/^\d{3,8}$/.test(value)) {
+    throw invalidInput('baud', 'must be a whole number such as 115200')
+  }
+  return Number(value)
+}
+
+function parseSeconds(field: string, value: unknown): number {
+  const seconds = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN
+  if (!(seconds >= 0.1 && seconds <= 86_400)) {
+    throw invalidInput(field, 'must be a number of seconds from 0.1 to 86400')
+  }
+  return seconds
+}
+
+// --- monitor output -------------------------------------------------------------------------
+
+function printUpdate(update: MonitorUpdate, json: boolean, out: (text: string) => void): void {
+  switch (update.kind) {
+    case 'lines': {
+      let text = ''
+      if (update.skipped > 0) {
+        text += json
+          ? JSON.stringify({ type: 'skipped', count: update.skipped }) + '\n'
+          : `… ${update.skipped} lines skipped …\n`
+      }
+      for (const line of update.lines) text += json ? jsonLine(line) : humanLine(line)
+      out(text)
+      return
+    }
+    case 'state':
+      out(
+        json
+          ? JSON.stringify({ type: 'state', state: update.state, path: update.path }) + '\n'
+          : update.state === 'reconnecting'
+            ? `--- board gone from ${update.path}; waiting for it to come back …\n`
+            : update.state === 'open'
+              ? `--- connected again on ${update.path}\n`
+              : '',
+      )
+      return
+    case 'error':
+      if (json)
+        out(JSON.stringify({ type: 'error', code: update.code, message: update.message }) + '\n')
+      return
+    case 'reset':
+      out(json ? JSON.stringify({ type: 'reset' }) + '\n' : '--- board reset\n')
+      return
+    case 'cleared':
+      return
+  }
+}
+
+function jsonLine(line: MonitorLine): string {
+  const record: Record<string, unknown> = {
+    type: 'line',
+    seq: line.seq,
+    at: new Date(line.at).toISOString(),
+    text: line.text,
+  }
+  const banner = line.text.includes('FFBOOT') ? parseBootstrapBanner(line.text) : null
+  if (banner?.kind === 'banner') record.banner = banner.banner
+  else if (banner?.kind === 'malformed') record.bannerProblem = banner.reason
+  const error = line.text.includes('FFERR') ? parseBootstrapError(line.text) : null
+  if (error) record.bootstrapError = error
+  return JSON.stringify(record) + '\n'
+}
+
+function humanLine(line: MonitorLine): string {
+  const d = new Date(line.at)
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`
+  let text = `${time}  ${line.text}\n`
+  const banner = line.text.includes('FFBOOT') ? parseBootstrapBanner(line.text) : null
+  if (banner?.kind === 'banner') {
+    const b = banner.banner
+    text += `              ↳ bootstrap banner: device ${b.uid}, token ${b.fingerprint}, code ${b.code}, MAC ${b.mac} (check it with "fieldflash verify")\n`
+  } else if (banner?.kind === 'malformed') {
+    text += `              ↳ broken bootstrap banner (${banner.reason}): check the baud rate\n`
+  }
+  const error = line.text.includes('FFERR') ? parseBootstrapError(line.text) : null
+  if (error) text += `              ↳ firmware error ${error.reason}: ${error.message}\n`
+  return text
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0')
+}
+
+// --- verify output --------------------------------------------------------------------------
+
+/** The machine-readable result of `verify`. */
+function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: boolean } {
+  switch (outcome.kind) {
+    case 'timeout':
+      return { ok: false, outcome: 'timeout', port: outcome.port, message: outcome.message }
+    case 'board_error':
+      return {
+        ok: false,
+        outcome: 'board_error',
+        port: outcome.port,
+        uid: outcome.error.uid,
+        reason: outcome.error.reason,
+        message: outcome.error.message,
+      }
+    case 'banner': {
+      const v = outcome.verdict
+      return {
+        ok: v.verified,
+        outcome: v.classification,
+        port: outcome.port,
+        uid: v.uid,
+        fingerprint: v.fingerprint,
+        seenCode: v.seenCode,
+        expectedCode: v.expectedCode,
+        mac: v.mac,
+        recordedMac: v.recordedMac,
+        tokenState: v.token?.state ?? null,
+        headline: v.headline,
+        message: v.message,
+        nextStep: v.nextStep,
+        operationId: outcome.operation?.id ?? null,
+        operationState: outcome.operation?.state ?? null,
+        approved: outcome.approval !== null,
+        approver: outcome.approval?.operation.approver ?? null,
+        approvedAt: outcome.approval?.approvedAt ?? null,
+      }
+    }
+  }
+}
+
+function formatVerify(outcome: VerifyOutcome): string {
+  if (outcome.kind === 'timeout') return `NOT VERIFIED: ${outcome.message}`
+  if (outcome.kind === 'board_error') {
+    return `NOT VERIFIED: the board on ${outcome.port} reports a firmware error (${outcome.error.reason}).\n${outcome.error.message}`
+  }
+  const v = outcome.verdict
+  const lines = [
+    `${v.verified ? 'VERIFIED' : 'NOT VERIFIED'}: ${v.uid} — ${v.headline}`,
+    `  code on the board  ${v.seenCode}`,
+    `  expected code      ${v.expectedCode ?? '(none: no token here)'}`,
+    `  token              ${v.fingerprint}${v.token ? ` (${v.token.state})` : ''}`,
+    `  board MAC          ${v.mac}${v.recordedMac ? ` (recorded: ${v.recordedMac})` : ''}`,
+    v.message,
+    `Next: ${v.nextStep}`,
+  ]
+  if (outcome.operation) {
+    lines.push(`Operation ${outcome.operation.id} is ${outcome.operation.state}.`)
+  }
+  if (outcome.approval) {
+    const who = outcome.approval.operation.approver
+    lines.push(
+      `Approved${who ? ` by ${who}` : ''} at ${outcome.approval.approvedAt}; token ${outcome.approval.token.fingerprint} is now consumed.`,
+    )
+  } else if (v.verified && outcome.operation?.state === 'pending') {
+    lines.push(
+      `To approve: fieldflash operation approve ${v.uid} ${outcome.operation.id} [--approver <name>]`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function formatEntry(entry: AuditEntry): string {
+  const { at, type, ...rest } = entry
+  const details = Object.entries(rest)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : String(value)}`)
+    .join(' ')
+  return `${at}  ${type.padEnd(22)} ${details}`
+}

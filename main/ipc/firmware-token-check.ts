@@ -1,0 +1,94 @@
+import { effectiveState } from '../provisioning/tokens'
+import {
+  TOKEN_LENGTH,
+  TOKEN_PREFIX,
+  findTokenProblem,
+  tokenHash,
+} from '../provisioning/token-format'
+import type { StoreDocument } from '../store/store-document'
+import type { FirmwareTokenCheck } from './api-contract'
+
+// A provisioning token is a plain C string literal in device_config.h, so a firmware built from a
+// template carries it verbatim in its read-only data. Finding it before flashing tells the
+// technician, before anything is written, that a firmware was built from an outdated template.
+
+const TOKEN_BODY = new RegExp(`${TOKEN_PREFIX}[0-9a-z]{${TOKEN_LENGTH - TOKEN_PREFIX.length}}`, 'g')
+
+/** Every well-formed provisioning token in the bytes (checksums verified), without duplicates. */
+export function findTokensIn(images: readonly Uint8Array[]): string[] {
+  const found = new Set<string>()
+  for (const image of images) {
+    const text = Buffer.from(image.buffer, image.byteOffset, image.byteLength).toString('latin1')
+    for (const match of text.matchAll(TOKEN_BODY)) {
+      if (findTokenProblem(match[0]) === null) found.add(match[0])
+    }
+  }
+  return [...found]
+}
+
+/**
+ * Compares the tokens found in a firmware with what the store knows about `uid`. The tokens are
+ * matched by hash (the store keeps no plaintext) and never leave this function.
+ */
+export function checkFirmwareToken(
+  doc: Readonly<StoreDocument>,
+  uid: string,
+  images: readonly Uint8Array[],
+  now: Date,
+): FirmwareTokenCheck {
+  const tokens = findTokensIn(images)
+  if (tokens.length === 0) {
+    return {
+      status: 'none',
+      fingerprint: null,
+      tokenState: null,
+      otherUid: null,
+      message:
+        'No provisioning token was found in this firmware, so FieldFlash cannot tell yet whether it matches the device. Verify after flashing.',
+    }
+  }
+  const hashes = tokens.map(tokenHash)
+  const device = Object.hasOwn(doc.devices, uid) ? doc.devices[uid] : undefined
+  const own = device?.tokens.filter((t) => hashes.includes(t.hash)) ?? []
+  const current = own.find((t) => effectiveState(t, now) === 'issued')
+  if (current) {
+    return {
+      status: 'current',
+      fingerprint: current.fingerprint,
+      tokenState: 'issued',
+      otherUid: null,
+      message: `The firmware carries ${uid}'s current token ${current.fingerprint}.`,
+    }
+  }
+  const latest = own.at(-1)
+  if (latest) {
+    const state = effectiveState(latest, now)
+    return {
+      status: 'stale',
+      fingerprint: latest.fingerprint,
+      tokenState: state,
+      otherUid: null,
+      message: `The firmware carries token ${latest.fingerprint} of ${uid}, which is ${state}: it was built from an outdated template and will not verify. Download the template again (or paste the regenerated token), rebuild, then flash.`,
+    }
+  }
+  for (const other of Object.values(doc.devices)) {
+    const match = other.tokens.find((t) => hashes.includes(t.hash))
+    if (match) {
+      return {
+        status: 'foreign',
+        fingerprint: match.fingerprint,
+        tokenState: effectiveState(match, now),
+        otherUid: other.uid,
+        message: `The firmware carries token ${match.fingerprint} of another device, ${other.uid}. Choose the firmware built from ${uid}'s template.`,
+      }
+    }
+  }
+  return {
+    status: 'unknown',
+    fingerprint: hashes[0]!.slice(0, 8),
+    tokenState: null,
+    otherUid: null,
+    message:
+      'The firmware carries a provisioning token this FieldFlash never minted (another installation or data folder). Download the template here, rebuild, then flash.',
+  }
+}

@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { SerialPort } from 'serialport'
+
+/** How a USB serial port is recognised again after it re-enumerated (perhaps under a new path). */
+export interface PortIdentity {
+  /** Lowercase 4-digit hex. */
+  vid: string
+  pid: string
+  /** The USB serial number; null when the device has none (then only the same path matches). */
+  serialNumber: string | null
+  /** The path it was last seen under. */
+  path: string
+}
+
+/** A port as a lister reports it; `listPorts`' PortView fits. */
+export interface ListedPort {
+  path: string
+  vid: string | null
+  pid: string | null
+  serialNumber: string | null
+}
+
+export type PortLister = () => Promise<ListedPort[]>
+
+/** The system's ports via serialport, normalised like `listPorts` (lowercase 4-digit hex IDs). */
+export const systemPortLister: PortLister = async () =>
+  (await SerialPort.list()).map((p) => ({
+    path: p.path,
+    vid: p.vendorId ? p.vendorId.toLowerCase().padStart(4, '0') : null,
+    pid: p.productId ? p.productId.toLowerCase().padStart(4, '0') : null,
+    serialNumber: p.serialNumber ?? null,
+  }))
+
+/** The identity of the port at `path`, or null when it is not a USB port the lister knows. */
+export async function identifyPort(path: string, list: PortLister): Promise<PortIdentity | null> {
+  const port = (await list()).find((p) => p.path === path)
+  if (!port?.vid || !port.pid) return null
+  return {
+    vid: port.vid.toLowerCase(),
+    pid: port.pid.toLowerCase(),
+    serialNumber: port.serialNumber,
+    path,
+  }
+}
+
+/** True when `port` is the device `identity` describes. */
+export function matchesIdentity(port: ListedPort, identity: PortIdentity): boolean {
+  if (port.vid?.toLowerCase() !== identity.vid || port.pid?.toLowerCase() !== identity.pid) {
+    return false
+  }
+  return identity.serialNumber !== null
+    ? port.serialNumber === identity.serialNumber
+    : port.path === identity.path
+}
+
+/**
+ * Polls the lister until the device shows up again (same VID:PID and serial number, any path) and
+ * returns its path; null after `timeoutMs` or when `signal` aborts. A failing lister counts as
+ * "not there yet".
+ */
+export async function refindPort(
+  identity: PortIdentity,
+  options: { list: PortLister; intervalMs?: number; timeoutMs?: number; signal?: AbortSignal },
+): Promise<string | null> {
+  const interval = options.intervalMs ?? 250
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000)
+  while (!options.signal?.aborted) {
+    let ports: ListedPort[] = []
+    try {
+      ports = await options.list()
+    } catch {
+      // The OS may fail a listing while a device enumerates; try again on the next round.
+    }
+    const found = ports.find((p) => matchesIdentity(p, identity))
+    if (found) return found.path
+    if (Date.now() + interval > deadline) return null
+    try {
+      await sleep(interval, undefined, { signal: options.signal })
+    } catch {
+      return null
+    }
+  }
+  return null
+}

@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto'
+import type { AuditEventInput } from '../audit/audit-events'
+import type { BootstrapBanner } from '../provisioning/bootstrap-banner'
+import { requireDevice, viewToken, withDevice, type TokenView } from '../provisioning/tokens'
+import { FieldFlashError, invalidInput } from '../shared/errors'
+import type { FieldFlashStore } from '../store/store'
+import type {
+  DeviceRecord,
+  ProvisioningOperation,
+  StoreDocument,
+  TokenRecord,
+} from '../store/store-document'
+import { classifyBanner, normalizeMac, type BannerVerdict } from './classify-banner'
+
+export interface RecordedOperation {
+  operation: ProvisioningOperation
+  /** False when a pending operation of the same board and token was already on record. */
+  created: boolean
+  verdict: BannerVerdict
+}
+
+type BannerFields = Pick<BootstrapBanner, 'uid' | 'fingerprint' | 'code' | 'mac'>
+
+/**
+ * Records the provisioning operation a banner starts: UID, fingerprint, code, MAC, port, time and
+ * the classification. A pending operation of the same device, token, code and MAC is reused, so
+ * a board repeating its banner records one operation. A token found past its lifetime is marked
+ * expired on the way. Returns null for a UID this store does not know (there is nowhere to
+ * record it; the verdict says so).
+ */
+export function recordOperation(
+  store: FieldFlashStore,
+  input: { banner: BannerFields; port: string },
+  now: Date = new Date(),
+): RecordedOperation | null {
+  const doc = store.read()
+  const verdict = classifyBanner(doc, input.banner, now)
+  if (verdict.classification === 'unknown_device') return null
+  const device = requireDevice(doc, input.banner.uid)
+  const mac = normalizeMac(input.banner.mac)
+  const existing = (device.operations ?? []).find(
+    (op) =>
+      op.state === 'pending' &&
+      op.fingerprint === input.banner.fingerprint &&
+      op.code === input.banner.code &&
+      op.mac === mac,
+  )
+  if (existing) return { operation: existing, created: false, verdict }
+
+  return store.update((current) => {
+    const dev = requireDevice(current, input.banner.uid)
+    const at = now.toISOString()
+    const operation: ProvisioningOperation = {
+      id: newOperationId(),
+      fingerprint: input.banner.fingerprint,
+      code: input.banner.code,
+      mac,
+      port: input.port,
+      firstSeenAt: at,
+      classification: verdict.classification,
+      state: 'pending',
+      decidedAt: null,
+      approver: null,
+      reason: null,
+    }
+    const audit: AuditEventInput[] = []
+    let tokens = dev.tokens
+    const index = tokens.findIndex((t) => t.fingerprint === operation.fingerprint)
+    if (verdict.classification === 'expired' && index >= 0 && tokens[index]!.state === 'issued') {
+      // Expired when noticed: the record catches up with what the clock already says.
+      const expired: TokenRecord = {
+        ...tokens[index]!,
+        state: 'expired',
+        endedAt: tokens[index]!.expiresAt,
+      }
+      tokens = tokens.with(index, expired)
+      audit.push({
+        type: 'token.expired',
+        uid: dev.uid,
+        fingerprint: expired.fingerprint,
+        expiredAt: expired.expiresAt,
+        at,
+      })
+    }
+    audit.push({
+      type: 'operation.recorded',
+      uid: dev.uid,
+      operationId: operation.id,
+      fingerprint: operation.fingerprint,
+      code: operation.code,
+      mac: operation.mac,
+      port: operation.port,
+      classification: operation.classification,
+      at,
+    })
+    const next: DeviceRecord = {
+      ...dev,
+      tokens,
+      operations: [...(dev.operations ?? []), operation],
+    }
+    return { next: withDevice(current, next), result: { operation, created: true, verdict }, audit }
+  })
+}
+
+export interface ApprovalResult {
+  operation: ProvisioningOperation
+  /** The token, now consumed. */
+  token: TokenView
+  approvedAt: string
+}
+
+/**
+ * Approves a pending operation, only when its banner still classifies as verified: the one-time
+ * token becomes consumed, the operation approved (with the approver's name when given) and the
+ * device approved. Approving an operation twice, or a rejected one, is refused.
+ */
+export function approveOperation(
+  store: FieldFlashStore,
+  input: { uid: string; operationId: string; approver?: string | null },
+  now: Date = new Date(),
+): ApprovalResult {
+  const approver = validateApprover(input.approver)
+  return store.update((doc) => {
+    const device = requireDevice(doc, input.uid)
+    const index = findOperation(device, input.operationId)
+    const operation = device.operations[index]!
+    refuseDecided(operation, 'approve')
+    const verdict = classifyBanner(doc, { ...operation, uid: device.uid }, now)
+    if (!verdict.verified) {
+      throw new FieldFlashError(
+        'invalid_state',
+        `Operation ${operation.id} cannot be approved: ${verdict.message} ${verdict.nextStep}`,
+      )
+    }
+    const at = now.toISOString()
+    const tokenIndex = device.tokens.findIndex((t) => t.fingerprint === operation.fingerprint)
+    const consumed: TokenRecord = { ...device.tokens[tokenIndex]!, state: 'consumed', endedAt: at }
+    const approved: ProvisioningOperation = {
+      ...operation,
+      state: 'approved',
+      decidedAt: at,
+      approver,
+    }
+    const next: DeviceRecord = {
+      ...device,
+      tokens: device.tokens.with(tokenIndex, consumed),
+      operations: device.operations.with(index, approved),
+      approvedAt: at,
+    }
+    const ids = {
+      uid: device.uid,
+      operationId: operation.id,
+      fingerprint: operation.fingerprint,
+      at,
+    }
+    return {
+      next: withDevice(doc, next),
+      result: { operation: approved, token: viewToken(consumed, now), approvedAt: at },
+      audit: [
+        { type: 'operation.approved', ...ids, approver },
+        { type: 'token.consumed', ...ids },
+        { type: 'device.approved', ...ids },
+      ],
+    }
+  })
+}
+
+/** Rejects a pending operation (for example: the codes differ, or it is the wrong board). */
+export function rejectOperation(
+  store: FieldFlashStore,
+  input: { uid: string; operationId: string; approver?: string | null; reason?: string | null },
+  now: Date = new Date(),
+): ProvisioningOperation {
+  const approver = validateApprover(input.approver)
+  const reason = normalizeReason(input.reason)
+  return store.update((doc) => {
+    const device = requireDevice(doc, input.uid)
+    const index = findOperation(device, input.operationId)
+    const operation = device.operations[index]!
+    refuseDecided(operation, 'reject')
+    const at = now.toISOString()
+    const rejected: ProvisioningOperation = {
+      ...operation,
+      state: 'rejected',
+      decidedAt: at,
+      approver,
+      reason,
+    }
+    return {
+      next: withDevice(doc, { ...device, operations: device.operations.with(index, rejected) }),
+      result: rejected,
+      audit: [
+        {
+          type: 'operation.rejected',
+          uid: device.uid,
+          operationId: operation.id,
+          fingerprint: operation.fingerprint,
+          approver,
+          reason,
+          at,
+        },
+      ],
+    }
+  })
+}
+
+/** The device's operations, oldest first. */
+export function listOperations(doc: Readonly<StoreDocument>, uid: string): ProvisioningOperation[] {
+  return [...(requireDevice(doc, uid).operations ?? [])]
+}
+
+function newOperationId(): string {
+  return `op-${randomBytes(6).toString('hex')}`
+}
+
+function findOperation(device: DeviceRecord, operationId: string): number {
+  const index = (device.operations ?? []).findIndex((op) => op.id === operationId)
+  if (index < 0) {
+    throw new FieldFlashError(
+      'not_found',
+      `Device ${device.uid} has no operation ${operationId}; run "fieldflash verify" with the board connected to start one.`,
+    )
+  }
+  return index
+}
+
+function refuseDecided(operation: ProvisioningOperation, action: 'approve' | 'reject'): void {
+  if (operation.state === 'pending') return
+  const by = operation.approver ? ` by ${operation.approver}` : ''
+  throw new FieldFlashError(
+    'invalid_state',
+    operation.state === 'approved'
+      ? `Operation ${operation.id} was already approved on ${operation.decidedAt}${by}; it cannot be ${action === 'approve' ? 'approved again' : 'rejected any more'}.`
+      : `Operation ${operation.id} was rejected on ${operation.decidedAt}${by}; reboot the board to start a new operation.`,
+  )
+}
+
+const NAME_RULE = 'must be 1–80 characters without control characters'
+
+/** Validates an approver's name: trimmed, 1–80 characters, no control characters; null when not given. */
+export function validateApprover(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null
+  const name = typeof value === 'string' ? value.trim() : ''
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || name.length > 80 || /[\x00-\x1f\x7f]/.test(name)) {
+    throw invalidInput('approver', NAME_RULE)
+  }
+  return name
+}
+
+function normalizeReason(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null
+  const reason = typeof value === 'string' ? value.trim() : ''
+  // eslint-disable-next-line no-control-regex
+  if (reason.length === 0 || reason.length > 500 || /[\x00-\x1f\x7f]/.test(reason)) {
+    throw invalidInput('reason', 'must be 1–500 characters without control characters')
+  }
+  return reason
+}

@@ -1,0 +1,265 @@
+import { assertDeviceUid } from '../devices/device-uid'
+import {
+  openSerialMonitor,
+  type SerialMonitor,
+  type SerialMonitorOptions,
+} from '../monitor/serial-monitor'
+import type { MonitorLine } from '../monitor/line-ring'
+import { parseBootstrapBanner, type BootstrapBanner } from '../provisioning/bootstrap-banner'
+import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
+import type { FieldFlashStore } from '../store/store'
+import type { ProvisioningOperation } from '../store/store-document'
+import { parseBootstrapError, type BootstrapError } from './bootstrap-error'
+import { classifyBanner, type BannerVerdict } from './classify-banner'
+import {
+  approveOperation,
+  recordOperation,
+  validateApprover,
+  type ApprovalResult,
+} from './operations'
+
+/** What the watcher makes of the console, line by line. */
+export type BootstrapEvent =
+  | {
+      kind: 'banner'
+      line: MonitorLine
+      banner: BootstrapBanner
+      verdict: BannerVerdict
+      /** The operation this boot of the board started, as currently recorded; null if none. */
+      operation: ProvisioningOperation | null
+      /** True on the banner that recorded the operation. */
+      newOperation: boolean
+      /** Set when the operation could not be recorded (the data file could not be written). */
+      recordError: { code: ErrorCode | 'internal'; message: string } | null
+    }
+  | { kind: 'malformed'; line: MonitorLine; reason: string }
+  | { kind: 'board_error'; line: MonitorLine; error: BootstrapError }
+
+export interface WatchOptions {
+  store: FieldFlashStore
+  /** The device the technician is checking, when they chose one. */
+  expectedUid?: string
+  /** Record provisioning operations (default true). */
+  record?: boolean
+  now?: () => Date
+}
+
+/** Lines the ESP ROM prints right after a reset: each one starts a new boot. */
+const BOOT_LINE = /(?:^|\s)rst:0x[0-9a-f]+|rst cause:\d|^ESP-ROM:|^ets [A-Z][a-z]{2} /
+
+/**
+ * Watches a monitor for bootstrap banners: classifies every banner against the store and records
+ * a provisioning operation on the first banner of each (UID, fingerprint, MAC) per boot of the
+ * board. A boot starts when the monitor opens, resets the board, finds it again after
+ * re-enumeration, or sees the ROM's reset lines. Returns the unsubscribe function.
+ */
+export function watchBootstrap(
+  monitor: SerialMonitor,
+  options: WatchOptions,
+  emit: (event: BootstrapEvent) => void,
+): () => void {
+  const now = options.now ?? (() => new Date())
+  const record = options.record ?? true
+  /** Banner key → operation id, for this boot. */
+  const seen = new Map<string, string | null>()
+
+  const onBanner = (line: MonitorLine, banner: BootstrapBanner): void => {
+    const at = now()
+    const verdict = classifyBanner(options.store.read(), banner, at, options.expectedUid)
+    const key = `${banner.uid}|${banner.fingerprint}|${banner.code}|${banner.mac}`
+    let newOperation = false
+    let recordError: { code: ErrorCode | 'internal'; message: string } | null = null
+    if (record && !seen.has(key)) {
+      seen.set(key, null)
+      try {
+        const recorded = recordOperation(options.store, { banner, port: monitor.path }, at)
+        if (recorded) {
+          seen.set(key, recorded.operation.id)
+          newOperation = recorded.created
+        }
+      } catch (error) {
+        recordError =
+          error instanceof FieldFlashError
+            ? { code: error.code, message: error.message }
+            : { code: 'internal', message: (error as Error).message }
+      }
+    }
+    const id = seen.get(key)
+    const device = options.store.read().devices[banner.uid]
+    const operation = (id && device?.operations?.find((op) => op.id === id)) || null
+    emit({ kind: 'banner', line, banner, verdict, operation, newOperation, recordError })
+  }
+
+  return monitor.subscribe(
+    (update) => {
+      if (update.kind === 'reset' || (update.kind === 'state' && update.state === 'open')) {
+        seen.clear()
+        return
+      }
+      if (update.kind !== 'lines') return
+      for (const line of update.lines) {
+        if (BOOT_LINE.test(line.text)) seen.clear()
+        if (line.text.includes('FFBOOT')) {
+          const parsed = parseBootstrapBanner(line.text)
+          if (parsed.kind === 'banner') onBanner(line, parsed.banner)
+          else if (parsed.kind === 'malformed')
+            emit({ kind: 'malformed', line, reason: parsed.reason })
+        } else if (line.text.includes('FFERR')) {
+          const error = parseBootstrapError(line.text)
+          if (error) emit({ kind: 'board_error', line, error })
+        }
+      }
+    },
+    { ignorePause: true },
+  )
+}
+
+export interface VerifyOnPortRequest {
+  store: FieldFlashStore
+  path: string
+  baudRate?: number
+  /** The device the board should be. */
+  expectedUid?: string
+  /** How long to wait for a banner (default 30 s). */
+  timeoutMs?: number
+  /** Approve the operation when the board is verified. */
+  approve?: boolean
+  approver?: string | null
+  signal?: AbortSignal
+  onEvent?: (event: BootstrapEvent) => void
+  now?: () => Date
+  /** Passed on to the monitor (a port opener for tests, reconnect options). */
+  monitor?: Omit<SerialMonitorOptions, 'path' | 'baudRate'>
+}
+
+export type VerifyOutcome =
+  | {
+      kind: 'banner'
+      port: string
+      banner: BootstrapBanner
+      verdict: BannerVerdict
+      operation: ProvisioningOperation | null
+      /** Set when the operation was approved. */
+      approval: ApprovalResult | null
+    }
+  | { kind: 'board_error'; port: string; error: BootstrapError }
+  | { kind: 'timeout'; port: string; message: string; malformed: string[] }
+
+/**
+ * Opens the port, waits for the first bootstrap banner (or FFERR line), classifies it, records
+ * the operation and, when asked and verified, approves it. The port is always released. Port
+ * failures and a board lost while waiting throw their FieldFlash error; a banner that is not
+ * verified is an outcome, not an error.
+ */
+export async function verifyOnPort(request: VerifyOnPortRequest): Promise<VerifyOutcome> {
+  const now = request.now ?? (() => new Date())
+  const timeoutMs = request.timeoutMs ?? 30_000
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw invalidInput('timeout', 'must be a positive number of seconds')
+  }
+  if (request.expectedUid !== undefined) {
+    const uid = assertDeviceUid(request.expectedUid, 'device')
+    if (!Object.hasOwn(request.store.read().devices, uid)) {
+      throw invalidInput(
+        'device',
+        `no device ${uid} in this data folder; list them with "fieldflash device list"`,
+      )
+    }
+  }
+  const approver = validateApprover(request.approver)
+  if (request.signal?.aborted) throw cancelled(request.path)
+
+  const monitor = await openSerialMonitor({
+    ...request.monitor,
+    path: request.path,
+    baudRate: request.baudRate,
+  })
+  const malformed: string[] = []
+  let unwatch: () => void = () => undefined
+  let timer: NodeJS.Timeout | null = null
+  let onAbort: (() => void) | null = null
+  try {
+    const first = await new Promise<VerifyOutcome>((resolve, reject) => {
+      unwatch = watchBootstrap(
+        monitor,
+        { store: request.store, expectedUid: request.expectedUid, now },
+        (event) => {
+          request.onEvent?.(event)
+          if (event.kind === 'malformed') malformed.push(event.reason)
+          else if (event.kind === 'board_error') {
+            resolve({ kind: 'board_error', port: monitor.path, error: event.error })
+          } else if (event.kind === 'banner') {
+            if (event.recordError) {
+              const { code, message } = event.recordError
+              reject(new FieldFlashError(code === 'internal' ? 'io_error' : code, message))
+              return
+            }
+            resolve({
+              kind: 'banner',
+              port: monitor.path,
+              banner: event.banner,
+              verdict: event.verdict,
+              operation: event.operation,
+              approval: null,
+            })
+          }
+        },
+      )
+      timer = setTimeout(() => {
+        // Closing delivers the lines still waiting in the monitor's batch: a banner that arrived
+        // just before the deadline still counts (the first outcome wins).
+        void monitor.close().then(() =>
+          resolve({
+            kind: 'timeout',
+            port: monitor.path,
+            malformed,
+            message: timeoutMessage(monitor.path, monitor.baudRate, timeoutMs, malformed),
+          }),
+        )
+      }, timeoutMs)
+      void monitor.ended.then((end) => {
+        if (end.reason === 'lost' && end.error) reject(end.error)
+      })
+      onAbort = () => reject(cancelled(request.path))
+      request.signal?.addEventListener('abort', onAbort, { once: true })
+    })
+    if (
+      first.kind === 'banner' &&
+      request.approve &&
+      first.verdict.verified &&
+      first.operation !== null
+    ) {
+      const approval = approveOperation(
+        request.store,
+        { uid: first.verdict.uid, operationId: first.operation.id, approver },
+        now(),
+      )
+      return { ...first, operation: approval.operation, approval }
+    }
+    return first
+  } finally {
+    if (timer) clearTimeout(timer)
+    if (onAbort) request.signal?.removeEventListener('abort', onAbort)
+    unwatch()
+    await monitor.close()
+  }
+}
+
+function cancelled(path: string): FieldFlashError {
+  return new FieldFlashError('cancelled', `Verification on ${path} was cancelled.`)
+}
+
+function timeoutMessage(
+  path: string,
+  baud: number,
+  timeoutMs: number,
+  malformed: string[],
+): string {
+  const seconds = Math.round(timeoutMs / 100) / 10
+  const head = `No bootstrap banner on ${path} within ${seconds} s.`
+  if (malformed.length > 0) {
+    const reasons = [...new Set(malformed)].join(', ')
+    return `${head} ${malformed.length} broken FFBOOT line(s) were seen (${reasons}): check the baud rate (${baud}) and the cable, then try again.`
+  }
+  return `${head} Check the baud rate (${baud}), press the board's EN/RST button to reboot it, and make sure it runs FieldFlash firmware that is not yet registered.`
+}

@@ -1,0 +1,38 @@
+// No Node imports here: the renderer sees these types through the IPC contract.
+import type { TokenView } from '../provisioning/token-types'
+
+/** What a bootstrap banner proves about the board that printed it. */
+export type BannerClassification =
+  | 'verified'
+  | 'stale'
+  | 'revoked'
+  | 'expired'
+  | 'consumed'
+  | 'code_mismatch'
+  | 'another_board'
+  | 'unknown_device'
+  | 'unknown_fingerprint'
+  /** The technician expected another device: the board carries a different device's template. */
+  | 'wrong_device'
+
+export interface BannerVerdict {
+  classification: BannerClassification
+  /** True only for `verified`: the one case that may be approved. */
+  verified: boolean
+  uid: string
+  fingerprint: string
+  /** The code the board printed. */
+  seenCode: string
+  /** The code to show beside it: the matched token's, else the device's current token's. */
+  expectedCode: string | null
+  mac: string
+  /** For `another_board`: the MAC of the board this device was recorded on. */
+  recordedMac: string | null
+  /** The device's token the banner's fingerprint names, if any. */
+  token: TokenView | null
+  currentToken: TokenView | null
+  /** A few words for a big status line. */
+  headline: string
+  message: string
+  nextStep: string
+}

@@ -1,0 +1,86 @@
+import { useState } from 'react'
+import { FocusHeading } from '../components/Heading'
+import { ErrorNotice, Notice } from '../components/Notice'
+import { portLabel, usePorts } from '../hooks'
+import { verdictTone } from '../flow/VerifyStep'
+import { ConsoleView } from './ConsoleView'
+import { useMonitor } from './useMonitor'
+
+/** The serial console on its own: any port, any board; bootstrap banners are still judged. */
+export function ConsoleScreen(): React.JSX.Element {
+  const { ports } = usePorts()
+  const [portPath, setPortPath] = useState<string | null>(null)
+  const monitor = useMonitor(portPath, undefined, false)
+  const open =
+    monitor.state === 'open' || monitor.state === 'opening' || monitor.state === 'reconnecting'
+  const verdict = monitor.verification?.verdict
+  return (
+    <div>
+      <FocusHeading>Serial console</FocusHeading>
+      <div className="verify-bar">
+        <div className="field inline">
+          <label htmlFor="console-port">Port</label>
+          <select
+            id="console-port"
+            value={portPath ?? ''}
+            disabled={open}
+            onChange={(e) => setPortPath(e.target.value)}
+          >
+            <option value="" disabled>
+              {ports?.length === 0 ? 'No board connected' : 'Choose the port'}
+            </option>
+            {ports?.map((p) => (
+              <option key={p.path} value={p.path}>
+                {portLabel(p)}
+              </option>
+            ))}
+          </select>
+        </div>
+        {open ? (
+          <button type="button" onClick={() => void monitor.close()}>
+            Close console
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="primary"
+            disabled={!portPath}
+            onClick={() => void monitor.open()}
+          >
+            Open console
+          </button>
+        )}
+        <button
+          type="button"
+          disabled={monitor.state !== 'open'}
+          onClick={() => void monitor.reset()}
+        >
+          Restart the board
+        </button>
+        <button type="button" onClick={monitor.clear}>
+          Clear
+        </button>
+        <p className="port-state" role="status">
+          {monitor.state === 'open'
+            ? `Listening on ${monitor.path}`
+            : monitor.state === 'idle'
+              ? 'Not open'
+              : monitor.state}
+        </p>
+      </div>
+      {monitor.failure && <ErrorNotice failure={monitor.failure} />}
+      {verdict && (
+        <Notice
+          tone={verdictTone(verdict.classification)}
+          title={`${verdict.uid}: ${verdict.headline}`}
+        >
+          <p>
+            Code <span className="mono">{verdict.seenCode}</span>
+            {verdict.expectedCode ? `, expected ${verdict.expectedCode}` : ''}. {verdict.nextStep}
+          </p>
+        </Notice>
+      )}
+      <ConsoleView lines={monitor.lines} skipped={monitor.skipped} label="Serial console output" />
+    </div>
+  )
+}

@@ -1,0 +1,153 @@
+import { useEffect, useRef, useState } from 'react'
+import { api, type Board, type DeviceSummary, type DeviceView, type Failure } from '../api'
+import { Field } from '../components/Field'
+import { FocusHeading } from '../components/Heading'
+import { ErrorNotice } from '../components/Notice'
+import { TOKEN_STATE_TEXT } from '../format'
+
+/** Step 2: a new device (UID generated or typed, checked as typed) or an existing one. */
+export function DeviceStep({
+  board,
+  onChosen,
+}: {
+  board: Board
+  onChosen: (device: DeviceView) => void
+}): React.JSX.Element {
+  const [mode, setMode] = useState<'new' | 'existing'>('new')
+  const [uid, setUid] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [failure, setFailure] = useState<Failure | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [devices, setDevices] = useState<DeviceSummary[] | null>(null)
+  const [search, setSearch] = useState('')
+  const seq = useRef(0)
+
+  useEffect(() => {
+    void api.listDevices().then((r) => setDevices(r.ok ? r.value : []))
+  }, [])
+
+  useEffect(() => {
+    const mine = ++seq.current
+    if (uid === '') return
+    const timer = setTimeout(() => {
+      void api.checkDeviceUid({ uid }).then((r) => {
+        if (mine !== seq.current) return
+        // Decided by code: a bad format and a taken UID are both the field's problem.
+        setProblem(
+          r.ok
+            ? null
+            : r.code === 'invalid_input' || r.code === 'already_exists'
+              ? r.message.replace(/^uid: /, '')
+              : null,
+        )
+      })
+    }, 120)
+    return () => clearTimeout(timer)
+  }, [uid])
+
+  const create = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault()
+    if (uid !== '' && problem) return
+    setBusy(true)
+    setFailure(null)
+    const result = await api.addDevice({
+      uid: uid.trim() === '' ? undefined : uid,
+      boardId: board.id,
+    })
+    setBusy(false)
+    if (result.ok) onChosen(result.value)
+    else if (result.field === 'uid') setProblem(result.message.replace(/^uid: /, ''))
+    else setFailure(result)
+  }
+
+  const forBoard = (devices ?? []).filter((d) => d.boardId === board.id)
+  const shown = forBoard.filter((d) => d.uid.toLowerCase().includes(search.trim().toLowerCase()))
+
+  return (
+    <section aria-labelledby="device-step-heading" className="step">
+      <FocusHeading level={2} id="device-step-heading">
+        Which device will this {board.name} become?
+      </FocusHeading>
+      <div className="segmented" role="radiogroup" aria-label="New or existing device">
+        <label className={mode === 'new' ? 'selected' : ''}>
+          <input
+            type="radio"
+            name="device-mode"
+            checked={mode === 'new'}
+            onChange={() => setMode('new')}
+          />
+          Create a new device
+        </label>
+        <label className={mode === 'existing' ? 'selected' : ''}>
+          <input
+            type="radio"
+            name="device-mode"
+            checked={mode === 'existing'}
+            onChange={() => setMode('existing')}
+          />
+          Use an existing device ({forBoard.length})
+        </label>
+      </div>
+
+      {mode === 'new' ? (
+        <form className="card" noValidate onSubmit={(e) => void create(e)}>
+          <Field
+            label="Device UID (optional)"
+            hint="Leave empty and FieldFlash generates one like ff-1k3m9q2x7v0c. Or type your own: 4–90 characters of 0-9 a-z A-Z - _ ."
+            name="uid"
+            value={uid}
+            autoComplete="off"
+            spellCheck={false}
+            maxLength={90}
+            onChange={(e) => setUid(e.target.value)}
+            problem={uid === '' ? null : problem}
+          />
+          {failure && <ErrorNotice failure={failure} />}
+          <div className="actions">
+            <button
+              type="submit"
+              className="primary big"
+              disabled={busy || (uid !== '' && problem !== null)}
+            >
+              {busy
+                ? 'Creating…'
+                : uid
+                  ? `Create device ${uid}`
+                  : 'Create device with a generated UID'}
+            </button>
+          </div>
+        </form>
+      ) : (
+        <div className="card">
+          <Field
+            label="Search devices"
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            hint={`Devices made for ${board.name}.`}
+          />
+          {shown.length === 0 ? (
+            <p>No matching device for this board. Create a new one instead.</p>
+          ) : (
+            <ul className="pick-list">
+              {shown.map((d) => (
+                <li key={d.uid}>
+                  <button type="button" onClick={() => onChosen(d)}>
+                    <strong className="mono">{d.uid}</strong>
+                    <span className="muted">
+                      {d.approvedAt
+                        ? 'Approved'
+                        : d.currentToken
+                          ? `Token ${d.currentToken.fingerprint}: ${TOKEN_STATE_TEXT[d.currentToken.state]}`
+                          : 'No template downloaded yet'}
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </section>
+  )
+}

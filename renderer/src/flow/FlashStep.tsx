@@ -1,0 +1,369 @@
+import { useEffect, useRef, useState } from 'react'
+import {
+  api,
+  newId,
+  type DeviceView,
+  type Failure,
+  type FirmwareCheck,
+  type FlashEvent,
+  type FlashOutcome,
+} from '../api'
+import { FocusHeading } from '../components/Heading'
+import { StatusIcon } from '../components/Icons'
+import { ErrorNotice, Notice } from '../components/Notice'
+import { errorTitle, isHardwareProblem } from '../errors'
+import { formatBytes, formatSecondsLeft, formatSpeed } from '../format'
+import { portLabel, usePorts } from '../hooks'
+
+const BAUDS = [921600, 460800, 230400, 115200, 1500000, 2000000]
+
+type Progress = Extract<FlashEvent, { type: 'progress' }>
+
+/** Step 4: port, firmware and options, then a verified write with progress and cancel. */
+export function FlashStep({
+  device,
+  portPath,
+  onPort,
+  onFlashed,
+}: {
+  device: DeviceView
+  portPath: string | null
+  onPort: (path: string) => void
+  onFlashed: () => void
+}): React.JSX.Element {
+  const { ports } = usePorts()
+  const [firmwarePath, setFirmwarePath] = useState<string | null>(null)
+  const [check, setCheck] = useState<FirmwareCheck | null>(null)
+  const [checkFailure, setCheckFailure] = useState<Failure | null>(null)
+  const [accept, setAccept] = useState(false)
+  const [baud, setBaud] = useState(921600)
+  const [erase, setErase] = useState(false)
+  const [jobId, setJobId] = useState<string | null>(null)
+  const [stage, setStage] = useState<string>('')
+  const [progress, setProgress] = useState<Progress | null>(null)
+  const [outcome, setOutcome] = useState<FlashOutcome | null>(null)
+  const [startFailure, setStartFailure] = useState<Failure | null>(null)
+  const [cancelling, setCancelling] = useState(false)
+  const jobRef = useRef<string | null>(null)
+  const resultRef = useRef<HTMLDivElement>(null)
+
+  useEffect(
+    () =>
+      api.onFlashEvent((event) => {
+        if (event.jobId !== jobRef.current) return
+        if (event.type === 'done') {
+          jobRef.current = null
+          setJobId(null)
+          setCancelling(false)
+          setOutcome(event.outcome)
+          return
+        }
+        const e = event.event
+        if (e.type === 'stage') setStage(e.message)
+        else if (e.type === 'progress') setProgress(e)
+      }),
+    [],
+  )
+  useEffect(() => {
+    if (outcome) resultRef.current?.focus()
+  }, [outcome])
+
+  const inspect = async (path: string): Promise<void> => {
+    setFirmwarePath(path)
+    setCheck(null)
+    setCheckFailure(null)
+    setAccept(false)
+    const result = await api.checkFirmware({ uid: device.uid, firmwarePath: path })
+    if (result.ok) setCheck(result.value)
+    else setCheckFailure(result)
+  }
+
+  const choose = async (pick: 'folder' | 'file'): Promise<void> => {
+    const result = await api.chooseFirmware({ pick })
+    if (!result.ok) setCheckFailure(result)
+    else if (result.value) await inspect(result.value)
+  }
+
+  const tokenMismatch =
+    check !== null && check.token.status !== 'current' && check.token.status !== 'none'
+  const port = ports?.find((p) => p.path === portPath) ?? null
+  const canFlash = port !== null && check !== null && (!tokenMismatch || accept) && jobId === null
+
+  const start = async (): Promise<void> => {
+    if (!port || !check) return
+    const id = newId()
+    jobRef.current = id
+    setJobId(id)
+    setOutcome(null)
+    setProgress(null)
+    setStartFailure(null)
+    setStage('Starting…')
+    const result = await api.startFlash({
+      jobId: id,
+      uid: device.uid,
+      portPath: port.path,
+      firmwarePath: check.path,
+      baud,
+      erase,
+      acceptTokenMismatch: tokenMismatch && accept,
+    })
+    if (!result.ok) {
+      jobRef.current = null
+      setJobId(null)
+      setStartFailure(result)
+      // The firmware's token changed state since it was checked: show the new check.
+      if (result.code === 'invalid_state') void inspect(check.path)
+    }
+  }
+
+  const cancel = async (): Promise<void> => {
+    if (!jobId) return
+    setCancelling(true)
+    await api.cancelFlash({ jobId })
+  }
+
+  const running = jobId !== null
+  const percent = progress ? Math.min(100, Math.floor(progress.percent)) : 0
+
+  return (
+    <section aria-labelledby="flash-step-heading" className="step">
+      <FocusHeading level={2} id="flash-step-heading">
+        Flash {device.uid}
+      </FocusHeading>
+
+      {outcome && (
+        <div ref={resultRef} tabIndex={-1} className="outcome">
+          {outcome.ok ? (
+            <>
+              <Notice tone="success" title="Flashed and verified" role="status" large>
+                <p>
+                  {outcome.chip} (MAC <span className="mono">{outcome.mac}</span>,{' '}
+                  {outcome.flashSize} flash) now runs {outcome.firmwareName}. Written and checked in{' '}
+                  {(outcome.durationMs / 1000).toFixed(1)} s at {outcome.baud.toLocaleString()}{' '}
+                  baud.
+                </p>
+              </Notice>
+              <div className="actions">
+                <button type="button" className="primary big" onClick={onFlashed}>
+                  Continue to verify
+                </button>
+              </div>
+            </>
+          ) : (
+            <Notice
+              tone={outcome.code === 'cancelled' ? 'info' : 'danger'}
+              title={outcome.code === 'cancelled' ? 'Flashing cancelled' : errorTitle(outcome.code)}
+              role="alert"
+              large
+            >
+              <p>{outcome.message}</p>
+              {isHardwareProblem(outcome.code) && (
+                <p>When the board is back, check its port below and flash again.</p>
+              )}
+            </Notice>
+          )}
+        </div>
+      )}
+
+      {!running && !outcome?.ok && (
+        <div className="flash-setup">
+          <div className="field">
+            <label htmlFor="flash-port">Serial port</label>
+            <select
+              id="flash-port"
+              value={portPath ?? ''}
+              onChange={(e) => onPort(e.target.value)}
+              aria-describedby="flash-port-hint"
+            >
+              <option value="" disabled>
+                {ports?.length === 0 ? 'No board connected' : 'Choose the port'}
+              </option>
+              {ports?.map((p) => (
+                <option key={p.path} value={p.path}>
+                  {portLabel(p)}
+                </option>
+              ))}
+            </select>
+            <p className="hint" id="flash-port-hint">
+              {portPath && !port
+                ? `${portPath} is not connected any more: plug the board back in.`
+                : 'Boards appear here a few seconds after they are plugged in.'}
+            </p>
+          </div>
+
+          <fieldset className="firmware">
+            <legend>Firmware</legend>
+            <div className="actions">
+              <button type="button" onClick={() => void choose('folder')}>
+                Choose build folder…
+              </button>
+              <button type="button" onClick={() => void choose('file')}>
+                Choose .bin or manifest file…
+              </button>
+            </div>
+            {firmwarePath && !check && !checkFailure && (
+              <p role="status">Checking {firmwarePath}…</p>
+            )}
+            {checkFailure && <ErrorNotice failure={checkFailure} />}
+            {check && (
+              <div className="firmware-check">
+                <p>
+                  <strong>{check.name}</strong> — {check.parts.length} part
+                  {check.parts.length === 1 ? '' : 's'}, {formatBytes(check.totalBytes)}
+                </p>
+                <table className="parts">
+                  <caption className="visually-hidden">What will be written</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Offset</th>
+                      <th scope="col">Part</th>
+                      <th scope="col">Size</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {check.parts.map((p) => (
+                      <tr key={p.offsetHex}>
+                        <td className="mono">{p.offsetHex}</td>
+                        <td>
+                          {p.name}
+                          {p.generated ? ' (generated)' : ''}
+                        </td>
+                        <td>{formatBytes(p.size)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                {check.token.status === 'current' && (
+                  <Notice tone="success" title="Current token inside">
+                    <p>{check.token.message}</p>
+                  </Notice>
+                )}
+                {check.token.status === 'none' && (
+                  <Notice tone="info" title="No token found in this firmware">
+                    <p>{check.token.message}</p>
+                  </Notice>
+                )}
+                {tokenMismatch && (
+                  <Notice
+                    tone="warning"
+                    title={
+                      check.token.status === 'stale'
+                        ? 'This firmware carries an outdated token'
+                        : check.token.status === 'foreign'
+                          ? 'This firmware belongs to another device'
+                          : 'This firmware carries an unknown token'
+                    }
+                    role="alert"
+                  >
+                    <p>{check.token.message}</p>
+                    <label className="checkbox">
+                      <input
+                        type="checkbox"
+                        checked={accept}
+                        onChange={(e) => setAccept(e.target.checked)}
+                      />
+                      Flash it anyway — I understand this board will not verify as {device.uid}
+                    </label>
+                  </Notice>
+                )}
+              </div>
+            )}
+          </fieldset>
+
+          <details className="options">
+            <summary>Options</summary>
+            <div className="field">
+              <label htmlFor="flash-baud">Speed (baud)</label>
+              <select
+                id="flash-baud"
+                value={baud}
+                onChange={(e) => setBaud(Number(e.target.value))}
+              >
+                {BAUDS.map((b) => (
+                  <option key={b} value={b}>
+                    {b.toLocaleString()}
+                    {b === 921600 ? ' (recommended)' : ''}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <label className="checkbox">
+              <input type="checkbox" checked={erase} onChange={(e) => setErase(e.target.checked)} />
+              Erase the whole flash first (slower; clears old Wi-Fi settings and data)
+            </label>
+          </details>
+
+          {startFailure && <ErrorNotice failure={startFailure} />}
+          <div className="actions">
+            <button
+              type="button"
+              className="primary big"
+              disabled={!canFlash}
+              onClick={() => void start()}
+            >
+              {!port
+                ? 'Choose a port to flash'
+                : !check
+                  ? 'Choose firmware to flash'
+                  : outcome && !outcome.ok
+                    ? 'Flash again'
+                    : `Flash ${device.uid}`}
+            </button>
+          </div>
+        </div>
+      )}
+
+      {running && (
+        <div className="flash-running" aria-busy="true">
+          <div className="big-status">
+            <StatusIcon tone="progress" size={40} />
+            <p role="status" aria-live="polite">
+              {cancelling ? 'Cancelling…' : stage}
+            </p>
+          </div>
+          <label htmlFor="flash-progress" className="visually-hidden">
+            Flash progress
+          </label>
+          <progress
+            id="flash-progress"
+            max={100}
+            value={percent}
+            aria-valuetext={`${percent} percent`}
+          />
+          <dl className="progress-facts">
+            <div>
+              <dt>Done</dt>
+              <dd>{percent}%</dd>
+            </div>
+            <div>
+              <dt>Speed</dt>
+              <dd>{progress ? formatSpeed(progress.bytesPerSecond) : '—'}</dd>
+            </div>
+            <div>
+              <dt>Time left</dt>
+              <dd>{progress ? formatSecondsLeft(progress.secondsLeft) : '—'}</dd>
+            </div>
+            <div>
+              <dt>Part</dt>
+              <dd>
+                {progress
+                  ? `${progress.part} (${progress.partIndex + 1} of ${progress.partCount})`
+                  : '—'}
+              </dd>
+            </div>
+          </dl>
+          <div className="actions">
+            <button
+              type="button"
+              className="danger"
+              disabled={cancelling}
+              onClick={() => void cancel()}
+            >
+              Cancel flashing
+            </button>
+          </div>
+        </div>
+      )}
+    </section>
+  )
+}

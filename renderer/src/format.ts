@@ -1,0 +1,40 @@
+import type { TokenState } from './api'
+
+/** A time for people, in their locale: "23 Nov 2026, 14:05". */
+export function formatTime(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined) return '—'
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return String(iso)
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+export function formatClock(ms: number): string {
+  return new Date(ms).toLocaleTimeString(undefined, { hour12: false })
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`
+}
+
+export function formatSpeed(bytesPerSecond: number): string {
+  return bytesPerSecond >= 1024 * 1024
+    ? `${(bytesPerSecond / 1024 / 1024).toFixed(2)} MB/s`
+    : `${(bytesPerSecond / 1024).toFixed(1)} KB/s`
+}
+
+export function formatSecondsLeft(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return 'estimating…'
+  if (seconds < 1) return 'less than a second'
+  if (seconds < 60) return `${Math.ceil(seconds)} s`
+  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
+}
+
+export const TOKEN_STATE_TEXT: Record<TokenState, string> = {
+  issued: 'Issued — current',
+  superseded: 'Superseded',
+  consumed: 'Consumed — used by an approval',
+  revoked: 'Revoked',
+  expired: 'Expired',
+}

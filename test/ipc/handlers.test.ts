@@ -1,0 +1,154 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { addDevice } from '../../main/devices/devices'
+import { OPERATIONS, operationChannel } from '../../main/ipc/api-contract'
+import { createApi, type Dialogs } from '../../main/ipc/handlers'
+import { REQUEST_SCHEMAS } from '../../main/ipc/schemas'
+import { saveSiteProfile } from '../../main/site/site-profile'
+import { downloadTemplate } from '../../main/template/download-template'
+import { freshStore, loadCatalog, SAMPLE_SITE } from '../helpers/fixtures'
+import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
+
+async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {}) {
+  const { store, dataDir } = await freshStore(options.site ?? true)
+  const catalog = await loadCatalog()
+  const events: unknown[] = []
+  const opened: string[] = []
+  const api = createApi(
+    {
+      store,
+      catalog,
+      version: 'test',
+      dialogs: {
+        chooseTemplateFolder: async (uid) => {
+          opened.push(uid)
+          return join(dataDir, 'zips')
+        },
+        chooseFirmware: async () => null,
+        ...options.dialogs,
+      },
+      listPorts: async () => [],
+      log: () => undefined,
+    },
+    (name, payload) => events.push({ name, payload }),
+  )
+  return { api: api.handlers, dispose: api.dispose, store, catalog, dataDir, events, opened }
+}
+
+describe('the IPC contract', () => {
+  it('gives every operation a channel and a request schema', () => {
+    for (const name of OPERATIONS) {
+      expect(operationChannel(name)).toBe(`fieldflash:op:${name}`)
+      expect(REQUEST_SCHEMAS[name]).toBeDefined()
+    }
+    expect(Object.keys(REQUEST_SCHEMAS).sort()).toEqual([...OPERATIONS].sort())
+  })
+})
+
+describe('createApi', () => {
+  it('answers a malformed payload with invalid_input naming the field, never a throw', async () => {
+    const { api } = await setup()
+    expect(await api.getDevice({ uid: 5 })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+      field: 'uid',
+    })
+    expect(await api.getDevice({ uid: 'pump-0001', extra: true })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+      message: expect.stringContaining('unexpected fields (extra)'),
+    })
+    expect(await api.listBoards({ sneaky: 1 })).toMatchObject({ ok: false, code: 'invalid_input' })
+    expect(await api.startFlash({ jobId: '../../etc', uid: 'x' })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+    })
+  })
+
+  it('reports each site field against main’s own rules, one problem per field', async () => {
+    const { api } = await setup({ site: false })
+    const result = await api.checkSiteProfile({
+      platformKey: 'pk_1',
+      apiHost: 'https://api.example.com',
+      mqttHost: 'mqtt.example.com',
+      mqttPort: '70000',
+      otaBaseUrl: '',
+    })
+    expect(result.ok && result.value).toEqual({
+      apiHost: expect.stringContaining('must be a DNS name'),
+      mqttPort: 'must be a whole number from 1 to 65535',
+      otaBaseUrl: 'is required',
+    })
+    const fine = await api.checkSiteProfile({ ...SAMPLE_SITE, tokenLifetimeHours: '' })
+    expect(fine).toEqual({ ok: true, value: {} })
+  })
+
+  it('asks for the site profile before opening the "save ZIP to…" dialog', async () => {
+    const { api, store, catalog, opened } = await setup({ site: false })
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    expect(await api.downloadTemplate({ uid: 'pump-0001' })).toMatchObject({
+      ok: false,
+      code: 'site_not_configured',
+    })
+    expect(opened).toEqual([])
+  })
+
+  it('mints nothing when the technician cancels the dialog', async () => {
+    const { api, store, catalog } = await setup({
+      dialogs: { chooseTemplateFolder: async () => null },
+    })
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    expect(await api.downloadTemplate({ uid: 'pump-0001' })).toEqual({ ok: true, value: null })
+    expect(store.read().devices['pump-0001']!.tokens).toEqual([])
+  })
+
+  it('shows a regenerated token once; the device view never carries it', async () => {
+    const { api, store, catalog } = await setup()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    const minted = await api.regenerateToken({ uid: 'pump-0001' })
+    if (!minted.ok) throw new Error(minted.message)
+    expect(minted.value.token).toMatch(/^ffpt_/)
+    expect(minted.value.warning).toMatch(/device_config\.h/)
+    const details = await api.getDevice({ uid: 'pump-0001' })
+    expect(JSON.stringify(details)).not.toContain(minted.value.token)
+    expect(details.ok && details.value.audit.map((e) => e.type)).toContain('token.minted')
+  })
+
+  it('refuses to flash a firmware with a superseded token unless the technician accepted it', async () => {
+    const { api, store, catalog, dataDir } = await setup()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    saveSiteProfile(store, SAMPLE_SITE)
+    const zip = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir: dataDir })
+    const firmware = await buildFirmwareFromZip(zip.zipPath)
+    const current = await api.checkFirmware({ uid: 'pump-0001', firmwarePath: firmware })
+    expect(current.ok && current.value.token.status).toBe('current')
+    await api.regenerateToken({ uid: 'pump-0001' })
+    const stale = await api.checkFirmware({ uid: 'pump-0001', firmwarePath: firmware })
+    expect(stale.ok && stale.value.token).toMatchObject({
+      status: 'stale',
+      fingerprint: zip.token.fingerprint,
+      tokenState: 'superseded',
+    })
+    const refused = await api.startFlash({
+      jobId: 'job-00000001',
+      uid: 'pump-0001',
+      portPath: '/dev/null-port',
+      firmwarePath: firmware,
+    })
+    expect(refused).toMatchObject({ ok: false, code: 'invalid_state' })
+  }, 30_000)
+
+  it('cancels a flash job that already ended without complaint', async () => {
+    const { api } = await setup()
+    expect(await api.cancelFlash({ jobId: 'job-00000002' })).toEqual({ ok: true, value: null })
+  })
+
+  it('says which port is missing when the console cannot open it', async () => {
+    const { api, dataDir } = await setup()
+    const result = await api.openMonitor({
+      sessionId: 'session-0001',
+      portPath: join(dataDir, 'ttyUSB9'),
+    })
+    expect(result).toMatchObject({ ok: false, code: 'port_not_found' })
+  })
+})

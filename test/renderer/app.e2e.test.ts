@@ -1,0 +1,427 @@
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Locator, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { readAuditLog } from '../../main/audit/audit-log'
+import type { BoardCatalog } from '../../main/boards/catalog'
+import { addDevice } from '../../main/devices/devices'
+import { SerialportDevice } from '../../main/flash/serialport-device'
+import { createApi, type MainApi } from '../../main/ipc/handlers'
+import { listPorts } from '../../main/serial/list-ports'
+import { saveSiteProfile } from '../../main/site/site-profile'
+import { FieldFlashStore } from '../../main/store/store'
+import { downloadTemplate } from '../../main/template/download-template'
+import { loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
+import {
+  APP_ORIGIN,
+  buildRenderer,
+  launchBrowser,
+  openApp,
+  screenshot,
+  seriousA11yViolations,
+  type TestBrowser,
+} from './harness/app-page'
+import { BENCH_MAC, BenchBoard } from './harness/bench-board'
+import { buildFirmwareFromZip } from './harness/test-firmware'
+
+// The renderer in real Chromium, its `window.fieldflash` bridged to the real main-process handlers
+// with a temp data folder, the real board catalog, and a bench board behind a pty: the ROM-loader
+// emulator for flashing, then the host-built firmware printing its bootstrap banner.
+
+let browser: TestBrowser
+let rendererDir: string
+let catalog: BoardCatalog
+
+beforeAll(async () => {
+  ;[rendererDir, browser, catalog] = await Promise.all([
+    buildRenderer(),
+    launchBrowser(),
+    loadCatalog(),
+  ])
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  if (rendererDir) await rm(rendererDir, { recursive: true, force: true })
+})
+
+interface AppUnderTest {
+  page: Page
+  store: FieldFlashStore
+  bench: BenchBoard
+  dataDir: string
+  /** What the injected "save ZIP to…" and "choose firmware" dialogs answer. */
+  dialogs: { templateFolder: string; firmware: string | null }
+  pageErrors: string[]
+}
+
+const running: { api: MainApi; bench: BenchBoard; page: Page }[] = []
+
+afterEach(async (context) => {
+  for (const app of running.splice(0)) {
+    // A failed test leaves its last screen for review.
+    if (context.task.result?.state === 'fail') {
+      await screenshot(app.page, `failed-${context.task.name.slice(0, 40).replace(/\W+/g, '-')}`)
+      console.log('bench app output:', JSON.stringify(app.bench.appOutput.slice(-600)))
+    }
+    await app.api.dispose()
+    await app.page.close()
+    await app.bench.stop()
+  }
+})
+
+/** The app on a fresh data folder, with a bench board plugged in. */
+async function startApp(seed?: (store: FieldFlashStore) => void): Promise<AppUnderTest> {
+  const dataDir = await tempDir('fieldflash-app-')
+  const store = FieldFlashStore.open(dataDir)
+  seed?.(store)
+  const bench = await BenchBoard.start()
+  const dialogs = { templateFolder: join(dataDir, 'templates'), firmware: null as string | null }
+  let api: MainApi | null = null
+  const { page, deliver, pageErrors } = await openApp(browser, rendererDir, () => api!)
+  api = createApi(
+    {
+      store,
+      catalog,
+      version: '0.1.0-test',
+      dialogs: {
+        chooseTemplateFolder: async () => dialogs.templateFolder,
+        chooseFirmware: async () => dialogs.firmware,
+      },
+      // The bench's pty, listed as the CP2102 bridge it stands for.
+      listPorts: () =>
+        listPorts(catalog, async () =>
+          bench.present
+            ? [
+                {
+                  path: bench.clientPath,
+                  manufacturer: 'Silicon Labs',
+                  serialNumber: '0001',
+                  vendorId: '10C4',
+                  productId: 'EA60',
+                  pnpId: undefined,
+                  locationId: undefined,
+                },
+              ]
+            : [],
+        ),
+      flashDependencies: {
+        // The real adapter over the real serialport binding; closing it is the board's reset.
+        openPort: (request, warn) => {
+          const device = new SerialportDevice({ path: request.port.path, onWarning: warn })
+          const close = device.close.bind(device)
+          device.close = async () => {
+            await close()
+            await bench.resetIntoApp()
+          }
+          return device as never
+        },
+        now: () => performance.now(),
+      },
+      monitorOptions: { presenceIntervalMs: 250, batchIntervalMs: 100 },
+      log: (message) => console.log('main log:', message),
+    },
+    deliver,
+  )
+  running.push({ api, bench, page })
+  await page.goto(`${APP_ORIGIN}/`)
+  return { page, store, bench, dataDir, dialogs, pageErrors }
+}
+
+/** Waits until (the first match of) `locator` is visible. */
+function visible(locator: Locator, timeout = 5_000): Promise<void> {
+  return locator.first().waitFor({ state: 'visible', timeout })
+}
+
+/** Waits until nothing matching `locator` is visible. */
+function hidden(locator: Locator, timeout = 5_000): Promise<void> {
+  return locator.first().waitFor({ state: 'hidden', timeout })
+}
+
+/** Screenshot plus an accessibility scan of what is on screen. */
+async function capture(page: Page, name: string): Promise<void> {
+  await screenshot(page, name)
+  expect(await seriousA11yViolations(page), `axe on ${name}`).toEqual([])
+}
+
+function seedSite(store: FieldFlashStore): void {
+  saveSiteProfile(store, SAMPLE_SITE)
+}
+
+async function seedDeviceWithFirmware(
+  app: AppUnderTest,
+  uid: string,
+): Promise<{ firmware: string }> {
+  addDevice(app.store, catalog, { uid, boardId: 'esp32-devkitc' })
+  const zip = await downloadTemplate(app.store, catalog, {
+    uid,
+    outDir: join(app.dataDir, 'seed'),
+  })
+  return { firmware: await buildFirmwareFromZip(zip.zipPath) }
+}
+
+/** Devices → the device → "Provision this device…" → template step → flash step. */
+async function goToFlash(page: Page, uid: string): Promise<void> {
+  await page.getByRole('button', { name: 'Devices', exact: true }).click()
+  await page.getByRole('button', { name: uid }).click()
+  await page.getByRole('button', { name: 'Provision this device…' }).click()
+  await page.getByRole('button', { name: 'I already have firmware for it — go to flash' }).click()
+  await visible(page.getByRole('heading', { name: `Flash ${uid}` }))
+}
+
+async function chooseFirmwareAndPort(app: AppUnderTest, firmware: string): Promise<void> {
+  const { page } = app
+  await page.getByLabel('Serial port').selectOption(app.bench.clientPath)
+  app.dialogs.firmware = firmware
+  await page.getByRole('button', { name: 'Choose build folder…' }).click()
+  await visible(page.getByText('firmware.bin', { exact: true }))
+}
+
+describe('FieldFlash in Chromium', () => {
+  it("walks a newcomer's whole path: site profile, board, device, template, flash, verify, approve", async () => {
+    const app = await startApp()
+    const { page } = app
+
+    // First run: an empty data folder asks for the site profile.
+    await visible(page.getByRole('heading', { name: 'Welcome to FieldFlash' }))
+    await capture(page, '01-first-run')
+    await page.getByLabel('Platform key').fill('pk_live_1')
+    await page.getByLabel('API host').fill('https://api.example.com')
+    await page.getByLabel('MQTT port').fill('70000')
+    await page.getByLabel('MQTT port').blur()
+    // Checked by main's rules as the user types, shown on the field at fault.
+    await visible(page.getByText(/must be a DNS name/))
+    await visible(page.getByText(/must be a whole number from 1 to 65535/))
+    await capture(page, '02-site-profile-invalid')
+    await page.getByLabel('API host').fill('api.example.com')
+    await page.getByLabel('MQTT host').fill('mqtt.example.com')
+    await page.getByLabel('MQTT port').fill('8883')
+    await page.getByLabel('OTA base URL').fill('https://ota.example.com/fw')
+    await hidden(page.getByText(/must be a DNS name/))
+    await page.getByRole('button', { name: 'Save and start' }).click()
+
+    // Board: the plugged-in CP2102 is listed with its friendly name; its boards are suggested.
+    await visible(page.getByRole('heading', { name: 'Provision a board' }))
+    const port = page.getByRole('radio', { name: /Silicon Labs CP210x/ })
+    await visible(port)
+    await port.check()
+    await visible(page.getByText('Suggested').first())
+    await page.getByRole('radio', { name: /ESP32-DevKitC/ }).check()
+    await capture(page, '03-board')
+    await page.getByRole('button', { name: 'Continue with ESP32-DevKitC' }).click()
+
+    // Device: a typed UID is checked inline.
+    await visible(page.getByRole('heading', { name: /Which device will this/ }))
+    const uidField = page.getByLabel('Device UID (optional)')
+    await uidField.fill('pump 1')
+    await visible(page.getByText(/4–90 characters of 0-9 a-z A-Z - _ \./).last())
+    await capture(page, '04-device-invalid-uid')
+    await uidField.fill('pump-0001')
+    await page.getByRole('button', { name: 'Create device pump-0001' }).click()
+
+    // Template: download the ZIP to the place the (injected) dialog answers.
+    await visible(page.getByRole('heading', { name: 'Get the firmware template of pump-0001' }))
+    await capture(page, '05-template')
+    await page.getByRole('button', { name: 'Download template ZIP…' }).click()
+    await visible(page.getByText('Template saved'))
+    const token = app.store.read().devices['pump-0001']!.tokens.at(-1)!
+    await visible(page.getByText(token.expectedCode).first())
+    await capture(page, '06-template-saved')
+    // The developer's build of that template.
+    const firmware = await buildFirmwareFromZip(join(app.dialogs.templateFolder, 'pump-0001.zip'))
+    await page.getByRole('button', { name: 'Continue to flash' }).click()
+
+    // Flash: port and firmware chosen, the firmware's token is the current one.
+    await visible(page.getByRole('heading', { name: 'Flash pump-0001' }))
+    await chooseFirmwareAndPort(app, firmware)
+    await visible(page.getByText('Current token inside'))
+    await capture(page, '07-flash-ready')
+    await page.getByRole('button', { name: 'Flash pump-0001' }).click()
+    await visible(page.getByText('Flashed and verified'), 20_000)
+    await visible(page.getByText(BENCH_MAC))
+    await capture(page, '08-flash-done')
+    await page.getByRole('button', { name: 'Continue to verify' }).click()
+
+    // Verify: the board's banner arrives on the console, the codes match side by side.
+    await visible(page.getByRole('heading', { name: 'Verify pump-0001 on its serial console' }))
+    await visible(page.getByText('Verified', { exact: true }), 10_000)
+    await visible(page.getByLabel(`Expected code ${token.expectedCode}`))
+    await visible(page.getByLabel(`Code on the board ${token.expectedCode}`))
+    await visible(page.getByRole('log').getByText(/FFBOOT v=1 uid=pump-0001/))
+    await capture(page, '09-verify-verified')
+    await page.setViewportSize({ width: 1920, height: 1080 })
+    await screenshot(page, '09b-verify-verified-1920')
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.getByRole('button', { name: /Approve/ }).click()
+    await visible(page.getByText('pump-0001 is provisioned'))
+    await capture(page, '10-approved')
+
+    // The record: flashed on this board, token consumed, operation approved, all in the audit log.
+    const device = app.store.read().devices['pump-0001']!
+    expect(device.approvedAt).not.toBeNull()
+    expect(device.tokens.at(-1)!.state).toBe('consumed')
+    expect(device.flashes).toHaveLength(1)
+    expect(device.flashes[0]!.mac).toBe(BENCH_MAC)
+    expect(device.operations.filter((op) => op.state === 'approved')).toHaveLength(1)
+    const audit = (await readAuditLog(app.dataDir, { uid: 'pump-0001' })).entries.map((e) => e.type)
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        'device.created',
+        'token.minted',
+        'operation.approved',
+        'token.consumed',
+      ]),
+    )
+
+    // History: the device page, the list, the console and settings.
+    await page.getByRole('button', { name: 'Open the device record' }).click()
+    await visible(page.getByRole('heading', { name: 'Device pump-0001' }))
+    await visible(page.getByText(/Consumed/).first())
+    await capture(page, '11-device-page')
+    await page.getByRole('button', { name: '← All devices' }).click()
+    await visible(page.getByText('✓ Provisioned'))
+    await capture(page, '12-devices')
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await capture(page, '12b-devices-dark')
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.getByRole('button', { name: 'Serial console' }).click()
+    await page.getByLabel('Port').selectOption(app.bench.clientPath)
+    await page.getByRole('button', { name: 'Open console' }).click()
+    await visible(page.getByText('Already approved'), 10_000)
+    await capture(page, '13-console')
+    await page.getByRole('button', { name: 'Close console' }).click()
+    await page.getByRole('button', { name: 'Settings' }).click()
+    await visible(page.getByText(app.dataDir))
+    await capture(page, '14-settings')
+
+    expect(app.pageErrors).toEqual([])
+    expect(browser.foreignRequests).toEqual([])
+  }, 90_000)
+
+  it('tells the technician before flashing a firmware whose token was regenerated, and never approves it', async () => {
+    const app = await startApp(seedSite)
+    const { page } = app
+    const { firmware } = await seedDeviceWithFirmware(app, 'tank-0002')
+
+    // The token is regenerated after the firmware was built: that build is now stale.
+    await page.getByRole('button', { name: 'Devices', exact: true }).click()
+    await page.getByRole('button', { name: 'tank-0002' }).click()
+    await page.getByRole('button', { name: 'Regenerate token only…' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Regenerate the token of tank-0002?' })
+    await visible(dialog.getByText(/device_config\.h of tank-0002 is then outdated/))
+    await capture(page, '20-stale-regenerate-confirm')
+    await dialog.getByRole('button', { name: 'Regenerate token' }).click()
+    await visible(page.getByText('New token — shown only this once'))
+    expect(await page.getByLabel(/PROVISIONING_TOKEN/).inputValue()).toMatch(/^ffpt_/)
+    await capture(page, '21-stale-new-token-shown-once')
+    await page.getByRole('button', { name: 'I have copied it — hide the token' }).click()
+    await hidden(page.getByLabel(/PROVISIONING_TOKEN/))
+
+    await page.getByRole('button', { name: 'Provision this device…' }).click()
+    await page.getByRole('button', { name: 'I already have firmware for it — go to flash' }).click()
+    await chooseFirmwareAndPort(app, firmware)
+    await visible(page.getByText('This firmware carries an outdated token'))
+    const flash = page.getByRole('button', { name: 'Flash tank-0002' })
+    expect(await flash.isDisabled()).toBe(true)
+    await capture(page, '22-stale-warning')
+    await page.getByLabel(/Flash it anyway/).check()
+    await flash.click()
+    await visible(page.getByText('Flashed and verified'), 20_000)
+    await page.getByRole('button', { name: 'Continue to verify' }).click()
+    await visible(page.getByText('Outdated token', { exact: true }), 10_000)
+    expect(await page.getByRole('button', { name: /Approve/ }).isDisabled()).toBe(true)
+    await capture(page, '23-stale-verify')
+    expect(app.store.read().devices['tank-0002']!.approvedAt).toBeNull()
+    expect(app.pageErrors).toEqual([])
+  }, 60_000)
+
+  it('cancels a flash in progress, records nothing, and flashes fine afterwards', async () => {
+    const app = await startApp(seedSite)
+    const { page } = app
+    const { firmware } = await seedDeviceWithFirmware(app, 'gate-0003')
+    // A slow link, so the job is still writing when Cancel is pressed.
+    app.bench.enterDownloadMode({ responseDelayByCommand: { FLASH_DEFL_DATA: 1500 } })
+    await goToFlash(page, 'gate-0003')
+    await chooseFirmwareAndPort(app, firmware)
+    await page.getByRole('button', { name: 'Flash gate-0003' }).click()
+    await visible(page.getByText(/Writing .* at 0x/), 15_000)
+    await visible(page.getByLabel('Flash progress'))
+    await capture(page, '30-flash-progress')
+    await page.getByRole('button', { name: 'Cancel flashing' }).click()
+    await visible(page.getByText('Flashing cancelled'), 5_000)
+    await visible(page.getByText(/partial image/))
+    await capture(page, '31-flash-cancelled')
+    expect(app.store.read().devices['gate-0003']!.flashes).toHaveLength(0)
+
+    // The technician puts the board back into download mode and flashes again.
+    app.bench.enterDownloadMode()
+    await page.getByRole('button', { name: 'Flash again' }).click()
+    await visible(page.getByText('Flashed and verified'), 20_000)
+    expect(app.store.read().devices['gate-0003']!.flashes).toHaveLength(1)
+    expect(app.pageErrors).toEqual([])
+  }, 60_000)
+
+  it('reports an unplugged board within seconds, and a retry after re-plugging works', async () => {
+    const app = await startApp(seedSite)
+    const { page } = app
+    const { firmware } = await seedDeviceWithFirmware(app, 'well-0004')
+    // The cable comes out once most of the flasher stub has arrived.
+    app.bench.enterDownloadMode({ unplugAfterBytesReceived: 6000 })
+    await goToFlash(page, 'well-0004')
+    await chooseFirmwareAndPort(app, firmware)
+    const started = Date.now()
+    await page.getByRole('button', { name: 'Flash well-0004' }).click()
+    await visible(page.getByText('The board was disconnected'), 10_000)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    await visible(page.getByText(/Plug it back in/))
+    await visible(page.getByText(/is not connected any more/), 5_000)
+    await capture(page, '40-unplugged')
+    expect(app.store.read().devices['well-0004']!.flashes).toHaveLength(0)
+
+    await app.bench.replug()
+    await hidden(page.getByText(/is not connected any more/), 5_000)
+    await page.getByRole('button', { name: 'Flash again' }).click()
+    await visible(page.getByText('Flashed and verified'), 20_000)
+    await page.getByRole('button', { name: 'Continue to verify' }).click()
+    await visible(page.getByText('Verified', { exact: true }), 10_000)
+
+    // Unplugged while the console listens: said within seconds, the port released.
+    await app.bench.unplug()
+    await visible(page.getByText('The board was disconnected'), 5_000)
+    await visible(page.getByRole('button', { name: 'Reconnect' }))
+    await capture(page, '41-unplugged-while-verifying')
+    expect(app.pageErrors).toEqual([])
+  }, 60_000)
+
+  it('can be driven with the keyboard alone, focus landing on each new step', async () => {
+    const app = await startApp(seedSite)
+    const { page } = app
+    const focused = (): Promise<string> =>
+      page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string } | null } })
+            .document.activeElement?.textContent ?? '',
+      )
+    await visible(page.getByRole('radio', { name: /Silicon Labs CP210x/ }))
+    expect(await focused()).toBe('Which board are you preparing?')
+    await page.keyboard.press('Tab') // the connected board
+    await page.keyboard.press('Space')
+    await page.keyboard.press('Tab') // the catalog: the suggested board is chosen
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('ArrowDown')
+    await visible(page.getByRole('button', { name: 'Continue with ESP32-DevKitC' }))
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Enter')
+    await visible(page.getByRole('heading', { name: /Which device will this ESP32-DevKitC/ }))
+    expect(await focused()).toBe('Which device will this ESP32-DevKitC become?')
+    await page.keyboard.press('Tab') // new or existing
+    await page.keyboard.press('Tab') // the UID field
+    await page.keyboard.type('kbd-0001')
+    await visible(page.getByRole('button', { name: 'Create device kbd-0001' }))
+    await page.keyboard.press('Enter')
+    await visible(page.getByRole('heading', { name: 'Get the firmware template of kbd-0001' }))
+    expect(await focused()).toBe('Get the firmware template of kbd-0001')
+    expect(app.store.read().devices['kbd-0001']?.boardId).toBe('esp32-devkitc')
+    expect(app.pageErrors).toEqual([])
+  }, 30_000)
+})

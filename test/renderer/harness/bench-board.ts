@@ -1,0 +1,185 @@
+// A board on the test bench, behind a real pseudo-terminal pair (socat): the app opens
+// `clientPath` with the `serialport` package exactly as it opens /dev/ttyUSB0.
+//
+// Until it is flashed the board sits in the ESP ROM's download mode (the ROM-loader emulator).
+// After a flash it "boots" what was written: the test firmware's app image carries the host-built
+// firmware (test/firmware/host_board.c compiled against the template's device_config.h), which
+// the bench extracts from the emulated flash and runs, its output going to the pty. ptys have no
+// DTR/RTS, so the hard reset esptool-js sends at the end cannot reach the emulated EN pin: the
+// bench resets the board into its app when the flasher releases the port, which is what that
+// reset does on real hardware.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SerialPort } from 'serialport'
+import { assertSocatAvailable } from '../../emulator/pty'
+import { RomLoaderEmulator, type FaultOptions } from '../../emulator/rom-loader-emulator'
+import { extractHostBoard } from './test-firmware'
+
+export const BENCH_MAC = '24:0a:c4:12:34:56'
+/** Where the test firmware's app image goes (esp32-devkitc's app offset). */
+const APP_OFFSET = 0x10000
+const APP_WINDOW = 0x140000
+
+export class BenchBoard {
+  emulator: RomLoaderEmulator
+  state: 'download' | 'app' | 'unplugged' = 'download'
+  /** What the running app printed, for test diagnostics. */
+  appOutput = ''
+  private socat: ChildProcess | null = null
+  private boardPort: SerialPort | null = null
+  private app: ChildProcess | null = null
+  private constructor(
+    readonly dir: string,
+    readonly clientPath: string,
+  ) {
+    this.emulator = this.newEmulator()
+  }
+
+  /** Creates the pty pair and puts a board in download mode behind it. */
+  static async start(): Promise<BenchBoard> {
+    await assertSocatAvailable()
+    const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
+    const bench = new BenchBoard(dir, join(dir, 'ttyUSB0'))
+    await bench.plugIn()
+    return bench
+  }
+
+  /** Whether the port exists (what the port lister shows). */
+  get present(): boolean {
+    return this.state !== 'unplugged' && existsSync(this.clientPath)
+  }
+
+  /** Hold BOOT, tap EN: the ROM's download mode again (the flash keeps nothing from before). */
+  enterDownloadMode(faults: FaultOptions = {}): void {
+    this.stopApp()
+    this.emulator.dispose()
+    this.emulator = this.newEmulator(faults)
+    this.state = 'download'
+  }
+
+  /** The flasher released the port after its hard reset: boot the app written to flash. */
+  async resetIntoApp(): Promise<void> {
+    if (this.state !== 'download') return
+    const image = this.emulator.readFlash(APP_OFFSET, APP_WINDOW)
+    const program = extractHostBoard(image)
+    this.emulator.dispose()
+    this.state = 'app'
+    if (!program) {
+      this.send(
+        'rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\ninvalid header: 0xffffffff\r\n',
+      )
+      return
+    }
+    const file = join(this.dir, `app-${Date.now()}`)
+    await writeFile(file, program)
+    await chmod(file, 0o755)
+    const app = spawn(file, ['--mac', BENCH_MAC, '--interval-ms', '400'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.app = app
+    app.stdout!.on('data', (chunk: Buffer) => {
+      this.appOutput += chunk.toString('latin1')
+      this.send(chunk)
+    })
+    app.stderr!.on('data', (chunk: Buffer) => {
+      this.appOutput += chunk.toString('latin1')
+    })
+    app.on('error', () => undefined)
+  }
+
+  /** Pulls the USB cable: the pty disappears and the app's port reports the loss. */
+  async unplug(): Promise<void> {
+    if (this.state === 'unplugged') return
+    this.state = 'unplugged'
+    this.stopApp()
+    this.emulator.dispose()
+    await this.closeBoardEnd()
+  }
+
+  /** Plugs it back in, in download mode, at the same path. */
+  async replug(faults: FaultOptions = {}): Promise<void> {
+    if (this.state !== 'unplugged') return
+    this.emulator = this.newEmulator(faults)
+    this.state = 'download'
+    await this.plugIn()
+  }
+
+  async stop(): Promise<void> {
+    await this.unplug()
+    await rm(this.dir, { recursive: true, force: true })
+  }
+
+  private newEmulator(faults: FaultOptions = {}): RomLoaderEmulator {
+    const emulator = new RomLoaderEmulator({
+      chip: 'ESP32',
+      mac: BENCH_MAC,
+      startInDownloadMode: true,
+      resetCircuit: 'none',
+      faults,
+    })
+    emulator.attachHost({
+      receive: (bytes) => {
+        if (emulator === this.emulator && this.state === 'download') this.send(bytes)
+      },
+      deviceLost: () => {
+        if (emulator === this.emulator) void this.unplug()
+      },
+    })
+    return emulator
+  }
+
+  private send(bytes: Uint8Array | string): void {
+    const port = this.boardPort
+    if (port?.isOpen)
+      port.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes))
+  }
+
+  private stopApp(): void {
+    this.app?.kill('SIGKILL')
+    this.app = null
+  }
+
+  private async plugIn(): Promise<void> {
+    const boardPath = join(this.dir, 'board-end')
+    const socat = spawn(
+      'socat',
+      ['-d', '-d', `pty,raw,echo=0,link=${boardPath}`, `pty,raw,echo=0,link=${this.clientPath}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    let log = ''
+    socat.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()))
+    this.socat = socat
+    const deadline = Date.now() + 5000
+    while (!existsSync(boardPath) || !existsSync(this.clientPath)) {
+      if (socat.exitCode !== null || Date.now() > deadline)
+        throw new Error(`socat did not start: ${log}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    const port = new SerialPort({ path: boardPath, baudRate: 115200, autoOpen: false })
+    await new Promise<void>((resolve, reject) =>
+      port.open((error) => (error ? reject(error) : resolve())),
+    )
+    port.on('data', (chunk: Buffer) => {
+      if (this.state === 'download') void this.emulator.fromHost(new Uint8Array(chunk))
+    })
+    port.on('error', () => undefined)
+    this.boardPort = port
+  }
+
+  private async closeBoardEnd(): Promise<void> {
+    const port = this.boardPort
+    this.boardPort = null
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()))
+    const socat = this.socat
+    this.socat = null
+    if (socat && socat.exitCode === null && socat.signalCode === null) {
+      const exited = new Promise<void>((resolve) => socat.once('exit', () => resolve()))
+      socat.kill('SIGTERM')
+      await exited
+    }
+  }
+}

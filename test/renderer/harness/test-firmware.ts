@@ -1,0 +1,103 @@
+// Test firmware for the bench board: a PlatformIO-style build folder (bootloader.bin,
+// partitions.bin, firmware.bin) whose ESP32 app image carries the host-built firmware as the data
+// of its one segment. Built from a template ZIP the app downloaded, so the flashed bytes carry
+// exactly that template's device_config.h (and its token, in plain text, as real firmware does).
+
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import JSZip from 'jszip'
+import { buildHostBoard, removeBuild } from '../../firmware/build'
+
+const MARK = Buffer.from('FFHOSTBOARD1')
+
+/** An ESP32 image (chip id 0) with one segment, checksum byte on its 16-byte boundary. */
+export function espImage(segment: Uint8Array, loadAddress: number): Uint8Array {
+  const padded = Buffer.alloc(Math.ceil(segment.length / 4) * 4)
+  padded.set(segment)
+  const header = Buffer.alloc(24)
+  header[0] = 0xe9
+  header[1] = 1
+  header[2] = 2 // DIO
+  header[3] = 0x20 // 4 MB, 40 MHz
+  header.writeUInt32LE(0x40080400, 4)
+  header[8] = 0xee // WP pin
+  header.writeUInt16LE(0, 12) // chip id: ESP32
+  const segmentHeader = Buffer.alloc(8)
+  segmentHeader.writeUInt32LE(loadAddress, 0)
+  segmentHeader.writeUInt32LE(padded.length, 4)
+  let checksum = 0xef
+  for (const byte of padded) checksum ^= byte
+  const body = Buffer.concat([header, segmentHeader, padded])
+  const tail = Buffer.alloc(16 - (body.length % 16))
+  tail[tail.length - 1] = checksum
+  return Buffer.concat([body, tail])
+}
+
+/** nvs, otadata, one OTA app at 0x10000: the Arduino default layout, shortened. */
+export function partitionTable(): Uint8Array {
+  const entry = (type: number, subtype: number, offset: number, size: number, label: string) => {
+    const e = Buffer.alloc(32)
+    e[0] = 0xaa
+    e[1] = 0x50
+    e[2] = type
+    e[3] = subtype
+    e.writeUInt32LE(offset, 4)
+    e.writeUInt32LE(size, 8)
+    e.write(label, 12, 'ascii')
+    return e
+  }
+  const entries = Buffer.concat([
+    entry(1, 2, 0x9000, 0x5000, 'nvs'),
+    entry(1, 0, 0xe000, 0x2000, 'otadata'),
+    entry(0, 0x10, 0x10000, 0x140000, 'app0'),
+  ])
+  const md5 = Buffer.alloc(32, 0xff)
+  md5[0] = 0xeb
+  md5[1] = 0xeb
+  createHash('md5').update(entries).digest().copy(md5, 16)
+  const table = Buffer.alloc(0xc00, 0xff)
+  Buffer.concat([entries, md5]).copy(table)
+  return table
+}
+
+/** The host program inside an app image read back from flash, or null when there is none. */
+export function extractHostBoard(image: Uint8Array): Buffer | null {
+  const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength)
+  if (bytes[0] !== 0xe9) return null
+  const at = bytes.indexOf(MARK)
+  if (at < 0 || at + MARK.length + 4 > bytes.length) return null
+  const length = bytes.readUInt32LE(at + MARK.length)
+  const start = at + MARK.length + 4
+  if (start + length > bytes.length) return null
+  return Buffer.from(bytes.subarray(start, start + length))
+}
+
+/**
+ * Compiles the host board against the device_config.h of a downloaded template ZIP and writes a
+ * build folder around it; returns the folder (what the technician chooses in the app).
+ */
+export async function buildFirmwareFromZip(zipPath: string): Promise<string> {
+  const zip = await JSZip.loadAsync(await readFile(zipPath))
+  const header = Object.values(zip.files).find((f) => f.name.endsWith('include/device_config.h'))
+  if (!header) throw new Error(`${zipPath} has no include/device_config.h`)
+  const dir = await mkdtemp(join(tmpdir(), 'fieldflash-testfw-'))
+  const configDir = join(dir, 'include')
+  await mkdir(configDir)
+  await writeFile(join(configDir, 'device_config.h'), await header.async('nodebuffer'))
+  const binary = await buildHostBoard(configDir)
+  const program = await readFile(binary)
+  await removeBuild(binary)
+  const length = Buffer.alloc(4)
+  length.writeUInt32LE(program.length)
+  const build = join(dir, '.pio', 'build', 'esp32-devkitc')
+  await mkdir(build, { recursive: true })
+  await writeFile(join(build, 'bootloader.bin'), espImage(Buffer.alloc(64, 0x11), 0x3fff0030))
+  await writeFile(join(build, 'partitions.bin'), partitionTable())
+  await writeFile(
+    join(build, 'firmware.bin'),
+    espImage(Buffer.concat([MARK, length, program]), 0x3f400020),
+  )
+  return build
+}

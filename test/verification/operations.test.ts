@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest'
+import { readAuditLog } from '../../main/audit/audit-log'
+import {
+  approveOperation,
+  listOperations,
+  recordOperation,
+  rejectOperation,
+} from '../../main/verification/operations'
+import { at, bannerFor, deviceWithTokens, MAC_A, MAC_B } from './helpers'
+
+describe('recordOperation', () => {
+  it('records one pending operation per board and token, with UID, fingerprint, code, MAC, port and time', async () => {
+    const { store, dataDir, current } = await deviceWithTokens()
+    const banner = bannerFor('pump-0001', current)
+    const first = recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2))!
+    const again = recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2.1))!
+
+    expect(first.created).toBe(true)
+    expect(again).toMatchObject({ created: false, operation: { id: first.operation.id } })
+    expect(first.operation).toMatchObject({
+      fingerprint: current.fingerprint,
+      code: current.expectedCode,
+      mac: MAC_A,
+      port: '/dev/ttyUSB0',
+      firstSeenAt: at(2).toISOString(),
+      classification: 'verified',
+      state: 'pending',
+    })
+    expect(listOperations(store.read(), 'pump-0001')).toHaveLength(1)
+    const log = await readAuditLog(dataDir, { uid: 'pump-0001' })
+    expect(log.entries.at(-1)).toMatchObject({
+      type: 'operation.recorded',
+      operationId: first.operation.id,
+      classification: 'verified',
+      mac: MAC_A,
+    })
+  })
+
+  it('records a second board showing the same token as another board', async () => {
+    const { store, current } = await deviceWithTokens()
+    recordOperation(store, { banner: bannerFor('pump-0001', current, MAC_A), port: 'p' }, at(2))
+    const second = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current, MAC_B), port: 'p' },
+      at(2.5),
+    )!
+    expect(second.operation.classification).toBe('another_board')
+  })
+
+  it('marks a token expired when a banner shows it after its lifetime, and logs it', async () => {
+    const { store, dataDir, current } = await deviceWithTokens()
+    recordOperation(store, { banner: bannerFor('pump-0001', current), port: 'p' }, at(500))
+    const token = store.read().devices['pump-0001']!.tokens.at(-1)!
+    expect(token).toMatchObject({ state: 'expired', endedAt: token.expiresAt })
+    const types = (await readAuditLog(dataDir)).entries.map((e) => e.type)
+    expect(types.slice(-2)).toEqual(['token.expired', 'operation.recorded'])
+  })
+
+  it('records nothing for a device this store does not know', async () => {
+    const { store, current } = await deviceWithTokens()
+    expect(
+      recordOperation(store, { banner: bannerFor('tank-0009', current), port: 'p' }),
+    ).toBeNull()
+  })
+})
+
+describe('approveOperation', () => {
+  it('consumes the token, approves the operation with the approver and the device, and logs all three', async () => {
+    const { store, dataDir, current } = await deviceWithTokens()
+    const { operation } = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current), port: 'p' },
+      at(2),
+    )!
+    const approval = approveOperation(
+      store,
+      { uid: 'pump-0001', operationId: operation.id, approver: '  Alice Novak ' },
+      at(2.2),
+    )
+    expect(approval.operation).toMatchObject({
+      state: 'approved',
+      approver: 'Alice Novak',
+      decidedAt: at(2.2).toISOString(),
+    })
+    expect(approval.token).toMatchObject({ fingerprint: current.fingerprint, state: 'consumed' })
+    const device = store.read().devices['pump-0001']!
+    expect(device.approvedAt).toBe(at(2.2).toISOString())
+    expect(device.tokens.at(-1)!.state).toBe('consumed')
+    const types = (await readAuditLog(dataDir)).entries.map((e) => e.type)
+    expect(types.slice(-3)).toEqual(['operation.approved', 'token.consumed', 'device.approved'])
+  })
+
+  it('refuses to approve the same operation twice', async () => {
+    const { store, current } = await deviceWithTokens()
+    const { operation } = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current), port: 'p' },
+      at(2),
+    )!
+    approveOperation(
+      store,
+      { uid: 'pump-0001', operationId: operation.id, approver: 'Alice' },
+      at(2.2),
+    )
+    expect(() =>
+      approveOperation(store, { uid: 'pump-0001', operationId: operation.id }, at(2.3)),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_state',
+        message: expect.stringMatching(/already approved .* by Alice/),
+      }),
+    )
+  })
+
+  it('refuses an operation that is not verified, and changes nothing', async () => {
+    const { store, old } = await deviceWithTokens()
+    const { operation } = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', old), port: 'p' },
+      at(2),
+    )!
+    const before = store.read()
+    expect(() =>
+      approveOperation(store, { uid: 'pump-0001', operationId: operation.id }, at(2.1)),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_state',
+        message: expect.stringMatching(/superseded/),
+      }),
+    )
+    expect(store.read()).toBe(before)
+  })
+
+  it('refuses the second board when the same token shows up on two boards', async () => {
+    const { store, current } = await deviceWithTokens()
+    recordOperation(store, { banner: bannerFor('pump-0001', current, MAC_A), port: 'p' }, at(2))
+    const second = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current, MAC_B), port: 'p' },
+      at(2.1),
+    )!
+    expect(() =>
+      approveOperation(store, { uid: 'pump-0001', operationId: second.operation.id }, at(2.2)),
+    ).toThrow(/MAC/)
+  })
+
+  it('names a bad approver name, an unknown operation and an unknown device', async () => {
+    const { store, current } = await deviceWithTokens()
+    const { operation } = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current), port: 'p' },
+      at(2),
+    )!
+    expect(() =>
+      approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver: 'a\nb' }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'approver' }))
+    expect(() => approveOperation(store, { uid: 'pump-0001', operationId: 'op-none' })).toThrow(
+      expect.objectContaining({ code: 'not_found' }),
+    )
+    expect(() =>
+      approveOperation(store, { uid: 'nobody-here', operationId: operation.id }),
+    ).toThrow(expect.objectContaining({ code: 'not_found' }))
+  })
+})
+
+describe('rejectOperation', () => {
+  it('records the rejection with who and why, leaves the token alone, and then refuses approval', async () => {
+    const { store, dataDir, current } = await deviceWithTokens()
+    const { operation } = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current), port: 'p' },
+      at(2),
+    )!
+    const rejected = rejectOperation(
+      store,
+      { uid: 'pump-0001', operationId: operation.id, approver: 'Bob', reason: 'wrong enclosure' },
+      at(2.5),
+    )
+    expect(rejected).toMatchObject({
+      state: 'rejected',
+      approver: 'Bob',
+      reason: 'wrong enclosure',
+    })
+    expect(store.read().devices['pump-0001']!.tokens.at(-1)!.state).toBe('issued')
+    expect((await readAuditLog(dataDir)).entries.at(-1)).toMatchObject({
+      type: 'operation.rejected',
+      approver: 'Bob',
+      reason: 'wrong enclosure',
+    })
+    expect(() => approveOperation(store, { uid: 'pump-0001', operationId: operation.id })).toThrow(
+      expect.objectContaining({
+        code: 'invalid_state',
+        message: expect.stringMatching(/rejected/),
+      }),
+    )
+    // The next boot of that board starts a new operation.
+    const next = recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current), port: 'p' },
+      at(3),
+    )!
+    expect(next.created).toBe(true)
+  })
+})

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import JSZip from 'jszip'
+import { ensureHostToolchain } from '../firmware/build'
+
+const run = promisify(execFile)
+
+/** The host "board" program of the firmware tests: the firmware's loop around ff_bootstrap. */
+const HOST_BOARD = fileURLToPath(new URL('../firmware/host_board.c', import.meta.url))
+
+/** A downloaded template, unpacked, and its bootstrap module compiled for the host. */
+export interface ZipBoard {
+  /** The executable: host_board built from the ZIP's own lib/ff_bootstrap and device_config.h. */
+  binary: string
+  projectDir: string
+  remove(): Promise<void>
+}
+
+/**
+ * Unpacks a template ZIP and builds the ZIP's own lib/ff_bootstrap with the ZIP's own
+ * include/device_config.h (not the repository's copies), as PlatformIO would for the board:
+ * gcc -std=c99 -Wall -Wextra -Werror against Debian's mbedtls. A missing toolchain throws with
+ * the install command.
+ */
+export async function buildBoardFromZip(zipPath: string): Promise<ZipBoard> {
+  await ensureHostToolchain('mbedtls')
+  const dir = await mkdtemp(join(tmpdir(), 'fieldflash-zipboard-'))
+  try {
+    const zip = await JSZip.loadAsync(await readFile(zipPath))
+    for (const entry of Object.values(zip.files)) {
+      if (entry.dir) continue
+      const target = join(dir, entry.name)
+      if (!target.startsWith(dir + '/')) throw new Error(`unsafe path in ZIP: ${entry.name}`)
+      await mkdir(dirname(target), { recursive: true })
+      await writeFile(target, await entry.async('nodebuffer'))
+    }
+    const [top] = await readdir(dir)
+    const projectDir = join(dir, top!)
+    const lib = join(projectDir, 'lib', 'ff_bootstrap')
+    const sources = (await readdir(lib)).filter((f) => f.endsWith('.c')).map((f) => join(lib, f))
+    const binary = join(dir, 'host_board')
+    try {
+      await run(
+        'gcc',
+        [
+          '-std=c99',
+          '-Wall',
+          '-Wextra',
+          '-Werror',
+          `-I${join(projectDir, 'include')}`,
+          `-I${lib}`,
+          HOST_BOARD,
+          ...sources,
+          '-o',
+          binary,
+          '-lmbedcrypto',
+        ],
+        { timeout: 60_000 },
+      )
+    } catch (error) {
+      throw new Error(
+        `gcc could not build the ZIP's firmware:\n${(error as { stderr?: string }).stderr ?? error}`,
+      )
+    }
+    return { binary, projectDir, remove: () => rm(dir, { recursive: true, force: true }) }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+}
