@@ -1,0 +1,119 @@
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { loadCatalog, tempDir, freshStore } from '../helpers/fixtures'
+import { flashFirmware } from '../../main/flash/flash-firmware'
+import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
+import {
+  ARDUINO_DEFAULT_4MB,
+  espImage,
+  mergedImage,
+  partitionTable,
+  writeFiles,
+} from './firmware/firmware-fixtures'
+
+let board: PtyEmulator | null = null
+afterEach(async () => {
+  await board?.stop()
+  board = null
+})
+
+const bootloader = espImage({ chipId: 0, segments: [4096, 8192] })
+const partitions = partitionTable(ARDUINO_DEFAULT_4MB)
+const app = espImage({ chipId: 0, segments: [32_768, 16_384] })
+const EXPECTED = [
+  { offset: 0x1000, data: bootloader },
+  { offset: 0x8000, data: partitions },
+  { offset: 0x10000, data: app },
+]
+
+/** Each input kind the app accepts, laid out so that the same three images land at the same offsets. */
+const INPUTS: Record<string, () => Promise<string>> = {
+  'a PlatformIO build folder': async () => {
+    const dir = join(await tempDir(), '.pio', 'build', 'esp32-devkitc')
+    await writeFiles(dir, {
+      'bootloader.bin': bootloader,
+      'partitions.bin': partitions,
+      'firmware.bin': app,
+    })
+    return dir
+  },
+  "ESP-IDF's flasher_args.json": async () => {
+    const dir = await tempDir()
+    await writeFiles(dir, {
+      'flasher_args.json': {
+        flash_files: {
+          '0x1000': 'bootloader/bootloader.bin',
+          '0x8000': 'partition_table/partition-table.bin',
+          '0x10000': 'pump.bin',
+        },
+        flash_settings: { flash_mode: 'dio', flash_size: '4MB', flash_freq: '40m' },
+        extra_esptool_args: { chip: 'esp32' },
+      },
+      'bootloader/bootloader.bin': bootloader,
+      'partition_table/partition-table.bin': partitions,
+      'pump.bin': app,
+    })
+    return join(dir, 'flasher_args.json')
+  },
+  'an ESP Web Tools manifest.json': async () => {
+    const dir = await tempDir()
+    await writeFiles(dir, {
+      'manifest.json': {
+        name: 'Pump',
+        builds: [
+          { chipFamily: 'ESP32-C3', parts: [{ path: 'c3.bin', offset: 0 }] },
+          {
+            chipFamily: 'ESP32',
+            parts: [
+              { path: 'bootloader.bin', offset: 0x1000 },
+              { path: 'partitions.bin', offset: 0x8000 },
+              { path: 'app.bin', offset: 0x10000 },
+            ],
+          },
+        ],
+      },
+      'c3.bin': espImage({ chipId: 5 }),
+      'bootloader.bin': bootloader,
+      'partitions.bin': partitions,
+      'app.bin': app,
+    })
+    return join(dir, 'manifest.json')
+  },
+  'a merged .bin': async () => {
+    const dir = await tempDir()
+    await writeFiles(dir, { 'merged.bin': mergedImage(EXPECTED) })
+    return join(dir, 'merged.bin')
+  },
+}
+
+describe('flashFirmware over a real pty', () => {
+  it.each(Object.keys(INPUTS))(
+    'flashes and verifies %s, leaving exactly its images in flash',
+    async (kind) => {
+      board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:01:02:03' })
+      const { store } = await freshStore()
+      const result = await flashFirmware(
+        { store, catalog: await loadCatalog() },
+        {
+          port: { path: board.clientPath },
+          firmwarePath: await INPUTS[kind]!(),
+          boardId: 'esp32-devkitc',
+          before: 'no_reset',
+        },
+        () => undefined,
+      )
+      expect(result, JSON.stringify(result)).toMatchObject({
+        ok: true,
+        chip: 'ESP32',
+        mac: '24:0a:c4:01:02:03',
+      })
+      for (const { offset, data } of EXPECTED) {
+        expect(
+          Buffer.from(board.emulator.readFlash(offset, data.length)).equals(Buffer.from(data)),
+          `0x${offset.toString(16)}`,
+        ).toBe(true)
+      }
+    },
+    60_000,
+  )
+})
