@@ -3,24 +3,10 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../../main/cli/cli'
 import { REPO_ROOT, tempDir } from '../helpers/fixtures'
+import { cli } from '../helpers/run-cli'
 
 const exec = promisify(execFile)
-
-async function cli(
-  dataDir: string,
-  ...argv: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await runCli(
-    [...argv, '--data-dir', dataDir],
-    { out: (t) => (out += t), err: (t) => (err += t) },
-    {},
-  )
-  return { code, out, err }
-}
 
 const SITE_FLAGS = [
   '--platform-key',

@@ -1,6 +1,5 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli } from '../../main/cli/cli'
 import { FieldFlashStore } from '../../main/store/store'
 import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
 import {
@@ -10,26 +9,13 @@ import {
   writeFiles,
 } from '../flash/firmware/firmware-fixtures'
 import { tempDir } from '../helpers/fixtures'
+import { cli } from '../helpers/run-cli'
 
 let board: PtyEmulator | null = null
 afterEach(async () => {
   await board?.stop()
   board = null
 })
-
-async function cli(
-  dataDir: string,
-  ...argv: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await runCli(
-    [...argv, '--data-dir', dataDir],
-    { out: (t) => (out += t), err: (t) => (err += t) },
-    {},
-  )
-  return { code, out, err }
-}
 
 /** A PlatformIO build folder for an ESP32 (.pio/build/<env>), without boot_app0 as PlatformIO leaves it. */
 async function platformioBuild(): Promise<string> {
