@@ -1,4 +1,4 @@
-import type { Board } from '../../boards/board-schema'
+import { boardSchema, type Board } from '../../boards/board-schema'
 import { FirmwareError } from './firmware-errors'
 
 export type ChipFamily = Board['chipFamily']
@@ -36,16 +36,7 @@ export function chipNameForImageId(id: number): string {
   return known?.[0] ?? OTHER_IMAGE_CHIP_IDS[id] ?? `an unknown chip (image chip id ${id})`
 }
 
-const CHIP_FAMILIES: readonly ChipFamily[] = [
-  'ESP32',
-  'ESP32-S2',
-  'ESP32-S3',
-  'ESP32-C2',
-  'ESP32-C3',
-  'ESP32-C6',
-  'ESP32-H2',
-  'ESP8266',
-]
+const CHIP_FAMILIES: readonly ChipFamily[] = boardSchema.shape.chipFamily.options
 
 /** The catalog's name for a chip written as esptool-js (`ESP32-S3`) or ESP-IDF (`esp32s3`) writes it. */
 export function toChipFamily(name: string): ChipFamily | null {

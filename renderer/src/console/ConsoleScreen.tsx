@@ -1,7 +1,8 @@
 import { useState } from 'react'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice, Notice } from '../components/Notice'
-import { portLabel, usePorts } from '../hooks'
+import { PortOptions } from '../components/PortOptions'
+import { usePorts } from '../hooks'
 import { verdictTone } from '../flow/VerifyStep'
 import { ConsoleView } from './ConsoleView'
 import { useMonitor } from './useMonitor'
@@ -26,14 +27,7 @@ export function ConsoleScreen(): React.JSX.Element {
             disabled={open}
             onChange={(e) => setPortPath(e.target.value)}
           >
-            <option value="" disabled>
-              {ports?.length === 0 ? 'No board connected' : 'Choose the port'}
-            </option>
-            {ports?.map((p) => (
-              <option key={p.path} value={p.path}>
-                {portLabel(p)}
-              </option>
-            ))}
+            <PortOptions ports={ports} />
           </select>
         </div>
         {open ? (

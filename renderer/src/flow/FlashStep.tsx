@@ -13,7 +13,8 @@ import { StatusIcon } from '../components/Icons'
 import { ErrorNotice, Notice } from '../components/Notice'
 import { errorTitle, isHardwareProblem } from '../errors'
 import { formatBytes, formatSecondsLeft, formatSpeed } from '../format'
-import { portLabel, usePorts } from '../hooks'
+import { PortOptions } from '../components/PortOptions'
+import { usePorts } from '../hooks'
 
 const BAUDS = [921600, 460800, 230400, 115200, 1500000, 2000000]
 
@@ -175,14 +176,7 @@ export function FlashStep({
               onChange={(e) => onPort(e.target.value)}
               aria-describedby="flash-port-hint"
             >
-              <option value="" disabled>
-                {ports?.length === 0 ? 'No board connected' : 'Choose the port'}
-              </option>
-              {ports?.map((p) => (
-                <option key={p.path} value={p.path}>
-                  {portLabel(p)}
-                </option>
-              ))}
+              <PortOptions ports={ports} />
             </select>
             <p className="hint" id="flash-port-hint">
               {portPath && !port
