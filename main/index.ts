@@ -14,7 +14,8 @@ import { BoardCatalog, resourcePaths } from './boards/catalog'
 import { EVENT_CHANNELS, OPERATIONS, operationChannel } from './ipc/api-contract'
 import { createApi, type Dialogs, type MainApi } from './ipc/handlers'
 import { defaultDataDir } from './shared/data-dir'
-import { FieldFlashStore, type StoreBackendFactory } from './store/store'
+import { FieldFlashStore } from './store/store'
+import { reconcileTemplateFiles } from './template/download-template'
 
 // The Electron shell stays thin: it opens a locked-down window and wires IPC to the services in
 // main/, which run (and are tested) under plain Node. Nothing else here knows about features.
@@ -22,8 +23,20 @@ import { FieldFlashStore, type StoreBackendFactory } from './store/store'
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-const electronStoreBackend: StoreBackendFactory = (options) =>
-  new ElectronStore({ ...options, name: options.configName })
+/**
+ * The app's own preferences (window size and position), in `preferences.json` beside the
+ * registry. Devices, tokens and the audit log live in the SQLite registry, shared with the CLI.
+ */
+interface Preferences {
+  window: { width: number; height: number; x?: number; y?: number; maximized: boolean }
+}
+const preferences = (): ElectronStore<Preferences> =>
+  new ElectronStore<Preferences>({
+    name: 'preferences',
+    cwd: defaultDataDir(),
+    configFileMode: 0o600,
+    defaults: { window: { width: 1280, height: 800, maximized: false } },
+  })
 
 function resourcesDir(): string {
   return app.isPackaged
@@ -89,7 +102,11 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
 let mainWindow: BrowserWindow | null = null
 
 async function start(): Promise<void> {
-  const store = FieldFlashStore.open(defaultDataDir(), electronStoreBackend)
+  const store = FieldFlashStore.open(defaultDataDir())
+  for (const notice of store.notices) console.warn(`fieldflash: ${notice}`)
+  reconcileTemplateFiles(store)
+  const prefs = preferences()
+  const bounds = prefs.get('window')
   const catalog = await BoardCatalog.load(resourcePaths(resourcesDir()))
   const api: MainApi = createApi(
     {
@@ -130,8 +147,10 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler(() => false)
 
   mainWindow = new BrowserWindow({
-    width: 1280,
-    height: 800,
+    width: bounds.width,
+    height: bounds.height,
+    x: bounds.x,
+    y: bounds.y,
     minWidth: 960,
     minHeight: 640,
     show: false,
@@ -147,10 +166,16 @@ async function start(): Promise<void> {
     },
   })
   const window = mainWindow
-  window.once('ready-to-show', () => window.show())
+  window.once('ready-to-show', () => {
+    if (bounds.maximized) window.maximize()
+    window.show()
+  })
+  window.on('close', () => {
+    prefs.set('window', { ...window.getNormalBounds(), maximized: window.isMaximized() })
+  })
   window.on('closed', () => {
     mainWindow = null
-    void api.dispose()
+    void api.dispose().finally(() => store.close())
   })
   window.webContents.setWindowOpenHandler(({ url }) => {
     // Documentation links (board pages) open in the system browser, never inside the app.

@@ -39,6 +39,7 @@ const api: FieldFlashApi = {
   listBoards: call('listBoards'),
   listPorts: call('listPorts'),
   listDevices: call('listDevices'),
+  dataVersion: call('dataVersion'),
   getDevice: call('getDevice'),
   checkDeviceUid: call('checkDeviceUid'),
   addDevice: call('addDevice'),

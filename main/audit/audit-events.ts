@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../store/store-document'
+import type { TokenRecord } from '../store/records'
 
 /**
  * Every state change of the site, devices, tokens and provisioning operations, as the audit log
@@ -29,12 +29,21 @@ export type AuditEvent =
   | { type: 'token.expired'; uid: string; fingerprint: string; expiredAt: string }
   | { type: 'token.consumed'; uid: string; fingerprint: string; operationId: string }
   | {
-      /** A minted token was taken back because its template could not be written. */
-      type: 'token.discarded'
+      /** A template ZIP carrying a superseded token was removed from where FieldFlash wrote it. */
+      type: 'template.removed'
       uid: string
       fingerprint: string
-      restored: string | null
-      reason: string
+      path: string
+    }
+  | {
+      /** An earlier FieldFlash's data file was imported into the registry. */
+      type: 'store.imported'
+      from: string
+      devices: number
+      tokens: number
+      operations: number
+      flashes: number
+      auditEntries: number
     }
   | {
       type: 'operation.recorded'

@@ -68,6 +68,11 @@ export class BoardCatalog {
     return [...this.boards.values()]
   }
 
+  /** True when the catalog has a board `id`. */
+  has(id: string): boolean {
+    return this.boards.has(id)
+  }
+
   /** The board with `id`, or an `invalid_input` error listing what exists. */
   get(id: string, field = 'board'): Board {
     const board = this.boards.get(id)

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { BoardCatalog, resourcePaths } from '../boards/catalog'
 import { defaultDataDir } from '../shared/data-dir'
 import { FieldFlashStore } from '../store/store'
+import { reconcileTemplateFiles } from '../template/download-template'
 import { reportError, type Io } from './output'
 
 interface GlobalOptions {
@@ -32,6 +33,8 @@ export interface CliKit {
   common(cmd: Command): Command
   /** The exit code the run ends with. */
   exitCode(): number
+  /** Closes what the run opened (the registry). */
+  close(): void
 }
 
 /** Builds the kit for one CLI run. */
@@ -43,18 +46,32 @@ export function createCliKit(
 ): CliKit {
   let exitCode = 0
   let json = argv.includes('--json')
+  let opened: FieldFlashStore | null = null
   return {
     io,
     env,
     json: () => json,
     exitCode: () => exitCode,
+    close: () => {
+      opened?.close()
+      opened = null
+    },
     context(cmd) {
       const opts = cmd.optsWithGlobals<GlobalOptions>()
       json = opts.json ?? false
       const dataDir = opts.dataDir ?? defaultDataDir(env)
       return {
         dataDir,
-        store: () => FieldFlashStore.open(dataDir),
+        store: () => {
+          // One registry per run, opened on first use: commands that need none never touch it.
+          if (opened?.dataDir !== dataDir) {
+            opened?.close()
+            opened = FieldFlashStore.open(dataDir)
+            for (const notice of opened.notices) io.err(`fieldflash: ${notice}\n`)
+            reconcileTemplateFiles(opened)
+          }
+          return opened
+        },
         catalog: () => BoardCatalog.load(resourcePaths(resourcesDir)),
       }
     },

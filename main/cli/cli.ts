@@ -5,6 +5,7 @@ import { createCliKit } from './cli-kit'
 import { EXIT, processIo, reportError, type Io } from './output'
 import { registerFlashCommands } from './flash-commands'
 import { registerProvisioningCommands } from './provisioning-commands'
+import { registerRegistryCommands } from './registry-commands'
 import { registerVerificationCommands } from './verification-commands'
 
 /** The shipped resources of a checkout: <repo>/resources, two levels above this file. */
@@ -31,12 +32,15 @@ export async function runCli(
   registerProvisioningCommands(program, kit)
   registerFlashCommands(program, kit)
   registerVerificationCommands(program, kit)
+  registerRegistryCommands(program, kit)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput
     return reportError(io, kit.json(), error)
+  } finally {
+    kit.close()
   }
   return kit.exitCode()
 }

@@ -1,15 +1,21 @@
 import type { Command } from 'commander'
 import type { Board } from '../boards/catalog'
+import { readFile } from 'node:fs/promises'
 import {
+  allDevices,
   addDevice,
-  getDevice,
-  listDevices,
   rotateMqttPassword,
+  viewDevice,
+  type DeviceSummary,
   type DeviceView,
 } from '../devices/devices'
+import { importDevices, parseDeviceList } from '../devices/import-devices'
+import { requireDevice } from '../provisioning/tokens'
+import type { DeviceRecord } from '../store/records'
+import { invalidInput } from '../shared/errors'
 import { regenerateToken, revokeToken, type TokenView } from '../provisioning/tokens'
 import { saveSiteProfile, requireSiteProfile, type SiteProfile } from '../site/site-profile'
-import { downloadTemplate } from '../template/download-template'
+import { downloadTemplate, removeLiveTempFiles } from '../template/download-template'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'
 
@@ -29,17 +35,15 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .option('--token-lifetime-hours <hours>')
     .action(
       action((cmd) => {
-        const { store } = context(cmd)
-        const s = store()
         const o = cmd.opts()
-        const current: Partial<SiteProfile> = s.read().site ?? {}
-        const profile = saveSiteProfile(s, {
-          platformKey: o.platformKey ?? current.platformKey,
-          apiHost: o.apiHost ?? current.apiHost,
-          mqttHost: o.mqttHost ?? current.mqttHost,
-          mqttPort: o.mqttPort ?? current.mqttPort,
-          otaBaseUrl: o.otaBaseUrl ?? current.otaBaseUrl,
-          tokenLifetimeHours: o.tokenLifetimeHours ?? current.tokenLifetimeHours,
+        // Fields not given keep their saved value, read in the same transaction as the save.
+        const profile = saveSiteProfile(context(cmd).store(), {
+          platformKey: o.platformKey,
+          apiHost: o.apiHost,
+          mqttHost: o.mqttHost,
+          mqttPort: o.mqttPort,
+          otaBaseUrl: o.otaBaseUrl,
+          tokenLifetimeHours: o.tokenLifetimeHours,
         })
         emit(io, kit.json(), profile, () => `Site profile saved.\n${formatSite(profile)}`)
       }),
@@ -81,24 +85,65 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
-  common(device.command('list'))
-    .description('list devices')
+  common(device.command('import').argument('<file>'))
+    .description(
+      'create many devices at once from a list (one UID per line, or a CSV with a "uid" column and optionally "board"); all or nothing',
+    )
+    .option('--board <id>', 'board of the rows that name none')
     .action(
-      action((cmd) => {
-        const devices = listDevices(context(cmd).store())
-        emit(io, kit.json(), devices, () =>
-          devices.length === 0
-            ? 'No devices yet. Create one with "fieldflash device add --board <id>".'
-            : devices.map(formatDeviceLine).join('\n'),
+      action(async (cmd, file: string) => {
+        const ctx = context(cmd)
+        let text: string
+        try {
+          text = await readFile(file, 'utf8')
+        } catch (error) {
+          throw invalidInput(
+            'file',
+            `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${file}`,
+          )
+        }
+        const rows = parseDeviceList(text, cmd.opts().board, await ctx.catalog())
+        const result = importDevices(ctx.store(), rows)
+        emit(io, kit.json(), result, () =>
+          [
+            `Imported ${result.created} device(s) from ${file}:`,
+            ...Object.entries(result.boards).map(([board, n]) => `  ${board}: ${n}`),
+            'Next: fieldflash device list',
+          ].join('\n'),
         )
       }),
     )
+  common(device.command('list'))
+    .description('list devices with their status (new, flashed, verified, approved, revoked)')
+    .action(
+      action((cmd) => {
+        const store = context(cmd).store()
+        // Streamed page by page: the registry may hold 100,000 devices.
+        let count = 0
+        if (kit.json()) io.out('[')
+        for (const item of allDevices(store)) {
+          io.out(
+            kit.json()
+              ? `${count ? ',' : ''}\n${JSON.stringify(item)}`
+              : formatDeviceLine(item) + '\n',
+          )
+          count++
+        }
+        if (kit.json()) io.out(count ? '\n]\n' : ']\n')
+        else if (count === 0)
+          io.out('No devices yet. Create one with "fieldflash device add --board <id>".\n')
+      }),
+    )
   common(device.command('show').argument('<uid>'))
-    .description('show one device with its tokens')
+    .description('show one device: status, tokens, flashes and provisioning operations')
     .action(
       action((cmd, uid: string) => {
-        const view = getDevice(context(cmd).store(), uid)
-        emit(io, kit.json(), view, () => formatDevice(view))
+        const record = context(cmd)
+          .store()
+          .read((tx) => requireDevice(tx, uid))
+        const view = viewDevice(record)
+        const details = { ...view, flashes: record.flashes, operations: record.operations }
+        emit(io, kit.json(), details, () => formatDevice(view, record))
       }),
     )
 
@@ -108,10 +153,23 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .action(
       action(async (cmd, uid: string) => {
         const ctx = context(cmd)
-        const result = await downloadTemplate(ctx.store(), await ctx.catalog(), {
-          uid,
-          outDir: cmd.opts().out,
-        })
+        // Ctrl+C or a kill: the temporary ZIP goes at once (a SIGKILL's is removed at next start).
+        const stop = (signal: NodeJS.Signals): void => {
+          removeLiveTempFiles()
+          process.exit(signal === 'SIGINT' ? 130 : 143)
+        }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+        let result
+        try {
+          result = await downloadTemplate(ctx.store(), await ctx.catalog(), {
+            uid,
+            outDir: cmd.opts().out,
+          })
+        } finally {
+          process.removeListener('SIGINT', stop)
+          process.removeListener('SIGTERM', stop)
+        }
         emit(
           io,
           kit.json(),
@@ -156,10 +214,15 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
             expiresAt: minted.view.expiresAt,
             supersededFingerprint: minted.superseded?.fingerprint ?? null,
             warning: minted.warning,
+            removedTemplates: minted.removedTemplates,
           },
           () =>
             [
               `WARNING: ${minted.warning}`,
+              ...minted.removedTemplates.map(
+                (path) =>
+                  `Removed the outdated template ZIP ${path} (it carried the superseded token).`,
+              ),
               '',
               'Paste this into include/device_config.h (shown once; FieldFlash keeps only its hash):',
               `#define PROVISIONING_TOKEN "${minted.token}"`,
@@ -220,20 +283,35 @@ function formatToken(t: TokenView): string {
   return `${t.fingerprint}  ${t.state.padEnd(10)} code ${t.expectedCode}  issued ${t.issuedAt}  expires ${t.expiresAt}${t.endedAt ? `  ended ${t.endedAt}` : ''}`
 }
 
-function formatDeviceLine(d: DeviceView): string {
+function formatDeviceLine(d: DeviceSummary): string {
   const t = d.currentToken
-  return `${d.uid.padEnd(24)} ${d.boardId.padEnd(26)} ${t ? `token ${t.fingerprint} ${t.state}` : 'no token yet'}`
+  return `${d.uid.padEnd(24)} ${d.boardId.padEnd(26)} ${d.status.padEnd(9)} ${t ? `token ${t.fingerprint} ${t.state}` : 'no token yet'}`
 }
 
-function formatDevice(d: DeviceView): string {
+function formatDevice(d: DeviceView, record: DeviceRecord): string {
+  const approval = record.operations.find((op) => op.state === 'approved')
   return [
     `UID:            ${d.uid}`,
     `board:          ${d.boardId}`,
+    `status:         ${d.status}${approval ? ` (approved ${approval.decidedAt}${approval.approver ? ` by ${approval.approver}` : ''})` : ''}`,
     `created:        ${d.createdAt}`,
     `MQTT username:  ${d.mqttUsername} (password set ${d.mqttPasswordSetAt})`,
     'tokens (oldest first):',
     ...(d.tokens.length
       ? d.tokens.map((t) => '  ' + formatToken(t))
       : ['  none yet: fieldflash template ' + d.uid + ' --out <dir>']),
+    'flashes (oldest first):',
+    ...(record.flashes.length
+      ? record.flashes.map(
+          (f) => `  ${f.at}  ${f.port}  ${f.chip}  MAC ${f.mac}  ${f.firmwareName}`,
+        )
+      : ['  none yet']),
+    'provisioning operations (oldest first):',
+    ...(record.operations.length
+      ? record.operations.map(
+          (op) =>
+            `  ${op.id}  ${op.state.padEnd(8)} ${op.classification}  token ${op.fingerprint}  code ${op.code}  MAC ${op.mac}  seen ${op.firstSeenAt}${op.decidedAt ? `  decided ${op.decidedAt}${op.approver ? ` by ${op.approver}` : ''}` : ''}`,
+        )
+      : ['  none yet']),
   ].join('\n')
 }

@@ -164,18 +164,9 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       action(async (cmd) => {
         const o = cmd.opts()
         if (o.device !== undefined) assertDeviceUid(o.device, 'device')
-        const log = await readAuditLog(context(cmd).dataDir, { uid: o.device })
-        emit(io, kit.json(), log, () =>
-          [
-            ...(log.entries.length === 0
-              ? ['No audit entries yet.']
-              : log.entries.map(formatEntry)),
-            ...(log.skippedLines.length > 0
-              ? [
-                  `(${log.skippedLines.length} unreadable line(s) skipped: ${log.skippedLines.join(', ')})`,
-                ]
-              : []),
-          ].join('\n'),
+        const entries = readAuditLog(context(cmd).store(), { uid: o.device })
+        emit(io, kit.json(), { entries }, () =>
+          entries.length === 0 ? 'No audit entries yet.' : entries.map(formatEntry).join('\n'),
         )
       }),
     )

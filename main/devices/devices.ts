@@ -1,25 +1,79 @@
 import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError } from '../shared/errors'
-import { currentToken, requireDevice, viewToken, withDevice } from '../provisioning/tokens'
-import type { FieldFlashStore } from '../store/store'
-import type { DeviceRecord } from '../store/store-document'
+import { currentToken, effectiveState, requireDevice, viewToken } from '../provisioning/tokens'
+import type { DeviceListItem, FieldFlashStore } from '../store/store'
+import type { DeviceRecord, TokenRecord } from '../store/records'
 import { assertDeviceUid, generateDeviceUid } from './device-uid'
 import { generateMqttPassword, mqttUsernameFor } from './mqtt-credentials'
-import type { DeviceView } from './device-types'
+import type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView } from './device-types'
 
-export type { DeviceView }
+export type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView }
+
+/** The one rule for a device's status, used by the list and the detail view alike. */
+export function deviceStatus(
+  facts: {
+    approvedAt: string | null
+    current: TokenRecord | null
+    flashCount: number
+    /** Classification of the newest pending operation of the current token. */
+    pendingClassification: string | null
+  },
+  now: Date,
+): DeviceStatus {
+  if (facts.approvedAt !== null) return 'approved'
+  if (facts.current && effectiveState(facts.current, now) === 'revoked') return 'revoked'
+  if (facts.pendingClassification === 'verified') return 'verified'
+  return facts.flashCount > 0 ? 'flashed' : 'new'
+}
 
 /** The user-visible view of a device at `now`. */
 export function viewDevice(device: DeviceRecord, now: Date = new Date()): DeviceView {
   const current = currentToken(device)
+  const pending = current
+    ? device.operations.findLast(
+        (op) => op.state === 'pending' && op.fingerprint === current.fingerprint,
+      )
+    : undefined
   return {
     uid: device.uid,
     boardId: device.boardId,
     createdAt: device.createdAt,
+    status: deviceStatus(
+      {
+        approvedAt: device.approvedAt,
+        current,
+        flashCount: device.flashes.length,
+        pendingClassification: pending?.classification ?? null,
+      },
+      now,
+    ),
+    approvedAt: device.approvedAt,
     mqttUsername: device.mqtt.username,
     mqttPasswordSetAt: device.mqtt.passwordSetAt,
     currentToken: current ? viewToken(current, now) : null,
     tokens: device.tokens.map((t) => viewToken(t, now)),
+  }
+}
+
+function summarize(item: DeviceListItem, now: Date): DeviceSummary {
+  return {
+    uid: item.uid,
+    boardId: item.boardId,
+    createdAt: item.createdAt,
+    status: deviceStatus(
+      {
+        approvedAt: item.approvedAt,
+        current: item.currentToken,
+        flashCount: item.flashCount,
+        pendingClassification: item.pendingClassification,
+      },
+      now,
+    ),
+    approvedAt: item.approvedAt,
+    mqttUsername: item.mqttUsername,
+    currentToken: item.currentToken ? viewToken(item.currentToken, now) : null,
+    flashCount: item.flashCount,
+    lastFlashAt: item.lastFlashAt,
   }
 }
 
@@ -37,48 +91,99 @@ export function addDevice(
   now: Date = new Date(),
 ): DeviceView {
   const board = catalog.get(input.boardId, 'board')
-  return store.update((doc) => {
+  const wanted = input.uid === undefined ? undefined : assertDeviceUid(input.uid, 'uid')
+  return store.write((tx) => {
     let uid: string
-    if (input.uid !== undefined) {
-      uid = assertDeviceUid(input.uid, 'uid')
-      if (Object.hasOwn(doc.devices, uid)) {
-        throw new FieldFlashError(
-          'already_exists',
-          `uid: a device with UID ${uid} already exists; UIDs are unique`,
-          'uid',
-        )
-      }
+    if (wanted !== undefined) {
+      uid = wanted
+      if (tx.hasDevice(uid)) throw duplicateUid(uid)
     } else {
       do uid = generateDeviceUid()
-      while (Object.hasOwn(doc.devices, uid))
+      while (tx.hasDevice(uid))
     }
-    const at = now.toISOString()
-    const device: DeviceRecord = {
-      uid,
-      boardId: board.id,
-      createdAt: at,
-      mqtt: { username: mqttUsernameFor(uid), password: generateMqttPassword(), passwordSetAt: at },
-      tokens: [],
-      flashes: [],
-      operations: [],
-      approvedAt: null,
-    }
+    const device = newDeviceRecord(uid, board.id, now)
+    tx.insertDevice(device)
+    tx.audit([{ type: 'device.created', uid, boardId: board.id, at: device.createdAt }])
+    return viewDevice(device, now)
+  })
+}
+
+/** A device as it is created: fresh MQTT credentials, no token yet. */
+export function newDeviceRecord(uid: string, boardId: string, now: Date): DeviceRecord {
+  const at = now.toISOString()
+  return {
+    uid,
+    boardId,
+    createdAt: at,
+    mqtt: { username: mqttUsernameFor(uid), password: generateMqttPassword(), passwordSetAt: at },
+    tokens: [],
+    flashes: [],
+    operations: [],
+    approvedAt: null,
+  }
+}
+
+export function duplicateUid(uid: string): FieldFlashError {
+  return new FieldFlashError(
+    'already_exists',
+    `uid: a device with UID ${uid} already exists; UIDs are unique`,
+    'uid',
+  )
+}
+
+/** The largest page the list hands out at once. */
+export const MAX_PAGE = 1000
+
+export interface DeviceListRequest {
+  /** The previous page's `next`. */
+  after?: number
+  limit?: number
+  /** Part of the UID, case-insensitive. */
+  search?: string
+  boardId?: string
+  newestFirst?: boolean
+}
+
+/** A page of devices, oldest first unless asked otherwise, never the whole registry at once. */
+export function listDevices(
+  store: FieldFlashStore,
+  page: DeviceListRequest = {},
+  now: Date = new Date(),
+): DeviceListPage {
+  const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? 100)), MAX_PAGE)
+  return store.read((tx) => {
+    const items = tx.listDevices({ ...page, limit: limit + 1 })
+    const more = items.length > limit
+    const shown = more ? items.slice(0, limit) : items
     return {
-      next: withDevice(doc, device),
-      result: viewDevice(device, now),
-      audit: [{ type: 'device.created', uid, boardId: board.id, at }],
+      devices: shown.map((item) => summarize(item, now)),
+      next: more ? shown.at(-1)!.seq : null,
+      total: tx.deviceCount(),
     }
   })
 }
 
-/** Every device, oldest first. */
-export function listDevices(store: FieldFlashStore, now: Date = new Date()): DeviceView[] {
-  return Object.values(store.read().devices).map((d) => viewDevice(d, now))
+/** Every device, page by page, oldest first: for exports and the CLI, never all in memory. */
+export function* allDevices(
+  store: FieldFlashStore,
+  now: Date = new Date(),
+  pageSize = 500,
+): Generator<DeviceSummary> {
+  let after: number | undefined
+  for (;;) {
+    const page = listDevices(store, { after, limit: pageSize }, now)
+    yield* page.devices
+    if (page.next === null) return
+    after = page.next
+  }
 }
 
 /** One device, or `not_found`. */
 export function getDevice(store: FieldFlashStore, uid: string, now: Date = new Date()): DeviceView {
-  return viewDevice(requireDevice(store.read(), uid), now)
+  return viewDevice(
+    store.read((tx) => requireDevice(tx, uid)),
+    now,
+  )
 }
 
 /**
@@ -90,16 +195,14 @@ export function rotateMqttPassword(
   uid: string,
   now: Date = new Date(),
 ): DeviceView {
-  return store.update((doc) => {
-    const device = requireDevice(doc, uid)
+  return store.write((tx) => {
+    const device = requireDevice(tx, uid)
     const next: DeviceRecord = {
       ...device,
       mqtt: { ...device.mqtt, password: generateMqttPassword(), passwordSetAt: now.toISOString() },
     }
-    return {
-      next: withDevice(doc, next),
-      result: viewDevice(next, now),
-      audit: [{ type: 'mqtt.password_rotated', uid, at: next.mqtt.passwordSetAt }],
-    }
+    tx.saveDevice(device, next)
+    tx.audit([{ type: 'mqtt.password_rotated', uid, at: next.mqtt.passwordSetAt }])
+    return viewDevice(next, now)
   })
 }

@@ -78,7 +78,9 @@ function resolveBoard(
 ): Board | null {
   if (typeof request.firmwarePath !== 'string' || request.firmwarePath === '')
     throw invalidInput('firmware', 'is required')
-  const device = request.deviceUid ? requireDevice(services.store.read(), request.deviceUid) : null
+  const device = request.deviceUid
+    ? services.store.read((tx) => requireDevice(tx, request.deviceUid!))
+    : null
   if (request.boardId) {
     const board = services.catalog.get(request.boardId)
     if (device && device.boardId !== board.id) {

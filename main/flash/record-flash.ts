@@ -1,6 +1,6 @@
-import { requireDevice, withDevice } from '../provisioning/tokens'
+import { requireDevice } from '../provisioning/tokens'
 import type { FieldFlashStore } from '../store/store'
-import type { FlashRecord } from '../store/store-document'
+import type { FlashRecord } from '../store/records'
 import type { FlashSuccess } from './flash-events'
 
 /**
@@ -13,8 +13,8 @@ export function recordFlash(
   flash: FlashSuccess,
   now: Date = new Date(),
 ): FlashRecord {
-  return store.update((doc) => {
-    const device = requireDevice(doc, uid)
+  return store.write((tx) => {
+    const device = requireDevice(tx, uid)
     const record: FlashRecord = {
       at: now.toISOString(),
       port: flash.port,
@@ -25,9 +25,18 @@ export function recordFlash(
       firmwareSha256: flash.firmwareSha256,
       parts: flash.parts.map((p) => ({ offset: p.offset, size: p.size, md5: p.md5 })),
     }
-    return {
-      next: withDevice(doc, { ...device, flashes: [...device.flashes, record] }),
-      result: record,
-    }
+    tx.saveDevice(device, { ...device, flashes: [...device.flashes, record] })
+    tx.audit([
+      {
+        type: 'device.flashed',
+        uid,
+        port: record.port,
+        chip: record.chip,
+        mac: record.mac,
+        firmwareSha256: record.firmwareSha256,
+        at: record.at,
+      },
+    ])
+    return record
   })
 }

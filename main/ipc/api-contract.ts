@@ -1,12 +1,17 @@
 import type { AuditEntry } from '../audit/audit-events'
 import type { Board } from '../boards/board-schema'
-import type { DeviceView } from '../devices/device-types'
+import type {
+  DeviceListPage,
+  DeviceStatus,
+  DeviceSummary,
+  DeviceView,
+} from '../devices/device-types'
 import type { FlashEvent, FlashStage } from '../flash/flash-events'
 import type { MintedToken, TokenView } from '../provisioning/token-types'
 import type { PortView } from '../serial/port-types'
 import type { ErrorCode, Result } from '../shared/errors'
 import type { SiteProfile } from '../site/site-profile-types'
-import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/store-document'
+import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/records'
 import type { TemplateDownload } from '../template/template-types'
 import type { BootstrapError } from '../verification/bootstrap-error'
 import type { BannerClassification, BannerVerdict } from '../verification/verification-types'
@@ -23,6 +28,9 @@ export type {
   BannerVerdict,
   BootstrapError,
   Board,
+  DeviceListPage,
+  DeviceStatus,
+  DeviceSummary,
   DeviceView,
   FlashEvent,
   FlashRecord,
@@ -44,11 +52,6 @@ export type SiteField = keyof SiteProfile
 export type SiteFieldProblems = Partial<Record<SiteField, string>>
 
 /** A device in the list: its view plus what the list shows at a glance. */
-export interface DeviceSummary extends DeviceView {
-  approvedAt: string | null
-  flashCount: number
-  lastFlashAt: string | null
-}
 
 /** Everything the device page shows. */
 export interface DeviceDetails {
@@ -166,7 +169,8 @@ export type MonitorEvent =
 export interface AppInfo {
   version: string
   dataDir: string
-  auditLogPath: string
+  /** The registry (devices, tokens, operations, audit log). */
+  databasePath: string
   platform: string
 }
 
@@ -181,7 +185,18 @@ export interface ApiOperations {
   saveSiteProfile: { request: SiteProfileDraft; response: SiteProfile }
   listBoards: { request: void; response: Board[] }
   listPorts: { request: void; response: PortView[] }
-  listDevices: { request: void; response: DeviceSummary[] }
+  listDevices: {
+    request: {
+      after?: number
+      limit?: number
+      search?: string
+      boardId?: string
+      newestFirst?: boolean
+    } | void
+    response: DeviceListPage
+  }
+  /** Changes whenever another process (the CLI) changed the registry: a cue to re-query. */
+  dataVersion: { request: void; response: number }
   getDevice: { request: { uid: string }; response: DeviceDetails }
   checkDeviceUid: { request: { uid: string }; response: null }
   addDevice: { request: { uid?: string; boardId: string }; response: DeviceView }
@@ -237,6 +252,7 @@ export const OPERATIONS = [
   'listBoards',
   'listPorts',
   'listDevices',
+  'dataVersion',
   'getDevice',
   'checkDeviceUid',
   'addDevice',

@@ -5,7 +5,7 @@ import {
   findTokenProblem,
   tokenHash,
 } from '../provisioning/token-format'
-import type { StoreDocument } from '../store/store-document'
+import type { StoreReader } from '../store/store'
 import type { FirmwareTokenCheck } from './api-contract'
 
 // A provisioning token is a plain C string literal in device_config.h, so a firmware built from a
@@ -31,7 +31,7 @@ export function findTokensIn(images: readonly Uint8Array[]): string[] {
  * matched by hash (the store keeps no plaintext) and never leave this function.
  */
 export function checkFirmwareToken(
-  doc: Readonly<StoreDocument>,
+  tx: StoreReader,
   uid: string,
   images: readonly Uint8Array[],
   now: Date,
@@ -48,7 +48,7 @@ export function checkFirmwareToken(
     }
   }
   const hashes = tokens.map(tokenHash)
-  const device = Object.hasOwn(doc.devices, uid) ? doc.devices[uid] : undefined
+  const device = tx.device(uid)
   const own = device?.tokens.filter((t) => hashes.includes(t.hash)) ?? []
   const current = own.find((t) => effectiveState(t, now) === 'issued')
   if (current) {
@@ -71,9 +71,10 @@ export function checkFirmwareToken(
       message: `The firmware carries token ${latest.fingerprint} of ${uid}, which is ${state}: it was built from an outdated template and will not verify. Download the template again (or paste the regenerated token), rebuild, then flash.`,
     }
   }
-  for (const other of Object.values(doc.devices)) {
-    const match = other.tokens.find((t) => hashes.includes(t.hash))
-    if (match) {
+  for (const hash of hashes) {
+    const other = tx.tokenByHash(hash)
+    if (other && other.uid !== uid) {
+      const match = other.token
       return {
         status: 'foreign',
         fingerprint: match.fingerprint,

@@ -1,7 +1,7 @@
-import { readAuditLog, auditLogPath } from '../audit/audit-log'
+import { readAuditLog } from '../audit/audit-log'
 import type { BoardCatalog } from '../boards/catalog'
 import { assertDeviceUid } from '../devices/device-uid'
-import { addDevice, rotateMqttPassword, viewDevice } from '../devices/devices'
+import { addDevice, listDevices, rotateMqttPassword, viewDevice } from '../devices/devices'
 import type { FlashDependencies } from '../flash/flash-board'
 import { flashFirmware } from '../flash/flash-firmware'
 import { loadFirmwareBundle } from '../flash/firmware/load-firmware-bundle'
@@ -15,7 +15,12 @@ import { parseBootstrapBanner } from '../provisioning/bootstrap-banner'
 import { regenerateToken, requireDevice, revokeToken } from '../provisioning/tokens'
 import { listPorts, type PortView } from '../serial/list-ports'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
-import { requireSiteProfile, saveSiteProfile, validateSiteProfile } from '../site/site-profile'
+import {
+  DEFAULT_TOKEN_LIFETIME_HOURS,
+  requireSiteProfile,
+  saveSiteProfile,
+  validateSiteProfile,
+} from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
 import { downloadTemplate } from '../template/download-template'
 import { parseBootstrapError } from '../verification/bootstrap-error'
@@ -24,7 +29,6 @@ import { approveOperation, recordOperation, rejectOperation } from '../verificat
 import type {
   ApiEvents,
   DeviceDetails,
-  DeviceSummary,
   EventName,
   FirmwareCheck,
   FlashOutcome,
@@ -127,19 +131,18 @@ export function createApi(services: Services, emit: EventSink): MainApi {
   const opening = new Map<string, Promise<unknown>>()
 
   const details = async (uid: string): Promise<DeviceDetails> => {
-    const record = requireDevice(store.read(), uid)
-    const audit = await readAuditLog(store.dataDir, { uid })
+    const record = store.read((tx) => requireDevice(tx, uid))
     return {
       device: viewDevice(record, now()),
       approvedAt: record.approvedAt,
       flashes: [...record.flashes].reverse(),
-      operations: [...(record.operations ?? [])].reverse(),
-      audit: audit.entries.reverse(),
+      operations: [...record.operations].reverse(),
+      audit: readAuditLog(store, { uid }).reverse(),
     }
   }
 
   const checkFirmware = async (uid: string, firmwarePath: string): Promise<FirmwareCheck> => {
-    const device = requireDevice(store.read(), uid)
+    const device = store.read((tx) => requireDevice(tx, uid))
     const board = catalog.get(device.boardId)
     const bundle = await loadFirmwareBundle({ path: firmwarePath, board })
     const summary = summarizeFirmwareBundle(bundle)
@@ -154,11 +157,13 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         size: p.size,
         generated: p.generated,
       })),
-      token: checkFirmwareToken(
-        store.read(),
-        uid,
-        bundle.parts.map((p) => p.data),
-        now(),
+      token: store.read((tx) =>
+        checkFirmwareToken(
+          tx,
+          uid,
+          bundle.parts.map((p) => p.data),
+          now(),
+        ),
       ),
     }
   }
@@ -186,7 +191,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     const key = `${banner.uid} ${banner.fingerprint} ${banner.code} ${banner.mac}`
     const at = now()
     let operationId: string | null = null
-    let verdict = classifyBanner(store.read(), banner, at, session.uid)
+    let verdict = classifyBanner(store.device(banner.uid), banner, at, session.uid)
     if (session.lastBanner?.key === key) {
       operationId = session.lastBanner.operationId
     } else if (verdict.classification !== 'wrong_device') {
@@ -195,10 +200,9 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       verdict = recorded?.verdict ?? verdict
     }
     session.lastBanner = { key, operationId }
-    const device = Object.hasOwn(store.read().devices, banner.uid)
-      ? store.read().devices[banner.uid]
+    const operation = operationId
+      ? store.device(banner.uid)?.operations.find((op) => op.id === operationId)
       : undefined
-    const operation = device?.operations?.find((op) => op.id === operationId)
     const verification: Verification = {
       verdict,
       operationId,
@@ -211,30 +215,26 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     getAppInfo: () => ({
       version: services.version,
       dataDir: store.dataDir,
-      auditLogPath: auditLogPath(store.dataDir),
+      databasePath: store.path,
       platform: process.platform,
     }),
-    getSiteProfile: () => store.read().site,
+    getSiteProfile: () => store.site(),
     checkSiteProfile: (draft) => checkSiteFields(draft),
     saveSiteProfile: (draft) =>
       saveSiteProfile(store, {
         ...draft,
         // Left empty in the form: the default lifetime.
-        tokenLifetimeHours: draft.tokenLifetimeHours === '' ? undefined : draft.tokenLifetimeHours,
+        tokenLifetimeHours:
+          draft.tokenLifetimeHours === '' ? DEFAULT_TOKEN_LIFETIME_HOURS : draft.tokenLifetimeHours,
       }),
     listBoards: () => catalog.list(),
     listPorts: () => ports(),
-    listDevices: () =>
-      Object.values(store.read().devices).map((d): DeviceSummary => ({
-        ...viewDevice(d, now()),
-        approvedAt: d.approvedAt,
-        flashCount: d.flashes.length,
-        lastFlashAt: d.flashes.at(-1)?.at ?? null,
-      })),
+    listDevices: (page) => listDevices(store, page ?? {}, now()),
+    dataVersion: () => store.dataVersion(),
     getDevice: ({ uid }) => details(uid),
     checkDeviceUid: ({ uid }) => {
       assertDeviceUid(uid, 'uid')
-      if (Object.hasOwn(store.read().devices, uid)) {
+      if (store.read((tx) => tx.hasDevice(uid))) {
         throw new FieldFlashError(
           'already_exists',
           `uid: a device with UID ${uid} already exists; pick it from the list or choose another UID`,
@@ -247,8 +247,10 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       addDevice(store, catalog, { uid: uid === '' ? undefined : uid, boardId }, now()),
     downloadTemplate: async ({ uid }) => {
       // Fail before the dialog when the ZIP could not be made anyway.
-      requireSiteProfile(store)
-      requireDevice(store.read(), uid)
+      store.read((tx) => {
+        requireSiteProfile(tx)
+        requireDevice(tx, uid)
+      })
       const folder = await dialogs.chooseTemplateFolder(uid)
       if (folder === null) return null
       return downloadTemplate(store, catalog, { uid, outDir: folder, now: now() })
@@ -360,7 +362,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       )
       return details(uid)
     },
-    readAuditLog: async ({ uid }) => (await readAuditLog(store.dataDir, { uid })).entries.reverse(),
+    readAuditLog: ({ uid }) => readAuditLog(store, { uid }).reverse(),
   }
 
   async function openMonitor({
@@ -372,7 +374,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     if (sessions.has(sessionId)) {
       throw new FieldFlashError('already_exists', `sessionId: console ${sessionId} is already open`)
     }
-    if (uid !== undefined) requireDevice(store.read(), uid)
+    const device = uid === undefined ? undefined : store.read((tx) => requireDevice(tx, uid))
     // A port has one console: a newer one for the same port replaces the older.
     for (const [id, session] of sessions) {
       if (session.monitor.path === portPath) {
@@ -380,7 +382,6 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         emit('monitor', { sessionId: id, type: 'state', state: 'closed', path: portPath })
       }
     }
-    const device = uid ? store.read().devices[uid] : undefined
     const baudRate = baud ?? (device ? catalog.get(device.boardId).baud.monitor : undefined)
     const monitor = await openSerialMonitor({
       ...services.monitorOptions,

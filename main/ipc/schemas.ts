@@ -37,7 +37,16 @@ export const REQUEST_SCHEMAS = {
   saveSiteProfile: siteDraft,
   listBoards: none,
   listPorts: none,
-  listDevices: none,
+  listDevices: z
+    .strictObject({
+      after: z.number().int().nonnegative().optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+      search: text(90).optional(),
+      boardId: text(64).optional(),
+      newestFirst: z.boolean().optional(),
+    })
+    .optional(),
+  dataVersion: none,
   getDevice: byUid,
   checkDeviceUid: byUid,
   addDevice: z.strictObject({ uid: uid.optional(), boardId: text(64) }),

@@ -1,5 +1,5 @@
 // No Node imports here: the renderer sees these types through the IPC contract.
-import type { TokenRecord, TokenState } from '../store/store-document'
+import type { TokenRecord, TokenState } from '../store/records'
 
 /** A token as the user may see it: everything but the secret. */
 export interface TokenView {

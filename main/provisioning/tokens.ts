@@ -1,8 +1,9 @@
 import type { AuditEvent, AuditEventInput } from '../audit/audit-events'
 import { FieldFlashError } from '../shared/errors'
 import { DEFAULT_TOKEN_LIFETIME_HOURS } from '../site/site-profile'
-import type { FieldFlashStore } from '../store/store'
-import type { DeviceRecord, StoreDocument, TokenRecord, TokenState } from '../store/store-document'
+import type { FieldFlashStore, StoreReader } from '../store/store'
+import type { DeviceRecord, TokenRecord, TokenState } from '../store/records'
+import { removeOutdatedTemplates } from './outdated-templates'
 import { generateTokenString, tokenHash, verificationCode } from './token-format'
 import type { MintedToken, TokenView } from './token-types'
 
@@ -34,9 +35,9 @@ export function currentToken(device: DeviceRecord): TokenRecord | null {
   return device.tokens.at(-1) ?? null
 }
 
-/** Looks a device up or fails with `not_found` naming the UID. */
-export function requireDevice(doc: StoreDocument, uid: string): DeviceRecord {
-  const device = Object.hasOwn(doc.devices, uid) ? doc.devices[uid] : undefined
+/** Looks a device up in a transaction or fails with `not_found` naming the UID. */
+export function requireDevice(tx: StoreReader, uid: string): DeviceRecord {
+  const device = tx.device(uid)
   if (!device) {
     throw new FieldFlashError(
       'not_found',
@@ -46,27 +47,26 @@ export function requireDevice(doc: StoreDocument, uid: string): DeviceRecord {
   return device
 }
 
-/** Replaces one device in a document, copying only the path to it. */
-export function withDevice(doc: StoreDocument, device: DeviceRecord): StoreDocument {
-  return { ...doc, devices: { ...doc.devices, [device.uid]: device } }
+/** How long a token minted now lives, per the site profile. */
+export function tokenLifetimeHours(tx: StoreReader): number {
+  return tx.site()?.tokenLifetimeHours ?? DEFAULT_TOKEN_LIFETIME_HOURS
 }
 
 /**
- * Pure: mints a token for `uid`, superseding any token still issued (an expired one is recorded
- * as expired). Returns the next document, the plaintext token (which is not in the document) and
- * the audit events of the change.
+ * Pure: mints a token for `device`, superseding any token still issued (an expired one is
+ * recorded as expired). Returns the next record, the plaintext token (which is not in the record)
+ * and the audit events of the change. `token` is a plaintext minted beforehand (a template renders
+ * it before the commit); a fresh one by default.
  */
 export function mintToken(
-  doc: StoreDocument,
-  uid: string,
+  device: DeviceRecord,
+  lifetimeHours: number,
   origin: TokenRecord['origin'],
   now: Date,
-  random?: (size: number) => Uint8Array,
-): { next: StoreDocument; minted: MintedToken; audit: AuditEventInput[] } {
-  const device = requireDevice(doc, uid)
-  const token = generateTokenString(random)
+  token: string = generateTokenString(),
+): { next: DeviceRecord; minted: MintedToken; audit: AuditEventInput[] } {
+  const uid = device.uid
   const at = now.toISOString()
-  const lifetimeHours = doc.site?.tokenLifetimeHours ?? DEFAULT_TOKEN_LIFETIME_HOURS
   let superseded: TokenView | null = null
   const ended: TokenRecord[] = []
   const previous = device.tokens.map((t) => {
@@ -80,9 +80,10 @@ export function mintToken(
     ended.push(end)
     return end
   })
+  const hash = tokenHash(token)
   const record: TokenRecord = {
-    fingerprint: '',
-    hash: tokenHash(token),
+    fingerprint: hash.slice(0, 8),
+    hash,
     expectedCode: verificationCode(token, uid),
     state: 'issued',
     issuedAt: at,
@@ -90,8 +91,7 @@ export function mintToken(
     endedAt: null,
     origin,
   }
-  record.fingerprint = record.hash.slice(0, 8)
-  const next = withDevice(doc, { ...device, tokens: [...previous, record] })
+  const next: DeviceRecord = { ...device, tokens: [...previous, record] }
   const audit: AuditEventInput[] = [
     ...ended.map((t) => ({ ...tokenEndedEvent(uid, t, record.fingerprint), at })),
     {
@@ -121,12 +121,15 @@ export function regenerateToken(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): MintedToken & { warning: string } {
-  const minted = store.update((doc) => {
-    const { next, minted, audit } = mintToken(doc, uid, 'regenerate', now)
-    return { next, result: minted, audit }
+): MintedToken & { warning: string; removedTemplates: string[] } {
+  return store.write((tx) => {
+    const device = requireDevice(tx, uid)
+    const { next, minted, audit } = mintToken(device, tokenLifetimeHours(tx), 'regenerate', now)
+    tx.saveDevice(device, next)
+    tx.audit(audit)
+    const removedTemplates = removeOutdatedTemplates(tx, uid, minted.view.fingerprint)
+    return { ...minted, warning: REGENERATE_WARNING, removedTemplates }
   })
-  return { ...minted, warning: REGENERATE_WARNING }
 }
 
 /** Revokes the device's issued token (for example after it was exposed). */
@@ -135,8 +138,8 @@ export function revokeToken(
   uid: string,
   now: Date = new Date(),
 ): TokenView {
-  return store.update((doc) => {
-    const device = requireDevice(doc, uid)
+  return store.write((tx) => {
+    const device = requireDevice(tx, uid)
     const index = device.tokens.findIndex((t) => effectiveState(t, now) === 'issued')
     if (index < 0) {
       throw new FieldFlashError(
@@ -149,13 +152,10 @@ export function revokeToken(
       state: 'revoked',
       endedAt: now.toISOString(),
     }
-    const tokens = device.tokens.with(index, revoked)
-    return {
-      next: withDevice(doc, { ...device, tokens }),
-      result: viewToken(revoked, now),
-      audit: [
-        { type: 'token.revoked', uid, fingerprint: revoked.fingerprint, at: revoked.endedAt! },
-      ],
-    }
+    tx.saveDevice(device, { ...device, tokens: device.tokens.with(index, revoked) })
+    tx.audit([
+      { type: 'token.revoked', uid, fingerprint: revoked.fingerprint, at: revoked.endedAt! },
+    ])
+    return viewToken(revoked, now)
   })
 }

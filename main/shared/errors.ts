@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'invalid_state'
   | 'site_not_configured'
   | 'store_corrupt'
+  | 'store_unsafe'
+  | 'store_busy'
   | 'io_error'
   // Serial ports and boards
   | 'port_not_found'

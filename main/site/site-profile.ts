@@ -101,29 +101,34 @@ function validateOtaBaseUrl(value: unknown): string {
   return text
 }
 
-/** Saves a validated site profile; the previous one is replaced only if validation passes. */
+/**
+ * Saves a validated site profile. Fields left undefined keep their saved value, read in the same
+ * transaction, so two processes updating different fields never undo each other.
+ */
 export function saveSiteProfile(
   store: FieldFlashStore,
   input: Partial<Record<keyof SiteProfile, unknown>>,
 ): SiteProfile {
-  const profile = validateSiteProfile(input)
-  return store.update((doc) => {
-    const before = doc.site
+  return store.write((tx) => {
+    const before = tx.site()
+    const merged: Partial<Record<keyof SiteProfile, unknown>> = { ...before }
+    for (const [key, value] of Object.entries(input)) {
+      if (value !== undefined) merged[key as keyof SiteProfile] = value
+    }
+    const profile = validateSiteProfile(merged)
     const changed = (Object.keys(profile) as (keyof SiteProfile)[]).filter(
       (key) => before?.[key] !== profile[key],
     )
+    tx.saveSite(profile)
     // Field names only: the values (the platform key among them) stay out of the log.
-    return {
-      next: { ...doc, site: profile },
-      result: profile,
-      audit: [{ type: 'site.saved', changed }],
-    }
+    tx.audit([{ type: 'site.saved', changed }])
+    return profile
   })
 }
 
 /** The site profile, or `site_not_configured` telling the user how to set it. */
-export function requireSiteProfile(store: FieldFlashStore): SiteProfile {
-  const site = store.read().site
+export function requireSiteProfile(source: { site(): SiteProfile | null }): SiteProfile {
+  const site = source.site()
   if (!site) {
     throw new FieldFlashError(
       'site_not_configured',

@@ -1,174 +1,624 @@
-import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import Conf from 'conf'
-import { appendAuditEvents } from '../audit/audit-log'
-import type { AuditEventInput } from '../audit/audit-events'
+import Database from 'libsql'
+import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
-import { emptyDocument, isStoreDocument, type StoreDocument } from './store-document'
+import type { SiteProfile } from '../site/site-profile-types'
+import { checkDataFile, createOwnerOnlyFile, secureDataDir } from './data-dir-guard'
+import { importLegacyJson, LEGACY_AUDIT_FILE, LEGACY_JSON_FILE } from './import-json'
+import type { DeviceRecord, FlashRecord, ProvisioningOperation, TokenRecord } from './records'
+import {
+  DeviceRows,
+  rowToAuditEntry,
+  rowToDeviceListItem,
+  rowToSite,
+  type AuditRow,
+  type DeviceListItem,
+  type DeviceListRow,
+  type StoredAuditEntry,
+} from './rows'
+import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
-/** The file name (without extension) inside the data directory; the app and the CLI share it. */
-export const STORE_NAME = 'fieldflash'
+export type { DeviceListItem, StoredAuditEntry }
 
-/** The part of conf / electron-store this module needs; electron-store extends Conf. */
-export interface StoreBackend {
-  readonly path: string
-  store: Record<string, unknown>
+/** The database's file name inside the data directory; the app and the CLI share it. */
+export const DATABASE_FILE = 'fieldflash.db'
+
+/** 'FFLS' in the database header: tells a FieldFlash database from any other SQLite file. */
+const APPLICATION_ID = 0x46464c53
+
+/** How long a writer waits for another process's transaction before giving up. */
+const BUSY_TIMEOUT_MS = 15_000
+
+/** An audit event as a change hands it to the store; `at` defaults to the time of the write. */
+export interface AuditInput {
+  type: string
+  uid?: string
+  at?: string
+  [key: string]: unknown
 }
 
-export interface StoreBackendOptions {
-  cwd: string
-  configName: string
-  configFileMode: number
-  clearInvalidConfig: false
-  serialize: (value: Record<string, unknown>) => string
+/** A template ZIP FieldFlash wrote or is writing (see main/template). */
+export interface TemplateFileRow {
+  id: number
+  finalPath: string
+  uid: string
+  fingerprint: string
+  state: 'pending' | 'committed' | 'final'
+  tempPath: string | null
+  sha256: string | null
+  pid: number
+  updatedAt: string
 }
 
-export type StoreBackendFactory = (options: StoreBackendOptions) => StoreBackend
+export interface DevicePageQuery {
+  after?: number
+  limit: number
+  /** Part of the UID, case-insensitive. */
+  search?: string
+  boardId?: string
+  newestFirst?: boolean
+}
 
-/** Plain Node (CLI, tests): conf, the library electron-store is built on, with the same files. */
-export const confBackend: StoreBackendFactory = (options) => new Conf(options)
+/** What a consistent read of the registry can see. */
+export interface StoreReader {
+  site(): SiteProfile | null
+  device(uid: string): DeviceRecord | null
+  hasDevice(uid: string): boolean
+  deviceCount(): number
+  /**
+   * A page of devices in creation order (or newest first), continuing after the cursor `after`
+   * (a device's `seq`), optionally only UIDs containing `search` and one board's.
+   */
+  listDevices(page: DevicePageQuery): DeviceListItem[]
+  /** The device and token a token hash belongs to, whichever device it is. */
+  tokenByHash(hash: string): { uid: string; token: TokenRecord } | null
+  /** Audit entries, oldest first, optionally one device's only. */
+  auditEntries(filter?: { uid?: string; after?: number; limit?: number }): StoredAuditEntry[]
+  templateFiles(filter: {
+    uid?: string
+    finalPath?: string
+    state?: TemplateFileRow['state']
+  }): TemplateFileRow[]
+}
 
-/** What a change returns: the next document, the caller's result, and what the audit log records. */
-export interface StoreChange<T> {
-  next: StoreDocument
-  result: T
-  /** Appended to `<dataDir>/audit.jsonl` once the document is safely written. */
-  audit?: AuditEventInput[]
+/** What one write transaction can do on top of reading. */
+export interface StoreWriter extends StoreReader {
+  saveSite(profile: SiteProfile): void
+  insertDevice(device: DeviceRecord): void
+  /**
+   * Writes what changed from `before` (as read in this transaction) to `after`: the device's own
+   * fields, and every token, operation and flash that is not the very same object as before.
+   */
+  saveDevice(before: DeviceRecord, after: DeviceRecord): void
+  /** Appends to the audit log in this same transaction; secrets are redacted. */
+  audit(events: readonly AuditInput[]): void
+  /** Records a template file; returns its id. */
+  addTemplateFile(row: Omit<TemplateFileRow, 'id'>): number
+  updateTemplateFile(
+    id: number,
+    change: Pick<TemplateFileRow, 'state' | 'tempPath' | 'sha256' | 'updatedAt'>,
+  ): void
+  deleteTemplateFile(id: number): void
+  /** The registry's own bookkeeping (for example that a legacy file was imported). */
+  getMeta(key: string): string | null
+  setMeta(key: string, value: string): void
+  /** Rows per table, to check an import. */
+  counts(): { devices: number; tokens: number; operations: number; flashes: number }
 }
 
 export interface StoreOptions {
-  /**
-   * Called when the audit log cannot be appended to. The change itself is already saved, so it is
-   * not undone; by default the failure is written to stderr (the main process log).
-   */
-  onAuditError?: (error: unknown) => void
+  /** The clock for the import of a legacy data file. */
+  now?: () => Date
 }
 
-const reportAuditError = (error: unknown): void => {
-  process.stderr.write(
-    `fieldflash: could not append to the audit log: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
-  )
-}
+const LIST_DEVICES = (order: 'ASC' | 'DESC'): string =>
+  `SELECT d.*, t.hash AS t_hash, t.fingerprint AS t_fingerprint,
+     t.expected_code AS t_expected_code, t.state AS t_state, t.issued_at AS t_issued_at,
+     t.expires_at AS t_expires_at, t.ended_at AS t_ended_at, t.origin AS t_origin,
+     (SELECT count(*) FROM flashes f WHERE f.device_uid = d.uid) AS flash_count,
+     (SELECT max(f.at) FROM flashes f WHERE f.device_uid = d.uid) AS last_flash_at,
+     (SELECT o.classification FROM operations o
+        WHERE o.device_uid = d.uid AND o.fingerprint = t.fingerprint AND o.state = 'pending'
+        ORDER BY o.seq DESC LIMIT 1) AS pending_classification
+   FROM devices d
+   LEFT JOIN tokens t ON t.id = (SELECT max(id) FROM tokens WHERE device_uid = d.uid)
+   WHERE d.seq ${order === 'ASC' ? '>' : '<'} ?1
+     AND (?3 IS NULL OR d.uid LIKE ?3 ESCAPE '\\')
+     AND (?4 IS NULL OR d.board_id = ?4)
+   ORDER BY d.seq ${order} LIMIT ?2`
+const LIST_DEVICES_OLDEST = LIST_DEVICES('ASC')
+const LIST_DEVICES_NEWEST = LIST_DEVICES('DESC')
+
+/** A provisioning token anywhere in an audit value: never written, whatever a caller passed. */
+const TOKEN_PATTERN = /ffpt_[0-9a-z]{8,}/gi
 
 /**
- * The persistent store. Reads the file once and keeps the document in memory; every change is
- * written whole and atomically (temp file + rename, owner-only) before the in-memory copy moves on,
- * so a failed write leaves both the file and the process state as they were.
+ * The device registry: SQLite in WAL mode in the data directory, shared safely by every FieldFlash
+ * process (the app and any number of CLIs). Nothing is cached: every read sees the current truth,
+ * and every change is one IMMEDIATE transaction that re-reads what it decides on, so concurrent
+ * writers queue (up to 15 s) instead of overwriting each other.
  */
 export class FieldFlashStore {
+  private readonly statements = new Map<string, Database.Statement>()
+  private depth = 0
+  private writing = false
+
   private constructor(
-    private readonly backend: StoreBackend,
-    private document: StoreDocument,
-    /** The data directory: the audit log lives beside the data file. */
+    private readonly db: Database.Database,
+    /** The data directory. */
     readonly dataDir: string,
-    private readonly options: StoreOptions,
+    /** Where the database lives, for messages. */
+    readonly path: string,
+    /** What opening did that the user should hear about (tightened permissions, an import). */
+    readonly notices: readonly string[],
   ) {}
 
-  /** Opens (or creates) the store in `dataDir`. A corrupt file is moved aside and reported. */
-  static open(
-    dataDir: string,
-    backendFactory: StoreBackendFactory = confBackend,
-    options: StoreOptions = {},
-  ): FieldFlashStore {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    const file = join(dataDir, `${STORE_NAME}.json`)
-    let backend: StoreBackend
-    let loaded: unknown
+  /**
+   * Opens (or creates) the registry in `dataDir`: checks the directory and its files, applies
+   * migrations, and imports a legacy `fieldflash.json` once. A damaged or foreign database is
+   * refused with a message naming the file; it is never reset.
+   */
+  static open(dataDir: string, options: StoreOptions = {}): FieldFlashStore {
+    const notices = secureDataDir(dataDir)
+    const path = join(dataDir, DATABASE_FILE)
+    for (const name of [
+      DATABASE_FILE,
+      `${DATABASE_FILE}-wal`,
+      `${DATABASE_FILE}-shm`,
+      `${DATABASE_FILE}-journal`,
+      LEGACY_JSON_FILE,
+      LEGACY_AUDIT_FILE,
+    ]) {
+      checkDataFile(join(dataDir, name), notices)
+    }
+    createOwnerOnlyFile(path)
+    let db: Database.Database
     try {
-      if (existsSync(file)) chmodSync(file, 0o600)
-      backend = backendFactory({
-        cwd: dataDir,
-        configName: STORE_NAME,
-        configFileMode: 0o600,
-        clearInvalidConfig: false,
-        serialize: (value) => JSON.stringify(value, null, 1),
-      })
-      loaded = existsSync(file) ? backend.store : emptyDocument()
+      db = new Database(path)
     } catch (error) {
-      if (error instanceof SyntaxError) throw quarantine(file, 'it is not valid JSON')
+      throw storeError(error, path)
+    }
+    const store = new FieldFlashStore(db, dataDir, path, notices)
+    try {
+      store.configure()
+      store.migrate()
+      const imported = importLegacyJson(store, dataDir, (options.now ?? (() => new Date()))())
+      if (imported) notices.push(imported)
+    } catch (error) {
+      db.close()
+      throw storeError(error, path)
+    }
+    return store
+  }
+
+  private configure(): void {
+    this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    // Reading the header is the first access: a file that is not SQLite fails here.
+    const appId = this.pragma('application_id')
+    const tables = this.all<{ n: number }>(`SELECT count(*) AS n FROM sqlite_master`)[0]!.n
+    if (tables > 0 && appId !== APPLICATION_ID) {
       throw new FieldFlashError(
-        'io_error',
-        `Cannot open the data file ${file}: ${(error as Error).message}`,
-        undefined,
-        { cause: error },
+        'store_corrupt',
+        `${this.path} is an SQLite database of another program, not FieldFlash's. Move it out of the data directory (FieldFlash then starts a new registry), or choose another data directory.`,
       )
     }
-    const { __internal__: _ignored, ...document } = loaded as Record<string, unknown>
-    if (!isStoreDocument(document)) {
-      throw quarantine(
-        file,
-        'its content is not a FieldFlash data file of a version this app knows',
-      )
+    if (this.pragma('journal_mode') !== 'wal') this.db.exec('PRAGMA journal_mode = WAL')
+    // FULL: a committed change survives a power cut, not only a crash of the process.
+    this.db.exec('PRAGMA synchronous = FULL')
+    this.db.exec('PRAGMA foreign_keys = ON')
+  }
+
+  private migrate(): void {
+    if (this.pragma('user_version') === SCHEMA_VERSION) return
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      const version = this.pragma('user_version') as number
+      if (version > SCHEMA_VERSION) {
+        throw new FieldFlashError(
+          'store_corrupt',
+          `${this.path} was written by a newer FieldFlash (schema ${version}; this one knows up to ${SCHEMA_VERSION}). Update FieldFlash; the file was left as it is.`,
+        )
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!)
+      this.db.exec(`PRAGMA application_id = ${APPLICATION_ID}`)
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+      this.db.exec('COMMIT')
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      throw error
     }
-    return new FieldFlashStore(backend, document, dataDir, options)
   }
 
-  /** Where the data lives, for messages and the README. */
-  get path(): string {
-    return this.backend.path
-  }
-
-  /** The current document; treat it as immutable. */
-  read(): Readonly<StoreDocument> {
-    return this.document
+  /** A consistent read: everything `fn` sees is from one snapshot. */
+  read<T>(fn: (tx: StoreReader) => T): T {
+    if (this.depth > 0) return fn(this.transaction)
+    return this.run('BEGIN', fn)
   }
 
   /**
-   * Applies a change: `change` returns a new document (copying only what it touches) and the
-   * audit events describing it. Nothing is kept unless the write succeeds; the events are appended
-   * to the audit log only after it did.
+   * One write transaction: waits for other writers, runs `fn` (which re-reads what it decides on),
+   * and commits, or rolls everything back if `fn` throws. The audit events `fn` writes commit with
+   * the change they describe.
    */
-  update<T>(change: (current: StoreDocument) => StoreChange<T>): T {
-    const { next, result, audit } = change(this.document)
+  write<T>(fn: (tx: StoreWriter) => T): T {
+    if (this.depth > 0) {
+      if (!this.writing) throw new Error('a write cannot start inside a read transaction')
+      return fn(this.transaction)
+    }
+    return this.run('BEGIN IMMEDIATE', fn, true)
+  }
+
+  private run<T>(begin: string, fn: (tx: StoreWriter) => T, writing = false): T {
     try {
-      // `__internal__` present means conf need not re-read the file to preserve its own keys.
-      this.backend.store = { __internal__: {}, ...next } as unknown as Record<string, unknown>
+      this.db.exec(begin)
     } catch (error) {
-      throw new FieldFlashError(
-        'io_error',
-        `Could not save to ${this.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Nothing was changed; check free disk space and permissions, then try again.`,
-        undefined,
-        { cause: error },
-      )
+      throw storeError(error, this.path)
     }
-    const previous = this.document
-    this.document = next
-    if (audit && audit.length > 0) {
-      try {
-        appendAuditEvents(this.dataDir, audit, new Date(), mqttPasswordsOf(audit, previous, next))
-      } catch (error) {
-        ;(this.options.onAuditError ?? reportAuditError)(error)
-      }
+    this.depth++
+    this.writing = writing
+    try {
+      const result = fn(this.transaction)
+      if (writing) crashPoint('store:before-commit')
+      this.db.exec('COMMIT')
+      return result
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      throw error instanceof FieldFlashError ? error : storeError(error, this.path)
+    } finally {
+      this.depth--
+      this.writing = false
     }
-    return result
   }
-}
 
-/** The MQTT passwords of the devices the events name, before and after: never to be logged. */
-function mqttPasswordsOf(events: readonly AuditEventInput[], ...docs: StoreDocument[]): string[] {
-  const secrets: string[] = []
-  for (const event of events) {
-    if (!('uid' in event)) continue
-    for (const doc of docs) {
-      const device = Object.hasOwn(doc.devices, event.uid) ? doc.devices[event.uid] : undefined
-      if (device) secrets.push(device.mqtt.password)
-    }
+  /** The site profile, or null before one was saved. */
+  site(): SiteProfile | null {
+    return this.read((tx) => tx.site())
   }
-  return secrets
-}
 
-function quarantine(file: string, why: string): FieldFlashError {
-  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  let where = ''
-  try {
-    renameSync(file, aside)
-    where = ` It was moved to ${aside} so nothing is lost; restore a backup there or start afresh.`
-  } catch {
-    where = ' Move it away or restore a backup, then try again.'
+  /** One device's full record, or null. */
+  device(uid: string): DeviceRecord | null {
+    return this.read((tx) => tx.device(uid))
   }
-  // Never echo the file's content: it holds MQTT passwords.
-  return new FieldFlashError(
-    'store_corrupt',
-    `The data file ${file} cannot be read: ${why}.${where}`,
+
+  /** Changes whenever another connection commits: the app polls it to show the CLI's changes. */
+  dataVersion(): number {
+    return this.pragma('data_version') as number
+  }
+
+  /** SQLite's full integrity check plus foreign keys: empty when the database is sound. */
+  integrityCheck(): string[] {
+    const problems = this.all<{ integrity_check: string }>('PRAGMA integrity_check')
+      .map((row) => row.integrity_check)
+      .filter((text) => text !== 'ok')
+    for (const row of this.all<{ table: string; rowid: number; parent: string }>(
+      'PRAGMA foreign_key_check',
+    )) {
+      problems.push(`row ${row.rowid} of ${row.table} refers to a missing ${row.parent} record`)
+    }
+    return problems
+  }
+
+  /** Closes the database; the store cannot be used afterwards. */
+  close(): void {
+    // A prepared statement keeps libsql's connection (and its file descriptors) alive until it is
+    // garbage-collected: drop them with the connection.
+    this.statements.clear()
+    if (this.db.open) this.db.close()
+  }
+
+  private pragma(name: string): unknown {
+    const row = this.all<Record<string, unknown>>(`PRAGMA ${name}`)[0]
+    return row ? Object.values(row)[0] : undefined
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  private all<R>(sql: string, ...params: unknown[]): R[] {
+    return this.statement(sql).all(...params) as R[]
+  }
+
+  private exec(sql: string, ...params: unknown[]): { changes: number; lastInsertRowid: number } {
+    const info = this.statement(sql).run(...params)
+    return { changes: Number(info.changes), lastInsertRowid: Number(info.lastInsertRowid) }
+  }
+
+  private readonly rows = new DeviceRows(
+    <R>(sql: string, ...params: unknown[]) => this.all<R>(sql, ...params),
+    () => this.path,
   )
+
+  /** The one transaction object; valid only inside `read`/`write`. */
+  private readonly transaction: StoreWriter = {
+    site: () => {
+      const row = this.all<Record<string, unknown>>('SELECT * FROM site WHERE id = 1')[0]
+      return row ? rowToSite(row, this.path) : null
+    },
+    device: (uid) => this.rows.device(uid),
+    hasDevice: (uid) => this.all('SELECT 1 FROM devices WHERE uid = ?', uid).length > 0,
+    deviceCount: () => this.all<{ n: number }>('SELECT count(*) AS n FROM devices')[0]!.n,
+    listDevices: ({ after, limit, search, boardId, newestFirst = false }) =>
+      // Two spellings, so SQLite walks the primary key in the asked order and stops at the limit.
+      this.all<DeviceListRow>(
+        newestFirst ? LIST_DEVICES_NEWEST : LIST_DEVICES_OLDEST,
+        after ?? (newestFirst ? Number.MAX_SAFE_INTEGER : 0),
+        limit,
+        search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
+        boardId ?? null,
+      ).map((row) => rowToDeviceListItem(row, this.path)),
+    tokenByHash: (hash) => this.rows.tokenByHash(hash),
+    auditEntries: ({ uid, after = 0, limit = -1 } = {}) =>
+      (uid === undefined
+        ? this.all<AuditRow>('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?', after, limit)
+        : this.all<AuditRow>(
+            'SELECT * FROM audit WHERE uid = ? AND seq > ? ORDER BY seq LIMIT ?',
+            uid,
+            after,
+            limit,
+          )
+      ).map((row) => rowToAuditEntry(row, this.path)),
+    templateFiles: ({ uid, finalPath, state }) =>
+      this.all<Record<string, unknown>>(
+        `SELECT * FROM template_files WHERE (?1 IS NULL OR device_uid = ?1)
+           AND (?2 IS NULL OR final_path = ?2) AND (?3 IS NULL OR state = ?3) ORDER BY id`,
+        uid ?? null,
+        finalPath ?? null,
+        state ?? null,
+      ).map((row) => ({
+        id: row.id as number,
+        finalPath: row.final_path as string,
+        uid: row.device_uid as string,
+        fingerprint: row.fingerprint as string,
+        state: row.state as TemplateFileRow['state'],
+        tempPath: row.temp_path as string | null,
+        sha256: row.sha256 as string | null,
+        pid: row.pid as number,
+        updatedAt: row.updated_at as string,
+      })),
+
+    saveSite: (p) => {
+      this.exec(
+        `INSERT INTO site (id, platform_key, api_host, mqtt_host, mqtt_port, ota_base_url,
+           token_lifetime_hours) VALUES (1, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET platform_key = excluded.platform_key,
+           api_host = excluded.api_host, mqtt_host = excluded.mqtt_host,
+           mqtt_port = excluded.mqtt_port, ota_base_url = excluded.ota_base_url,
+           token_lifetime_hours = excluded.token_lifetime_hours`,
+        p.platformKey,
+        p.apiHost,
+        p.mqttHost,
+        p.mqttPort,
+        p.otaBaseUrl,
+        p.tokenLifetimeHours,
+      )
+    },
+    insertDevice: (device) => {
+      this.exec(
+        `INSERT INTO devices (uid, board_id, created_at, mqtt_username, mqtt_password,
+           mqtt_password_set_at, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        device.uid,
+        device.boardId,
+        device.createdAt,
+        device.mqtt.username,
+        device.mqtt.password,
+        device.mqtt.passwordSetAt,
+        device.approvedAt,
+      )
+      for (const token of device.tokens) this.upsertToken(device.uid, token)
+      for (const operation of device.operations) this.upsertOperation(device.uid, operation)
+      for (const flash of device.flashes) this.insertFlash(device.uid, flash)
+    },
+    saveDevice: (before, after) => {
+      if (before.uid !== after.uid) throw new Error('saveDevice: the UID of a device never changes')
+      if (
+        before.boardId !== after.boardId ||
+        before.mqtt !== after.mqtt ||
+        before.approvedAt !== after.approvedAt
+      ) {
+        this.exec(
+          `UPDATE devices SET board_id = ?, mqtt_username = ?, mqtt_password = ?,
+             mqtt_password_set_at = ?, approved_at = ? WHERE uid = ?`,
+          after.boardId,
+          after.mqtt.username,
+          after.mqtt.password,
+          after.mqtt.passwordSetAt,
+          after.approvedAt,
+          after.uid,
+        )
+      }
+      // In array order: a superseded token is written before its successor is issued.
+      for (const token of after.tokens) {
+        if (!before.tokens.includes(token)) this.upsertToken(after.uid, token)
+      }
+      for (const operation of after.operations) {
+        if (!before.operations.includes(operation)) this.upsertOperation(after.uid, operation)
+      }
+      for (const flash of after.flashes) {
+        if (!before.flashes.includes(flash)) this.insertFlash(after.uid, flash)
+      }
+    },
+    audit: (events) => {
+      const fallbackAt = new Date().toISOString()
+      for (const event of events) {
+        const { at, ...rest } = event
+        const secrets =
+          typeof event.uid === 'string'
+            ? this.all<{ p: string }>(
+                'SELECT mqtt_password AS p FROM devices WHERE uid = ?',
+                event.uid,
+              ).map((r) => r.p)
+            : []
+        const body = redact(rest, secrets)
+        this.exec(
+          'INSERT INTO audit (at, type, uid, body) VALUES (?, ?, ?, ?)',
+          at ?? fallbackAt,
+          event.type,
+          typeof event.uid === 'string' ? event.uid : null,
+          JSON.stringify(body),
+        )
+      }
+    },
+    addTemplateFile: (row) =>
+      this.exec(
+        `INSERT INTO template_files (final_path, device_uid, fingerprint, state, temp_path, sha256,
+           pid, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        row.finalPath,
+        row.uid,
+        row.fingerprint,
+        row.state,
+        row.tempPath,
+        row.sha256,
+        row.pid,
+        row.updatedAt,
+      ).lastInsertRowid,
+    updateTemplateFile: (id, change) => {
+      this.exec(
+        'UPDATE template_files SET state = ?, temp_path = ?, sha256 = ?, updated_at = ? WHERE id = ?',
+        change.state,
+        change.tempPath,
+        change.sha256,
+        change.updatedAt,
+        id,
+      )
+    },
+    deleteTemplateFile: (id) => {
+      this.exec('DELETE FROM template_files WHERE id = ?', id)
+    },
+    getMeta: (key) =>
+      this.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0]?.value ?? null,
+    setMeta: (key, value) => {
+      this.exec(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        key,
+        value,
+      )
+    },
+    counts: () =>
+      this.all<{ devices: number; tokens: number; operations: number; flashes: number }>(
+        `SELECT (SELECT count(*) FROM devices) AS devices, (SELECT count(*) FROM tokens) AS tokens,
+           (SELECT count(*) FROM operations) AS operations,
+           (SELECT count(*) FROM flashes) AS flashes`,
+      )[0]!,
+  }
+
+  private upsertToken(uid: string, t: TokenRecord): void {
+    this.exec(
+      `INSERT INTO tokens (device_uid, hash, fingerprint, expected_code, state, issued_at,
+         expires_at, ended_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at,
+         expires_at = excluded.expires_at
+       WHERE tokens.device_uid = excluded.device_uid`,
+      uid,
+      t.hash,
+      t.fingerprint,
+      t.expectedCode,
+      t.state,
+      t.issuedAt,
+      t.expiresAt,
+      t.endedAt,
+      t.origin,
+    )
+  }
+
+  private upsertOperation(uid: string, op: ProvisioningOperation): void {
+    this.exec(
+      `INSERT INTO operations (id, device_uid, fingerprint, code, mac, port, first_seen_at,
+         classification, state, decided_at, approver, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at,
+         approver = excluded.approver, reason = excluded.reason,
+         classification = excluded.classification
+       WHERE operations.device_uid = excluded.device_uid`,
+      op.id,
+      uid,
+      op.fingerprint,
+      op.code,
+      op.mac,
+      op.port,
+      op.firstSeenAt,
+      op.classification,
+      op.state,
+      op.decidedAt,
+      op.approver,
+      op.reason ?? null,
+    )
+  }
+
+  private insertFlash(uid: string, f: FlashRecord): void {
+    this.exec(
+      `INSERT INTO flashes (device_uid, at, port, chip, mac, flash_size, firmware_name,
+         firmware_sha256, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      uid,
+      f.at,
+      f.port,
+      f.chip,
+      f.mac,
+      f.flashSize,
+      f.firmwareName,
+      f.firmwareSha256,
+      JSON.stringify(f.parts),
+    )
+  }
+}
+
+function redact(
+  value: Record<string, unknown>,
+  secrets: readonly string[],
+): Record<string, unknown> {
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (secrets.some((s) => s.length > 0 && v.includes(s))) return '[redacted]'
+      return v.replace(TOKEN_PATTERN, 'ffpt_[redacted]')
+    }
+    if (Array.isArray(v)) return v.map(clean)
+    return v
+  }
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) out[key] = clean(v)
+  return out
+}
+
+/** Maps SQLite's failures to the codes the user is told about; never echoes row content. */
+function storeError(error: unknown, path: string): unknown {
+  if (error instanceof FieldFlashError) return error
+  const code = String((error as { code?: unknown }).code ?? '')
+  const cause = { cause: error }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new FieldFlashError(
+      'store_busy',
+      `The data file ${path} stayed locked by another FieldFlash process for ${BUSY_TIMEOUT_MS / 1000} s; nothing was changed. Let the other process finish (or close it), then try again.`,
+      undefined,
+      cause,
+    )
+  }
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+    return new FieldFlashError(
+      'store_corrupt',
+      `The data file ${path} is damaged or not a database (${code}). FieldFlash left it as it is: run "fieldflash doctor" for details, restore it from a backup, or move it away to start a new registry.`,
+      undefined,
+      cause,
+    )
+  }
+  if (
+    code.startsWith('SQLITE_FULL') ||
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_PERM')
+  ) {
+    return new FieldFlashError(
+      'io_error',
+      `Could not read or write the data file ${path} (${code}); nothing was changed. Check free disk space and the permissions of the data directory, then try again.`,
+      undefined,
+      cause,
+    )
+  }
+  return error
 }

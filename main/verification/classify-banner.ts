@@ -1,6 +1,6 @@
 import type { BootstrapBanner } from '../provisioning/bootstrap-banner'
 import { currentToken, effectiveState, viewToken } from '../provisioning/tokens'
-import type { DeviceRecord, StoreDocument, TokenRecord } from '../store/store-document'
+import type { DeviceRecord, TokenRecord } from '../store/records'
 import type { BannerClassification, BannerVerdict } from './verification-types'
 
 export type { BannerClassification, BannerVerdict }
@@ -29,18 +29,18 @@ export function recordedBoard(
 }
 
 /**
- * Pure: classifies a banner against the store at `now`, with a message and the next step for the
- * technician. `expectedUid` is the device the technician is checking, when they chose one.
+ * Pure: classifies a banner against the record of the device it names (null when the registry has
+ * no such device) at `now`, with a message and the next step for the technician. `expectedUid` is
+ * the device the technician is checking, when they chose one.
  */
 export function classifyBanner(
-  doc: Readonly<StoreDocument>,
+  device: DeviceRecord | null,
   banner: Pick<BootstrapBanner, 'uid' | 'fingerprint' | 'code' | 'mac'>,
   now: Date,
   expectedUid?: string,
 ): BannerVerdict {
   const { uid, fingerprint, code } = banner
   const mac = normalizeMac(banner.mac)
-  const device = Object.hasOwn(doc.devices, uid) ? doc.devices[uid] : undefined
   const current = device ? currentToken(device) : null
   const currentView = current ? viewToken(current, now) : null
   const matched = device ? findToken(device, fingerprint) : null

@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { AuditEventInput } from '../audit/audit-events'
 import type { BootstrapBanner } from '../provisioning/bootstrap-banner'
-import { requireDevice, viewToken, withDevice, type TokenView } from '../provisioning/tokens'
+import { requireDevice, viewToken, type TokenView } from '../provisioning/tokens'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import type {
-  DeviceRecord,
-  ProvisioningOperation,
-  StoreDocument,
-  TokenRecord,
-} from '../store/store-document'
+import type { DeviceRecord, ProvisioningOperation, TokenRecord } from '../store/records'
 import { classifyBanner, normalizeMac, type BannerVerdict } from './classify-banner'
 
 export interface RecordedOperation {
@@ -22,33 +17,31 @@ export interface RecordedOperation {
 type BannerFields = Pick<BootstrapBanner, 'uid' | 'fingerprint' | 'code' | 'mac'>
 
 /**
- * Records the provisioning operation a banner starts: UID, fingerprint, code, MAC, port, time and
- * the classification. A pending operation of the same device, token, code and MAC is reused, so
- * a board repeating its banner records one operation. A token found past its lifetime is marked
- * expired on the way. Returns null for a UID this store does not know (there is nowhere to
- * record it; the verdict says so).
+ * Classifies a banner against the registry as it is now and records the provisioning operation it
+ * starts, in one transaction: UID, fingerprint, code, MAC, port, time and the classification. A
+ * pending operation of the same device, token, code and MAC is reused, so a board repeating its
+ * banner records one operation. A token found past its lifetime is marked expired on the way.
+ * Returns null for a UID the registry does not know (there is nowhere to record it).
  */
 export function recordOperation(
   store: FieldFlashStore,
   input: { banner: BannerFields; port: string },
   now: Date = new Date(),
 ): RecordedOperation | null {
-  const doc = store.read()
-  const verdict = classifyBanner(doc, input.banner, now)
-  if (verdict.classification === 'unknown_device') return null
-  const device = requireDevice(doc, input.banner.uid)
-  const mac = normalizeMac(input.banner.mac)
-  const existing = (device.operations ?? []).find(
-    (op) =>
-      op.state === 'pending' &&
-      op.fingerprint === input.banner.fingerprint &&
-      op.code === input.banner.code &&
-      op.mac === mac,
-  )
-  if (existing) return { operation: existing, created: false, verdict }
+  return store.write((tx) => {
+    const device = tx.device(input.banner.uid)
+    const verdict = classifyBanner(device, input.banner, now)
+    if (!device) return null
+    const mac = normalizeMac(input.banner.mac)
+    const existing = device.operations.find(
+      (op) =>
+        op.state === 'pending' &&
+        op.fingerprint === input.banner.fingerprint &&
+        op.code === input.banner.code &&
+        op.mac === mac,
+    )
+    if (existing) return { operation: existing, created: false, verdict }
 
-  return store.update((current) => {
-    const dev = requireDevice(current, input.banner.uid)
     const at = now.toISOString()
     const operation: ProvisioningOperation = {
       id: newOperationId(),
@@ -64,7 +57,7 @@ export function recordOperation(
       reason: null,
     }
     const audit: AuditEventInput[] = []
-    let tokens = dev.tokens
+    let tokens = device.tokens
     const index = tokens.findIndex((t) => t.fingerprint === operation.fingerprint)
     if (verdict.classification === 'expired' && index >= 0 && tokens[index]!.state === 'issued') {
       // Expired when noticed: the record catches up with what the clock already says.
@@ -76,7 +69,7 @@ export function recordOperation(
       tokens = tokens.with(index, expired)
       audit.push({
         type: 'token.expired',
-        uid: dev.uid,
+        uid: device.uid,
         fingerprint: expired.fingerprint,
         expiredAt: expired.expiresAt,
         at,
@@ -84,7 +77,7 @@ export function recordOperation(
     }
     audit.push({
       type: 'operation.recorded',
-      uid: dev.uid,
+      uid: device.uid,
       operationId: operation.id,
       fingerprint: operation.fingerprint,
       code: operation.code,
@@ -93,12 +86,9 @@ export function recordOperation(
       classification: operation.classification,
       at,
     })
-    const next: DeviceRecord = {
-      ...dev,
-      tokens,
-      operations: [...(dev.operations ?? []), operation],
-    }
-    return { next: withDevice(current, next), result: { operation, created: true, verdict }, audit }
+    tx.saveDevice(device, { ...device, tokens, operations: [...device.operations, operation] })
+    tx.audit(audit)
+    return { operation, created: true, verdict }
   })
 }
 
@@ -110,9 +100,10 @@ export interface ApprovalResult {
 }
 
 /**
- * Approves a pending operation, only when its banner still classifies as verified: the one-time
- * token becomes consumed, the operation approved (with the approver's name when given) and the
- * device approved. Approving an operation twice, or a rejected one, is refused.
+ * Approves a pending operation, only when its banner still classifies as verified against the
+ * registry as it is inside this transaction: the one-time token becomes consumed, the operation
+ * approved (with the approver's name when given) and the device approved. A token revoked,
+ * superseded or consumed by any process meanwhile is refused; so is approving twice.
  */
 export function approveOperation(
   store: FieldFlashStore,
@@ -120,12 +111,12 @@ export function approveOperation(
   now: Date = new Date(),
 ): ApprovalResult {
   const approver = validateApprover(input.approver)
-  return store.update((doc) => {
-    const device = requireDevice(doc, input.uid)
+  return store.write((tx) => {
+    const device = requireDevice(tx, input.uid)
     const index = findOperation(device, input.operationId)
     const operation = device.operations[index]!
     refuseDecided(operation, 'approve')
-    const verdict = classifyBanner(doc, { ...operation, uid: device.uid }, now)
+    const verdict = classifyBanner(device, { ...operation, uid: device.uid }, now)
     if (!verdict.verified) {
       throw new FieldFlashError(
         'invalid_state',
@@ -141,27 +132,24 @@ export function approveOperation(
       decidedAt: at,
       approver,
     }
-    const next: DeviceRecord = {
+    tx.saveDevice(device, {
       ...device,
       tokens: device.tokens.with(tokenIndex, consumed),
       operations: device.operations.with(index, approved),
       approvedAt: at,
-    }
+    })
     const ids = {
       uid: device.uid,
       operationId: operation.id,
       fingerprint: operation.fingerprint,
       at,
     }
-    return {
-      next: withDevice(doc, next),
-      result: { operation: approved, token: viewToken(consumed, now), approvedAt: at },
-      audit: [
-        { type: 'operation.approved', ...ids, approver },
-        { type: 'token.consumed', ...ids },
-        { type: 'device.approved', ...ids },
-      ],
-    }
+    tx.audit([
+      { type: 'operation.approved', ...ids, approver },
+      { type: 'token.consumed', ...ids },
+      { type: 'device.approved', ...ids },
+    ])
+    return { operation: approved, token: viewToken(consumed, now), approvedAt: at }
   })
 }
 
@@ -173,8 +161,8 @@ export function rejectOperation(
 ): ProvisioningOperation {
   const approver = validateApprover(input.approver)
   const reason = normalizeReason(input.reason)
-  return store.update((doc) => {
-    const device = requireDevice(doc, input.uid)
+  return store.write((tx) => {
+    const device = requireDevice(tx, input.uid)
     const index = findOperation(device, input.operationId)
     const operation = device.operations[index]!
     refuseDecided(operation, 'reject')
@@ -186,35 +174,32 @@ export function rejectOperation(
       approver,
       reason,
     }
-    return {
-      next: withDevice(doc, { ...device, operations: device.operations.with(index, rejected) }),
-      result: rejected,
-      audit: [
-        {
-          type: 'operation.rejected',
-          uid: device.uid,
-          operationId: operation.id,
-          fingerprint: operation.fingerprint,
-          approver,
-          reason,
-          at,
-        },
-      ],
-    }
+    tx.saveDevice(device, { ...device, operations: device.operations.with(index, rejected) })
+    tx.audit([
+      {
+        type: 'operation.rejected',
+        uid: device.uid,
+        operationId: operation.id,
+        fingerprint: operation.fingerprint,
+        approver,
+        reason,
+        at,
+      },
+    ])
+    return rejected
   })
 }
 
 /** The device's operations, oldest first. */
-export function listOperations(doc: Readonly<StoreDocument>, uid: string): ProvisioningOperation[] {
-  return [...(requireDevice(doc, uid).operations ?? [])]
+export function listOperations(store: FieldFlashStore, uid: string): ProvisioningOperation[] {
+  return store.read((tx) => requireDevice(tx, uid).operations)
 }
-
 function newOperationId(): string {
   return `op-${randomBytes(6).toString('hex')}`
 }
 
 function findOperation(device: DeviceRecord, operationId: string): number {
-  const index = (device.operations ?? []).findIndex((op) => op.id === operationId)
+  const index = device.operations.findIndex((op) => op.id === operationId)
   if (index < 0) {
     throw new FieldFlashError(
       'not_found',

@@ -8,7 +8,7 @@ import type { MonitorLine } from '../monitor/line-ring'
 import { parseBootstrapBanner, type BootstrapBanner } from '../provisioning/bootstrap-banner'
 import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import type { ProvisioningOperation } from '../store/store-document'
+import type { ProvisioningOperation } from '../store/records'
 import { parseBootstrapError, type BootstrapError } from './bootstrap-error'
 import { classifyBanner, type BannerVerdict } from './classify-banner'
 import {
@@ -65,7 +65,12 @@ export function watchBootstrap(
 
   const onBanner = (line: MonitorLine, banner: BootstrapBanner): void => {
     const at = now()
-    const verdict = classifyBanner(options.store.read(), banner, at, options.expectedUid)
+    const verdict = classifyBanner(
+      options.store.device(banner.uid),
+      banner,
+      at,
+      options.expectedUid,
+    )
     const key = `${banner.uid}|${banner.fingerprint}|${banner.code}|${banner.mac}`
     let newOperation = false
     let recordError: { code: ErrorCode | 'internal'; message: string } | null = null
@@ -85,8 +90,8 @@ export function watchBootstrap(
       }
     }
     const id = seen.get(key)
-    const device = options.store.read().devices[banner.uid]
-    const operation = (id && device?.operations?.find((op) => op.id === id)) || null
+    const operation =
+      (id && options.store.device(banner.uid)?.operations.find((op) => op.id === id)) || null
     emit({ kind: 'banner', line, banner, verdict, operation, newOperation, recordError })
   }
 
@@ -159,7 +164,7 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
   }
   if (request.expectedUid !== undefined) {
     const uid = assertDeviceUid(request.expectedUid, 'device')
-    if (!Object.hasOwn(request.store.read().devices, uid)) {
+    if (request.store.device(uid) === null) {
       throw invalidInput(
         'device',
         `no device ${uid} in this data folder; list them with "fieldflash device list"`,
@@ -229,12 +234,26 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
       first.verdict.verified &&
       first.operation !== null
     ) {
-      const approval = approveOperation(
-        request.store,
-        { uid: first.verdict.uid, operationId: first.operation.id, approver },
-        now(),
-      )
-      return { ...first, operation: approval.operation, approval }
+      try {
+        const approval = approveOperation(
+          request.store,
+          { uid: first.verdict.uid, operationId: first.operation.id, approver },
+          now(),
+        )
+        return { ...first, operation: approval.operation, approval }
+      } catch (error) {
+        if (!(error instanceof FieldFlashError) || error.code !== 'invalid_state') throw error
+        // Another process changed the token between the banner and the approval (revoked it, or
+        // approved another board with it): judge the banner again against the registry as it is.
+        const device = request.store.device(first.verdict.uid)
+        const verdict = classifyBanner(device, first.banner, now(), request.expectedUid)
+        if (verdict.verified) throw error
+        return {
+          ...first,
+          verdict,
+          operation: device?.operations.find((op) => op.id === first.operation!.id) ?? null,
+        }
+      }
     }
     return first
   } finally {

@@ -18,6 +18,10 @@ export function errorTitle(code: Failure['code']): string {
       return 'Set up the site first'
     case 'store_corrupt':
       return 'The data file cannot be read'
+    case 'store_unsafe':
+      return 'The data folder is not safe to use'
+    case 'store_busy':
+      return 'The data file is busy'
     case 'io_error':
       return 'Could not read or write a file'
     case 'port_not_found':

@@ -1,114 +1,87 @@
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import {
-  appendAuditEvents,
-  auditLogPath,
-  readAuditLog,
-  type AuditEventInput,
-} from '../../main/audit/audit-log'
-import { tempDir } from '../helpers/fixtures'
+import { auditEntries, readAuditLog } from '../../main/audit/audit-log'
+import { addDevice } from '../../main/devices/devices'
+import { FieldFlashStore } from '../../main/store/store'
+import { freshStore, loadCatalog } from '../helpers/fixtures'
 
-const created = (uid: string, at = '2025-03-01T10:00:00.000Z'): AuditEventInput => ({
-  type: 'device.created',
-  uid,
-  boardId: 'esp32-devkitc',
-  at,
-})
-
-describe('appendAuditEvents', () => {
-  it('appends one JSON object per line to an owner-only audit.jsonl, time first', async () => {
-    const dir = await tempDir()
-    appendAuditEvents(dir, [created('pump-0001')])
-    appendAuditEvents(
-      dir,
-      [{ type: 'mqtt.password_rotated', uid: 'pump-0001' }],
-      new Date('2025-03-02T00:00:00Z'),
-    )
-    const text = await readFile(auditLogPath(dir), 'utf8')
-    expect(text.split('\n')).toEqual([
-      '{"at":"2025-03-01T10:00:00.000Z","type":"device.created","uid":"pump-0001","boardId":"esp32-devkitc"}',
-      '{"at":"2025-03-02T00:00:00.000Z","type":"mqtt.password_rotated","uid":"pump-0001"}',
-      '',
+describe('the audit log', () => {
+  it('keeps entries oldest first, each with its time, and filters one device', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' }, new Date(1000))
+    addDevice(store, catalog, { uid: 'pump-0002', boardId: 'esp32-devkitc' }, new Date(2000))
+    expect(readAuditLog(store).map((e) => e.type)).toEqual([
+      'site.saved',
+      'device.created',
+      'device.created',
     ])
-    expect((await stat(auditLogPath(dir))).mode & 0o777).toBe(0o600)
+    expect(readAuditLog(store, { uid: 'pump-0002' })).toEqual([
+      {
+        at: new Date(2000).toISOString(),
+        type: 'device.created',
+        uid: 'pump-0002',
+        boardId: 'esp32-devkitc',
+      },
+    ])
   })
 
-  it('starts on a fresh line after a torn last line, so the entries before it stay readable', async () => {
-    const dir = await tempDir()
-    appendAuditEvents(dir, [created('pump-0001')])
-    // A crash in the middle of a write leaves half a line without its newline.
-    await appendFile(auditLogPath(dir), '{"at":"2025-03-01T10:05:00.000Z","type":"devi')
-    appendAuditEvents(dir, [created('pump-0002')])
-
-    const log = await readAuditLog(dir)
-    expect(log.entries.map((e) => 'uid' in e && e.uid)).toEqual(['pump-0001', 'pump-0002'])
-    expect(log.skippedLines).toEqual([2])
-  })
-
-  it('skips a torn line at the very end when reading', async () => {
-    const dir = await tempDir()
-    appendAuditEvents(dir, [created('pump-0001'), created('pump-0002')])
-    await appendFile(auditLogPath(dir), '{"at":"2025-03-01')
-    const log = await readAuditLog(dir)
-    expect(log.entries).toHaveLength(2)
-    expect(log.skippedLines).toEqual([3])
-  })
-
-  it('never writes a provisioning token or a named secret, whatever a caller passes', async () => {
-    const dir = await tempDir()
+  it('never stores a provisioning token or the device’s MQTT password, whatever a caller passes', async () => {
+    const { store } = await freshStore()
+    const device = addDevice(store, await loadCatalog(), {
+      uid: 'pump-0001',
+      boardId: 'esp32-devkitc',
+    })
+    const password = store.device(device.uid)!.mqtt.password
     const token = 'ffpt_' + 'a'.repeat(52) + 'bcdefgh'
-    appendAuditEvents(
-      dir,
-      [
+    store.write((tx) =>
+      tx.audit([
         {
           type: 'operation.rejected',
           uid: 'pump-0001',
-          operationId: 'op-1',
-          fingerprint: 'abcd1234',
-          approver: null,
-          reason: `pasted ${token}`,
+          reason: `pasted ${token} and ${password}`,
         },
-        { type: 'site.saved', changed: ['hunter2-password'] },
-      ],
-      new Date(),
-      ['hunter2-password'],
+      ]),
     )
-    const text = await readFile(auditLogPath(dir), 'utf8')
+    const text = JSON.stringify(readAuditLog(store))
     expect(text).not.toContain(token)
-    expect(text).not.toContain('hunter2')
-    expect(text).toContain('ffpt_[redacted]')
-  })
-})
-
-describe('readAuditLog', () => {
-  it('reads an absent log as empty', async () => {
-    expect(await readAuditLog(await tempDir())).toEqual({ entries: [], skippedLines: [] })
+    expect(text).not.toContain(password)
+    expect(text).toContain('[redacted]')
   })
 
-  it("filters one device's entries, oldest first", async () => {
-    const dir = await tempDir()
-    appendAuditEvents(dir, [
-      created('pump-0001'),
-      created('pump-0002'),
-      { type: 'site.saved', changed: ['apiHost'] },
-      { type: 'token.revoked', uid: 'pump-0001', fingerprint: '0a1b2c3d' },
-    ])
-    const log = await readAuditLog(dir, { uid: 'pump-0001' })
-    expect(log.entries.map((e) => e.type)).toEqual(['device.created', 'token.revoked'])
+  it('is append-only: the database refuses to change or delete an entry', async () => {
+    const { store, dataDir } = await freshStore()
+    store.close()
+    const { default: Database } = await import('libsql')
+    const db = new Database(`${dataDir}/fieldflash.db`)
+    expect(() => db.exec("UPDATE audit SET type = 'x'")).toThrow(/append-only/)
+    expect(() => db.exec('DELETE FROM audit')).toThrow(/append-only/)
+    db.close()
+    expect(readAuditLog(FieldFlashStore.open(dataDir))).toHaveLength(1)
   })
 
-  it('skips lines that are JSON but not entries', async () => {
-    const dir = await tempDir()
-    await writeFile(auditLogPath(dir), '[1,2]\n{"type":"x"}\nnull\n')
-    appendAuditEvents(dir, [created('pump-0001')])
-    const log = await readAuditLog(dir)
-    expect(log.entries).toHaveLength(1)
-    expect(log.skippedLines).toEqual([1, 2, 3])
+  it('commits with the change it records, or not at all', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    expect(() =>
+      store.write((tx) => {
+        tx.audit([{ type: 'device.created', uid: 'ghost-0001', boardId: 'esp32-devkitc' }])
+        throw new Error('the change failed after its event was written')
+      }),
+    ).toThrow(/change failed/)
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    expect(() => addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })).toThrow(
+      /already exists/,
+    )
+    expect(readAuditLog(store).map((e) => ('uid' in e ? e.uid : null))).toEqual([null, 'pump-0001'])
   })
 
-  it('reports a log that cannot be read as io_error', async () => {
-    const dir = await tempDir()
-    await mkdir(auditLogPath(dir)) // a directory where the file should be: unreadable even for root
-    await expect(readAuditLog(dir)).rejects.toMatchObject({ code: 'io_error' })
+  it('reads page by page in order', async () => {
+    const { store } = await freshStore()
+    store.write((tx) =>
+      tx.audit(Array.from({ length: 25 }, (_, i) => ({ type: 'site.saved', changed: [`f${i}`] }))),
+    )
+    const pages = [...auditEntries(store, {}, 7)]
+    expect(pages).toHaveLength(26)
+    expect(pages.at(-1)).toMatchObject({ changed: ['f24'] })
   })
 })

@@ -137,6 +137,6 @@ describe('fieldflash CLI', () => {
     ).catch((error: { code: number; stderr: string }) => error)
     expect(failed).toMatchObject({ code: 2 })
     expect((failed as { stderr: string }).stderr).toMatch(/uid: must be 4–90 characters/)
-    expect((await stat(join(dataDir, 'fieldflash.json'))).mode & 0o777).toBe(0o600)
+    expect((await stat(join(dataDir, 'fieldflash.db'))).mode & 0o777).toBe(0o600)
   })
 })

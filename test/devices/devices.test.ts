@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { addDevice, getDevice, listDevices, rotateMqttPassword } from '../../main/devices/devices'
 import { generateDeviceUid, isValidDeviceUid } from '../../main/devices/device-uid'
 import { mqttUsernameFor } from '../../main/devices/mqtt-credentials'
+import { regenerateToken, revokeToken } from '../../main/provisioning/tokens'
 import { freshStore, loadCatalog } from '../helpers/fixtures'
 
 describe('addDevice', () => {
@@ -13,7 +14,7 @@ describe('addDevice', () => {
     expect(isValidDeviceUid(a.uid)).toBe(true)
     expect(a.uid).not.toBe(b.uid)
     expect(a.mqttUsername).toBe(mqttUsernameFor(a.uid))
-    const passwords = Object.values(store.read().devices).map((d) => d.mqtt.password)
+    const passwords = [a.uid, b.uid].map((uid) => store.device(uid)!.mqtt.password)
     expect(passwords[0]).toMatch(/^[A-Za-z0-9_-]{32}$/)
     expect(new Set(passwords).size).toBe(2)
     expect(JSON.stringify(a)).not.toContain(passwords[0])
@@ -26,7 +27,7 @@ describe('addDevice', () => {
     expect(() =>
       addDevice(store, catalog, { uid: 'Pump_07.north-wing', boardId: 'esp32-devkitc' }),
     ).toThrow(/uid: a device with UID Pump_07.north-wing already exists/)
-    expect(listDevices(store)).toHaveLength(1)
+    expect(listDevices(store).devices).toHaveLength(1)
   })
 
   it.each(['abc', 'x'.repeat(91), 'has space', 'semi;colon', 'ümlaut', '../etc'])(
@@ -45,7 +46,7 @@ describe('addDevice', () => {
     const catalog = await loadCatalog()
     addDevice(store, catalog, { uid: 'a-_.', boardId: 'esp32-devkitc' })
     addDevice(store, catalog, { uid: 'Z'.repeat(90), boardId: 'esp32-devkitc' })
-    expect(listDevices(store).map((d) => d.uid)).toEqual(['a-_.', 'Z'.repeat(90)])
+    expect(listDevices(store).devices.map((d) => d.uid)).toEqual(['a-_.', 'Z'.repeat(90)])
   })
 
   it('refuses a board that is not in the catalog, listing the ones that are', async () => {
@@ -70,9 +71,9 @@ describe('rotateMqttPassword', () => {
       uid: 'pump-0001',
       boardId: 'esp32-devkitc',
     })
-    const before = store.read().devices['pump-0001']!.mqtt.password
+    const before = store.device('pump-0001')!.mqtt.password
     const view = rotateMqttPassword(store, 'pump-0001', new Date(Date.now() + 1000))
-    const after = store.read().devices['pump-0001']!.mqtt.password
+    const after = store.device('pump-0001')!.mqtt.password
     expect(after).not.toBe(before)
     expect(view.mqttUsername).toBe(device.mqttUsername)
     expect(view.mqttPasswordSetAt > device.mqttPasswordSetAt).toBe(true)
@@ -82,5 +83,39 @@ describe('rotateMqttPassword', () => {
   it('says which UID is unknown', async () => {
     const { store } = await freshStore()
     expect(() => getDevice(store, 'nope-1')).toThrow(/No device with UID nope-1/)
+  })
+})
+
+describe('listDevices', () => {
+  it('pages through the registry with a cursor, newest first on request, filtered in the query', async () => {
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    for (let i = 0; i < 25; i++) {
+      addDevice(store, catalog, {
+        uid: `unit-${String(i).padStart(4, '0')}`,
+        boardId: i % 5 === 0 ? 'esp32-c3-devkitm-1' : 'esp32-devkitc',
+      })
+    }
+    const first = listDevices(store, { limit: 10 })
+    expect(first.devices.map((d) => d.uid)[0]).toBe('unit-0000')
+    expect(first.total).toBe(25)
+    const second = listDevices(store, { limit: 10, after: first.next! })
+    const third = listDevices(store, { limit: 10, after: second.next! })
+    expect(third.next).toBeNull()
+    expect([...first.devices, ...second.devices, ...third.devices]).toHaveLength(25)
+    expect(listDevices(store, { newestFirst: true, limit: 1 }).devices[0]!.uid).toBe('unit-0024')
+    expect(listDevices(store, { search: 'UNIT-001' }).devices.map((d) => d.uid)).toHaveLength(10)
+    expect(listDevices(store, { search: '%' }).devices).toHaveLength(0)
+    expect(listDevices(store, { boardId: 'esp32-c3-devkitm-1' }).devices).toHaveLength(5)
+  })
+
+  it("shows each device's status: new, then revoked when its token is", async () => {
+    const { store } = await freshStore()
+    addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    expect(listDevices(store).devices[0]!.status).toBe('new')
+    regenerateToken(store, 'pump-0001')
+    revokeToken(store, 'pump-0001')
+    expect(listDevices(store).devices[0]!.status).toBe('revoked')
+    expect(getDevice(store, 'pump-0001').status).toBe('revoked')
   })
 })

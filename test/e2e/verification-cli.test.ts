@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -65,6 +65,10 @@ beforeAll(async () => {
   const first = JSON.parse(
     (await cli('template', 'pump-0001', '--out', join(zips, 'a'), '--json')).out,
   )
+  // A developer's copy: the next download removes the ZIP FieldFlash wrote, not copies of it.
+  await mkdir(join(zips, 'kept'), { recursive: true })
+  await copyFile(first.zipPath, join(zips, 'kept', 'pump-0001.zip'))
+  first.zipPath = join(zips, 'kept', 'pump-0001.zip')
   const second = JSON.parse((await cli('template', 'pump-0001', '--out', zips, '--json')).out)
   expectedCode = second.expectedCode
   ;[stale, current] = await Promise.all([

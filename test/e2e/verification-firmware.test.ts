@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -42,6 +42,11 @@ beforeAll(async () => {
     uid: 'pump-0001',
     outDir: join(outDir, 'first'),
   })
+  // A developer's copy of the first ZIP: FieldFlash removes only the file it wrote when the next
+  // download supersedes its token.
+  await mkdir(join(outDir, 'kept'), { recursive: true })
+  await copyFile(zips.stale.zipPath, join(outDir, 'kept', 'pump-0001.zip'))
+  zips.stale = { ...zips.stale, zipPath: join(outDir, 'kept', 'pump-0001.zip') }
   zips.current = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
   zips.otherDevice = await downloadTemplate(store, catalog, { uid: 'tank-0002', outDir })
   // Another FieldFlash installation (another data folder) with its own device.
@@ -134,7 +139,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
       recordedMac: MAC_A,
     })
     expect(outcome.kind === 'banner' && outcome.approval).toBeNull()
-    expect(store.read().devices['pump-0001']!.approvedAt).toBeNull()
+    expect(store.device('pump-0001')!.approvedAt).toBeNull()
   })
 
   it('verifies the current firmware on the flashed board, approves it once, and then reports it as already approved', async () => {
@@ -154,7 +159,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
       state: 'approved',
       approver: 'Alice',
     })
-    const device = store.read().devices['pump-0001']!
+    const device = store.device('pump-0001')!
     expect(device.approvedAt).not.toBeNull()
     expect(device.tokens.at(-1)).toMatchObject({ state: 'consumed' })
 
@@ -168,7 +173,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
     })
     expect(again.outcome.kind === 'banner' && again.outcome.approval).toBeNull()
 
-    const log = await readAuditLog(dataDir, { uid: 'pump-0001' })
+    const log = { entries: readAuditLog(store, { uid: 'pump-0001' }) }
     expect(log.entries.filter((e) => e.type === 'operation.approved')).toHaveLength(1)
   })
 })

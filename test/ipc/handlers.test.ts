@@ -99,7 +99,7 @@ describe('createApi', () => {
     })
     addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     expect(await api.downloadTemplate({ uid: 'pump-0001' })).toEqual({ ok: true, value: null })
-    expect(store.read().devices['pump-0001']!.tokens).toEqual([])
+    expect(store.device('pump-0001')!.tokens).toEqual([])
   })
 
   it('shows a regenerated token once; the device view never carries it', async () => {

@@ -224,7 +224,7 @@ describe('FieldFlash in Chromium', () => {
     await capture(page, '05-template')
     await page.getByRole('button', { name: 'Download template ZIP…' }).click()
     await visible(page.getByText('Template saved'))
-    const token = app.store.read().devices['pump-0001']!.tokens.at(-1)!
+    const token = app.store.device('pump-0001')!.tokens.at(-1)!
     await visible(page.getByText(token.expectedCode).first())
     await capture(page, '06-template-saved')
     // The developer's build of that template.
@@ -257,13 +257,13 @@ describe('FieldFlash in Chromium', () => {
     await capture(page, '10-approved')
 
     // The record: flashed on this board, token consumed, operation approved, all in the audit log.
-    const device = app.store.read().devices['pump-0001']!
+    const device = app.store.device('pump-0001')!
     expect(device.approvedAt).not.toBeNull()
     expect(device.tokens.at(-1)!.state).toBe('consumed')
     expect(device.flashes).toHaveLength(1)
     expect(device.flashes[0]!.mac).toBe(BENCH_MAC)
     expect(device.operations.filter((op) => op.state === 'approved')).toHaveLength(1)
-    const audit = (await readAuditLog(app.dataDir, { uid: 'pump-0001' })).entries.map((e) => e.type)
+    const audit = readAuditLog(app.store, { uid: 'pump-0001' }).map((e) => e.type)
     expect(audit).toEqual(
       expect.arrayContaining([
         'device.created',
@@ -331,7 +331,7 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText('Outdated token', { exact: true }), 10_000)
     expect(await page.getByRole('button', { name: /Approve/ }).isDisabled()).toBe(true)
     await capture(page, '23-stale-verify')
-    expect(app.store.read().devices['tank-0002']!.approvedAt).toBeNull()
+    expect(app.store.device('tank-0002')!.approvedAt).toBeNull()
     expect(app.pageErrors).toEqual([])
   }, 60_000)
 
@@ -351,13 +351,13 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText('Flashing cancelled'), 5_000)
     await visible(page.getByText(/partial image/))
     await capture(page, '31-flash-cancelled')
-    expect(app.store.read().devices['gate-0003']!.flashes).toHaveLength(0)
+    expect(app.store.device('gate-0003')!.flashes).toHaveLength(0)
 
     // The technician puts the board back into download mode and flashes again.
     app.bench.enterDownloadMode()
     await page.getByRole('button', { name: 'Flash again' }).click()
     await visible(page.getByText('Flashed and verified'), 20_000)
-    expect(app.store.read().devices['gate-0003']!.flashes).toHaveLength(1)
+    expect(app.store.device('gate-0003')!.flashes).toHaveLength(1)
     expect(app.pageErrors).toEqual([])
   }, 60_000)
 
@@ -376,7 +376,7 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText(/Plug it back in/))
     await visible(page.getByText(/is not connected any more/), 5_000)
     await capture(page, '40-unplugged')
-    expect(app.store.read().devices['well-0004']!.flashes).toHaveLength(0)
+    expect(app.store.device('well-0004')!.flashes).toHaveLength(0)
 
     await app.bench.replug()
     await hidden(page.getByText(/is not connected any more/), 5_000)
@@ -421,7 +421,7 @@ describe('FieldFlash in Chromium', () => {
     await page.keyboard.press('Enter')
     await visible(page.getByRole('heading', { name: 'Get the firmware template of kbd-0001' }))
     expect(await focused()).toBe('Get the firmware template of kbd-0001')
-    expect(app.store.read().devices['kbd-0001']?.boardId).toBe('esp32-devkitc')
+    expect(app.store.device('kbd-0001')?.boardId).toBe('esp32-devkitc')
     expect(app.pageErrors).toEqual([])
   }, 30_000)
 })

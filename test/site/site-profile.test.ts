@@ -69,6 +69,6 @@ describe('saveSiteProfile', () => {
   it('keeps the previous profile when the new one is invalid', async () => {
     const { store } = await freshStore()
     expect(() => saveSiteProfile(store, { ...SAMPLE_SITE, mqttPort: 99999 })).toThrow(/mqttPort/)
-    expect(store.read().site?.mqttPort).toBe(8883)
+    expect(store.site()?.mqttPort).toBe(8883)
   })
 })

@@ -1,67 +1,234 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import Database from 'libsql'
 import { describe, expect, it } from 'vitest'
+import { readAuditLog } from '../../main/audit/audit-log'
+import { addDevice, getDevice } from '../../main/devices/devices'
+import { regenerateToken } from '../../main/provisioning/tokens'
 import { saveSiteProfile } from '../../main/site/site-profile'
-import { FieldFlashStore, type StoreBackendFactory } from '../../main/store/store'
-import { freshStore, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
+import { FieldFlashStore } from '../../main/store/store'
+import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
+
+function openError(dataDir: string): { code?: string; message?: string } {
+  try {
+    FieldFlashStore.open(dataDir).close()
+  } catch (error) {
+    return error as { code: string; message: string }
+  }
+  throw new Error('expected the store to refuse to open')
+}
 
 describe('FieldFlashStore', () => {
-  it('persists across reopening, in an owner-only file inside an owner-only folder', async () => {
+  it('persists across reopening, in an owner-only database inside an owner-only folder', async () => {
     const { store, dataDir } = await freshStore()
-    expect(store.path).toBe(join(dataDir, 'fieldflash.json'))
+    expect(store.path).toBe(join(dataDir, 'fieldflash.db'))
     expect((await stat(store.path)).mode & 0o777).toBe(0o600)
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700)
-    expect(FieldFlashStore.open(dataDir).read().site?.apiHost).toBe(SAMPLE_SITE.apiHost)
+    store.close()
+    expect(FieldFlashStore.open(dataDir).site()?.apiHost).toBe(SAMPLE_SITE.apiHost)
   })
 
-  it('moves a corrupt data file aside and says where, instead of silently starting over', async () => {
+  it('sees what another connection committed, without reopening', async () => {
+    const { store, dataDir } = await freshStore()
+    const other = FieldFlashStore.open(dataDir)
+    const version = store.dataVersion()
+    addDevice(other, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    expect(store.dataVersion()).not.toBe(version)
+    expect(getDevice(store, 'pump-0001').uid).toBe('pump-0001')
+  })
+
+  it('refuses a file that is not a database, naming it, and leaves it as it is', async () => {
     const dataDir = await tempDir()
-    await writeFile(join(dataDir, 'fieldflash.json'), '{"schemaVersion": 1, "devices": {', {
-      mode: 0o600,
-    })
-    expect(() => FieldFlashStore.open(dataDir)).toThrow(
-      /cannot be read: it is not valid JSON.*moved to/,
+    await writeFile(
+      join(dataDir, 'fieldflash.db'),
+      'not a database at all, just text '.repeat(40),
+      {
+        mode: 0o600,
+      },
     )
-    const files = await readdir(dataDir)
-    const aside = files.find((f) => f.startsWith('fieldflash.json.corrupt-'))!
-    expect(aside).toBeDefined()
-    expect(await readFile(join(dataDir, aside), 'utf8')).toBe('{"schemaVersion": 1, "devices": {')
-  })
-
-  it('refuses a JSON file that is not a FieldFlash document', async () => {
-    const dataDir = await tempDir()
-    await writeFile(join(dataDir, 'fieldflash.json'), '{"schemaVersion": 7, "devices": []}')
-    let error: unknown
-    try {
-      FieldFlashStore.open(dataDir)
-    } catch (e) {
-      error = e
-    }
+    const error = openError(dataDir)
     expect(error).toMatchObject({ code: 'store_corrupt' })
+    expect(error.message).toContain(join(dataDir, 'fieldflash.db'))
+    expect(await readFile(join(dataDir, 'fieldflash.db'), 'utf8')).toMatch(/^not a database/)
   })
 
-  it('keeps memory and file unchanged when a write fails', async () => {
+  it("refuses another program's SQLite database", async () => {
     const dataDir = await tempDir()
-    let failWrites = false
-    const flaky: StoreBackendFactory = (options) => {
-      let content: Record<string, unknown> = {}
-      return {
-        path: join(options.cwd, `${options.configName}.json`),
-        get store() {
-          return content
-        },
-        set store(value) {
-          if (failWrites) throw Object.assign(new Error('no space'), { code: 'ENOSPC' })
-          content = value
-        },
-      }
-    }
-    const store = FieldFlashStore.open(dataDir, flaky)
-    saveSiteProfile(store, SAMPLE_SITE)
-    failWrites = true
-    expect(() => saveSiteProfile(store, { ...SAMPLE_SITE, mqttPort: 1883 })).toThrow(
-      /Could not save .*ENOSPC.*Nothing was changed/,
+    const db = new Database(join(dataDir, 'fieldflash.db'))
+    db.exec('CREATE TABLE notes (body TEXT)')
+    db.close()
+    expect(openError(dataDir)).toMatchObject({
+      code: 'store_corrupt',
+      message: expect.stringMatching(/another program/),
+    })
+  })
+
+  it('refuses a database written by a newer FieldFlash', async () => {
+    const { store, dataDir } = await freshStore()
+    store.close()
+    const db = new Database(join(dataDir, 'fieldflash.db'))
+    db.exec('PRAGMA user_version = 99')
+    db.close()
+    expect(openError(dataDir)).toMatchObject({
+      code: 'store_corrupt',
+      message: expect.stringMatching(/newer FieldFlash/),
+    })
+  })
+
+  it('refuses a symbolic link in place of the database and never writes through it', async () => {
+    const dataDir = await tempDir()
+    const target = join(await tempDir(), 'elsewhere')
+    await writeFile(target, 'precious', { mode: 0o644 })
+    await symlink(target, join(dataDir, 'fieldflash.db'))
+    expect(openError(dataDir)).toMatchObject({
+      code: 'store_unsafe',
+      message: expect.stringMatching(/symbolic link/),
+    })
+    expect(await readFile(target, 'utf8')).toBe('precious')
+    expect((await stat(target)).mode & 0o777).toBe(0o644)
+    expect((await lstat(join(dataDir, 'fieldflash.db'))).isSymbolicLink()).toBe(true)
+  })
+
+  it('tightens a data directory open to others, and says so', async () => {
+    const dataDir = join(await tempDir(), 'data')
+    await mkdir(dataDir, { mode: 0o777 })
+    await chmod(dataDir, 0o777)
+    const store = FieldFlashStore.open(dataDir)
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700)
+    expect(store.notices.join('\n')).toMatch(/was accessible to other users \(mode 0777\).*0700/)
+  })
+
+  it('reports a row that breaks a rule as damage, naming the record', async () => {
+    const { store, dataDir } = await freshStore()
+    addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    regenerateToken(store, 'pump-0001')
+    store.close()
+    const db = new Database(join(dataDir, 'fieldflash.db'))
+    db.exec("PRAGMA ignore_check_constraints = 1; UPDATE tokens SET state = 'lost'")
+    db.close()
+    const reopened = FieldFlashStore.open(dataDir)
+    expect(() => getDevice(reopened, 'pump-0001')).toThrow(
+      expect.objectContaining({
+        code: 'store_corrupt',
+        message: expect.stringMatching(
+          /damaged record \(a token of device pump-0001: unknown state\)/,
+        ),
+      }),
     )
-    expect(store.read().site?.mqttPort).toBe(8883)
+  })
+
+  it('passes its integrity check when sound', async () => {
+    const { store } = await freshStore()
+    expect(store.integrityCheck()).toEqual([])
+  })
+})
+
+describe('importing the data file of an earlier FieldFlash', () => {
+  const legacy = {
+    schemaVersion: 1,
+    site: { ...SAMPLE_SITE, tokenLifetimeHours: 168 },
+    devices: {
+      'pump-0001': {
+        uid: 'pump-0001',
+        boardId: 'esp32-devkitc',
+        createdAt: '2025-03-01T08:00:00.000Z',
+        mqtt: {
+          username: 'dev-pump-0001',
+          password: 'pw-1',
+          passwordSetAt: '2025-03-01T08:00:00.000Z',
+        },
+        tokens: [
+          {
+            fingerprint: 'aaaaaaaa',
+            hash: 'aaaaaaaa' + '0'.repeat(56),
+            expectedCode: 'AAAA-AAAA',
+            state: 'superseded',
+            issuedAt: '2025-03-01T08:00:00.000Z',
+            expiresAt: '2025-03-08T08:00:00.000Z',
+            endedAt: '2025-03-01T09:00:00.000Z',
+            origin: 'template',
+          },
+          {
+            fingerprint: 'bbbbbbbb',
+            hash: 'bbbbbbbb' + '0'.repeat(56),
+            expectedCode: 'BBBB-BBBB',
+            state: 'issued',
+            issuedAt: '2025-03-01T09:00:00.000Z',
+            expiresAt: '2125-03-08T09:00:00.000Z',
+            endedAt: null,
+            origin: 'regenerate',
+          },
+        ],
+        flashes: [],
+        operations: [
+          {
+            id: 'op-1',
+            fingerprint: 'bbbbbbbb',
+            code: 'BBBB-BBBB',
+            mac: '24:0a:c4:12:34:56',
+            port: '/dev/ttyUSB0',
+            firstSeenAt: '2025-03-01T10:00:00.000Z',
+            classification: 'verified',
+            state: 'pending',
+            decidedAt: null,
+            approver: null,
+          },
+        ],
+        approvedAt: null,
+      },
+    },
+  }
+
+  it('imports every record and the old audit log once, then keeps the old files as backups', async () => {
+    const dataDir = await tempDir()
+    await writeFile(join(dataDir, 'fieldflash.json'), JSON.stringify(legacy), { mode: 0o600 })
+    await writeFile(
+      join(dataDir, 'audit.jsonl'),
+      '{"at":"2025-03-01T08:00:00.000Z","type":"device.created","uid":"pump-0001","boardId":"esp32-devkitc"}\n{"at":"2025-03-01T08',
+      { mode: 0o600 },
+    )
+    const store = FieldFlashStore.open(dataDir)
+    expect(store.notices.join('\n')).toMatch(/Imported 1 device\(s\), 2 token\(s\), 1 operation/)
+    const device = store.device('pump-0001')!
+    expect(device.tokens.map((t) => t.state)).toEqual(['superseded', 'issued'])
+    expect(device.operations[0]).toMatchObject({ id: 'op-1', state: 'pending' })
+    expect(device.mqtt.password).toBe('pw-1')
+    expect(store.site()).toMatchObject({ apiHost: SAMPLE_SITE.apiHost })
+    expect(readAuditLog(store).map((e) => e.type)).toEqual(['device.created', 'store.imported'])
+    const files = await readdir(dataDir)
+    expect(files).not.toContain('fieldflash.json')
+    expect(files.some((f) => f.startsWith('fieldflash.json.imported-'))).toBe(true)
+    expect(files.some((f) => f.startsWith('audit.jsonl.imported-'))).toBe(true)
+    store.close()
+    expect(FieldFlashStore.open(dataDir).notices).toEqual([])
+  })
+
+  it('refuses a data file with a record of the wrong shape, naming it, and imports nothing', async () => {
+    const dataDir = await tempDir()
+    const broken = structuredClone(legacy) as { devices: Record<string, { tokens: unknown[] }> }
+    broken.devices['pump-0001']!.tokens[1] = {}
+    await writeFile(join(dataDir, 'fieldflash.json'), JSON.stringify(broken))
+    const error = openError(dataDir)
+    expect(error).toMatchObject({ code: 'store_corrupt' })
+    expect(error.message).toMatch(/cannot be imported: devices\.pump-0001\.tokens\.1\.fingerprint/)
+    expect(error.message).not.toContain('pw-1')
+    expect(await readdir(dataDir)).toContain('fieldflash.json')
+  })
+
+  it('refuses a data file that is not JSON and leaves it in place', async () => {
+    const dataDir = await tempDir()
+    await writeFile(join(dataDir, 'fieldflash.json'), '{"schemaVersion": 1, "devices": {')
+    expect(openError(dataDir).message).toMatch(/not valid JSON/)
+    expect(await readFile(join(dataDir, 'fieldflash.json'), 'utf8')).toBe(
+      '{"schemaVersion": 1, "devices": {',
+    )
+  })
+
+  it('keeps a site profile saved after the import', async () => {
+    const dataDir = await tempDir()
+    await writeFile(join(dataDir, 'fieldflash.json'), JSON.stringify(legacy))
+    const store = FieldFlashStore.open(dataDir)
+    saveSiteProfile(store, { mqttPort: 1883 })
+    expect(store.site()?.mqttPort).toBe(1883)
   })
 })

@@ -4,6 +4,7 @@ import JSZip from 'jszip'
 import { describe, expect, it } from 'vitest'
 import { addDevice, getDevice } from '../../main/devices/devices'
 import { tokenHash, verificationCode } from '../../main/provisioning/token-format'
+import { regenerateToken } from '../../main/provisioning/tokens'
 import { downloadTemplate } from '../../main/template/download-template'
 import { freshStore, loadCatalog, tempDir } from '../helpers/fixtures'
 
@@ -12,8 +13,7 @@ async function setup(boardId = 'esp32-s3-devkitc-1-n16r8') {
   const catalog = await loadCatalog()
   addDevice(store, catalog, { uid: 'pump-0001', boardId })
   const outDir = await tempDir('fieldflash-out-')
-  const workRoot = await tempDir('fieldflash-work-')
-  return { store, catalog, dataDir, outDir, workRoot }
+  return { store, catalog, dataDir, outDir }
 }
 
 function macro(header: string, name: string): string {
@@ -24,8 +24,8 @@ function macro(header: string, name: string): string {
 
 describe('downloadTemplate', () => {
   it('packs the board project under one top folder named after the device, in a stable order, owner-only', async () => {
-    const { store, catalog, outDir, workRoot } = await setup()
-    const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir, workRoot })
+    const { store, catalog, outDir } = await setup()
+    const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     expect(result.zipPath).toBe(join(outDir, 'pump-0001.zip'))
     expect((await stat(result.zipPath)).mode & 0o777).toBe(0o600)
     const zip = await JSZip.loadAsync(await readFile(result.zipPath))
@@ -45,15 +45,15 @@ describe('downloadTemplate', () => {
     )
     const ini = await zip.file('pump-0001/platformio.ini')!.async('string')
     expect(ini).toMatch(/board\s*=\s*esp32-s3-devkitc-1/)
-    expect(await readdir(workRoot)).toEqual([])
+    expect(await readdir(outDir)).toEqual(['pump-0001.zip'])
   })
 
   it('renders the nine values and a token whose hash, fingerprint and code are what the store now holds', async () => {
-    const { store, catalog, outDir, workRoot } = await setup()
-    const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir, workRoot })
+    const { store, catalog, outDir } = await setup()
+    const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     const zip = await JSZip.loadAsync(await readFile(result.zipPath))
     const header = await zip.file('pump-0001/include/device_config.h')!.async('string')
-    const device = store.read().devices['pump-0001']!
+    const device = store.device('pump-0001')!
     expect(macro(header, 'DEVICE_UID')).toBe('pump-0001')
     expect(macro(header, 'PLATFORM_KEY')).toBe('pk_live_8f3a2c')
     expect(macro(header, 'MQTT_HOST')).toBe('mqtt.example.com')
@@ -67,13 +67,15 @@ describe('downloadTemplate', () => {
     expect(current).toMatchObject({ state: 'issued', origin: 'template', hash: tokenHash(token) })
     expect(result.token.fingerprint).toBe(current.fingerprint)
     expect(result.token.expectedCode).toBe(verificationCode(token, 'pump-0001'))
-    expect(await readFile(store.path, 'utf8')).not.toContain(token)
+    store.close()
+    const wal = await readFile(`${store.path}-wal`).catch(() => Buffer.alloc(0))
+    expect(Buffer.concat([await readFile(store.path), wal]).includes(token)).toBe(false)
   })
 
   it('supersedes the token of the previous download', async () => {
-    const { store, catalog, outDir, workRoot } = await setup()
-    const first = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir, workRoot })
-    const second = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir, workRoot })
+    const { store, catalog, outDir } = await setup()
+    const first = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
+    const second = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     expect(second.superseded?.fingerprint).toBe(first.token.fingerprint)
     expect(getDevice(store, 'pump-0001').tokens.map((t) => t.state)).toEqual([
       'superseded',
@@ -82,36 +84,52 @@ describe('downloadTemplate', () => {
   })
 
   it('changes nothing and leaves no files behind when the ZIP cannot be put in place', async () => {
-    const { store, catalog, outDir, workRoot } = await setup()
-    // A non-empty folder where the ZIP should go makes the final rename fail after the store commit.
+    const { store, catalog, outDir } = await setup()
+    // A folder where the ZIP should go cannot be replaced by a file.
     await mkdir(join(outDir, 'pump-0001.zip'))
     await writeFile(join(outDir, 'pump-0001.zip', 'keep'), 'x')
-    const before = JSON.stringify(store.read())
-    const fileBefore = await readFile(store.path, 'utf8')
+    const before = store.device('pump-0001')
     await expect(
-      downloadTemplate(store, catalog, { uid: 'pump-0001', outDir, workRoot }),
+      downloadTemplate(store, catalog, { uid: 'pump-0001', outDir }),
     ).rejects.toMatchObject({
       code: 'io_error',
     })
-    expect(JSON.stringify(store.read())).toBe(before)
-    expect(JSON.parse(await readFile(store.path, 'utf8'))).toEqual(JSON.parse(fileBefore))
+    expect(store.device('pump-0001')).toEqual(before)
     expect(getDevice(store, 'pump-0001').tokens).toEqual([])
     expect((await readdir(outDir)).sort()).toEqual(['pump-0001.zip'])
-    expect(await readdir(workRoot)).toEqual([])
   })
 
   it('changes nothing when the output folder cannot be created', async () => {
-    const { store, catalog, outDir, workRoot } = await setup()
+    const { store, catalog, outDir } = await setup()
     await writeFile(join(outDir, 'file'), 'x')
     await expect(
       downloadTemplate(store, catalog, {
         uid: 'pump-0001',
         outDir: join(outDir, 'file', 'sub'),
-        workRoot,
       }),
     ).rejects.toThrow(/Could not write the template ZIP.*nothing was changed/)
     expect(getDevice(store, 'pump-0001').tokens).toEqual([])
-    expect(await readdir(workRoot)).toEqual([])
+  })
+
+  it('removes the ZIP of the superseded token when the token is regenerated, and says so', async () => {
+    const { store, catalog, outDir } = await setup()
+    const first = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
+    const other = join(await tempDir('fieldflash-out-'), 'copy')
+    const second = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir: other })
+    // The first ZIP carried the token the second download superseded.
+    expect(await readdir(outDir)).toEqual([])
+    const regenerated = regenerateToken(store, 'pump-0001')
+    expect(regenerated.removedTemplates).toEqual([second.zipPath])
+    expect(await readdir(other)).toEqual([])
+    expect(first.zipPath).not.toBe(second.zipPath)
+  })
+
+  it('leaves a ZIP the user replaced alone', async () => {
+    const { store, catalog, outDir } = await setup()
+    const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
+    await writeFile(result.zipPath, 'my own file now')
+    expect(regenerateToken(store, 'pump-0001').removedTemplates).toEqual([])
+    expect(await readFile(result.zipPath, 'utf8')).toBe('my own file now')
   })
 
   it('asks for the site profile first', async () => {

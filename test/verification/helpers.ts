@@ -1,7 +1,7 @@
 import { addDevice } from '../../main/devices/devices'
-import { regenerateToken, withDevice, type TokenView } from '../../main/provisioning/tokens'
+import { regenerateToken, type TokenView } from '../../main/provisioning/tokens'
 import type { FieldFlashStore } from '../../main/store/store'
-import type { FlashRecord } from '../../main/store/store-document'
+import type { FlashRecord } from '../../main/store/records'
 import { freshStore, loadCatalog } from '../helpers/fixtures'
 
 export const T0 = new Date('2025-03-01T08:00:00.000Z')
@@ -49,11 +49,8 @@ export function recordFlash(
     firmwareSha256: '0'.repeat(64),
     parts: [],
   }
-  store.update((doc) => {
-    const device = doc.devices[uid]!
-    return {
-      next: withDevice(doc, { ...device, flashes: [...(device.flashes ?? []), flash] }),
-      result: undefined,
-    }
+  store.write((tx) => {
+    const device = tx.device(uid)!
+    tx.saveDevice(device, { ...device, flashes: [...device.flashes, flash] })
   })
 }

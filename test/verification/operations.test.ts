@@ -10,7 +10,7 @@ import { at, bannerFor, deviceWithTokens, MAC_A, MAC_B } from './helpers'
 
 describe('recordOperation', () => {
   it('records one pending operation per board and token, with UID, fingerprint, code, MAC, port and time', async () => {
-    const { store, dataDir, current } = await deviceWithTokens()
+    const { store, current } = await deviceWithTokens()
     const banner = bannerFor('pump-0001', current)
     const first = recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2))!
     const again = recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2.1))!
@@ -26,8 +26,8 @@ describe('recordOperation', () => {
       classification: 'verified',
       state: 'pending',
     })
-    expect(listOperations(store.read(), 'pump-0001')).toHaveLength(1)
-    const log = await readAuditLog(dataDir, { uid: 'pump-0001' })
+    expect(listOperations(store, 'pump-0001')).toHaveLength(1)
+    const log = { entries: readAuditLog(store, { uid: 'pump-0001' }) }
     expect(log.entries.at(-1)).toMatchObject({
       type: 'operation.recorded',
       operationId: first.operation.id,
@@ -48,11 +48,11 @@ describe('recordOperation', () => {
   })
 
   it('marks a token expired when a banner shows it after its lifetime, and logs it', async () => {
-    const { store, dataDir, current } = await deviceWithTokens()
+    const { store, current } = await deviceWithTokens()
     recordOperation(store, { banner: bannerFor('pump-0001', current), port: 'p' }, at(500))
-    const token = store.read().devices['pump-0001']!.tokens.at(-1)!
+    const token = store.device('pump-0001')!.tokens.at(-1)!
     expect(token).toMatchObject({ state: 'expired', endedAt: token.expiresAt })
-    const types = (await readAuditLog(dataDir)).entries.map((e) => e.type)
+    const types = readAuditLog(store).map((e) => e.type)
     expect(types.slice(-2)).toEqual(['token.expired', 'operation.recorded'])
   })
 
@@ -66,7 +66,7 @@ describe('recordOperation', () => {
 
 describe('approveOperation', () => {
   it('consumes the token, approves the operation with the approver and the device, and logs all three', async () => {
-    const { store, dataDir, current } = await deviceWithTokens()
+    const { store, current } = await deviceWithTokens()
     const { operation } = recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
@@ -83,10 +83,10 @@ describe('approveOperation', () => {
       decidedAt: at(2.2).toISOString(),
     })
     expect(approval.token).toMatchObject({ fingerprint: current.fingerprint, state: 'consumed' })
-    const device = store.read().devices['pump-0001']!
+    const device = store.device('pump-0001')!
     expect(device.approvedAt).toBe(at(2.2).toISOString())
     expect(device.tokens.at(-1)!.state).toBe('consumed')
-    const types = (await readAuditLog(dataDir)).entries.map((e) => e.type)
+    const types = readAuditLog(store).map((e) => e.type)
     expect(types.slice(-3)).toEqual(['operation.approved', 'token.consumed', 'device.approved'])
   })
 
@@ -119,7 +119,7 @@ describe('approveOperation', () => {
       { banner: bannerFor('pump-0001', old), port: 'p' },
       at(2),
     )!
-    const before = store.read()
+    const before = store.device('pump-0001')
     expect(() =>
       approveOperation(store, { uid: 'pump-0001', operationId: operation.id }, at(2.1)),
     ).toThrow(
@@ -128,7 +128,7 @@ describe('approveOperation', () => {
         message: expect.stringMatching(/superseded/),
       }),
     )
-    expect(store.read()).toBe(before)
+    expect(store.device('pump-0001')).toEqual(before)
   })
 
   it('refuses the second board when the same token shows up on two boards', async () => {
@@ -165,7 +165,7 @@ describe('approveOperation', () => {
 
 describe('rejectOperation', () => {
   it('records the rejection with who and why, leaves the token alone, and then refuses approval', async () => {
-    const { store, dataDir, current } = await deviceWithTokens()
+    const { store, current } = await deviceWithTokens()
     const { operation } = recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
@@ -181,8 +181,8 @@ describe('rejectOperation', () => {
       approver: 'Bob',
       reason: 'wrong enclosure',
     })
-    expect(store.read().devices['pump-0001']!.tokens.at(-1)!.state).toBe('issued')
-    expect((await readAuditLog(dataDir)).entries.at(-1)).toMatchObject({
+    expect(store.device('pump-0001')!.tokens.at(-1)!.state).toBe('issued')
+    expect(readAuditLog(store).at(-1)).toMatchObject({
       type: 'operation.rejected',
       approver: 'Bob',
       reason: 'wrong enclosure',

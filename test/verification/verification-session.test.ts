@@ -65,7 +65,7 @@ describe('watchBootstrap', () => {
     expect(fferr).toMatchObject({
       error: { reason: 'token_checksum', message: expect.stringMatching(/mistyped/) },
     })
-    expect(store.read().devices['pump-0001']!.operations).toHaveLength(1)
+    expect(store.device('pump-0001')!.operations).toHaveLength(1)
   })
 })
 

@@ -277,8 +277,10 @@ export function describeAudit(entry: AuditEntry): string {
       return `Token ${entry.fingerprint} expired`
     case 'token.consumed':
       return `Token ${entry.fingerprint} consumed`
-    case 'token.discarded':
-      return `Token ${entry.fingerprint} discarded: ${entry.reason}`
+    case 'template.removed':
+      return `Outdated template ZIP removed (token ${entry.fingerprint}): ${entry.path}`
+    case 'store.imported':
+      return `Imported from ${entry.from}`
     case 'operation.recorded':
       return `Board ${entry.mac} showed code ${entry.code} on ${entry.port}: ${entry.classification}`
     case 'operation.approved':

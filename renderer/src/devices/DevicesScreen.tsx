@@ -1,28 +1,30 @@
-import { useEffect, useState } from 'react'
-import { api, type DeviceSummary, type Failure } from '../api'
+import { useState } from 'react'
+import type { DeviceStatus } from '../api'
 import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice } from '../components/Notice'
 import { formatTime, TOKEN_STATE_TEXT } from '../format'
+import { useDeviceList } from './useDeviceList'
 
-/** Every device, searchable by UID or board. */
+const STATUS: Record<DeviceStatus, { text: string; tone: string }> = {
+  new: { text: 'Not flashed', tone: '' },
+  flashed: { text: 'Flashed, not approved', tone: 'tone-info' },
+  verified: { text: 'Verified, awaiting approval', tone: 'tone-info' },
+  approved: { text: '✓ Provisioned', tone: 'tone-success' },
+  revoked: { text: 'Token revoked', tone: 'tone-danger' },
+}
+
+/** The devices, newest first, a page at a time, searchable by UID. */
 export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): React.JSX.Element {
-  const [devices, setDevices] = useState<DeviceSummary[] | null>(null)
-  const [failure, setFailure] = useState<Failure | null>(null)
   const [search, setSearch] = useState('')
-  useEffect(() => {
-    void api.listDevices().then((r) => (r.ok ? setDevices(r.value) : setFailure(r)))
-  }, [])
-  const needle = search.trim().toLowerCase()
-  const shown = (devices ?? [])
-    .filter((d) => !needle || d.uid.toLowerCase().includes(needle) || d.boardId.includes(needle))
-    .reverse()
+  const { devices, total, failure, more, loadMore } = useDeviceList({ search })
+  const shown = devices ?? []
   return (
     <div>
       <FocusHeading>Devices</FocusHeading>
       <div className="toolbar">
         <Field
-          label="Search by UID or board"
+          label="Search by UID"
           type="search"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
@@ -30,12 +32,12 @@ export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): Re
         />
         <p role="status" className="muted">
           {devices
-            ? `${shown.length} of ${devices.length} device${devices.length === 1 ? '' : 's'}`
+            ? `${shown.length}${more ? '+' : ''} shown of ${total} device${total === 1 ? '' : 's'}`
             : 'Loading…'}
         </p>
       </div>
       {failure && <ErrorNotice failure={failure} />}
-      {devices?.length === 0 && <p>No devices yet. Start with “Provision a board”.</p>}
+      {total === 0 && devices !== null && <p>No devices yet. Start with “Provision a board”.</p>}
       {shown.length > 0 && (
         <table className="devices" id="device-table">
           <caption className="visually-hidden">Devices, newest first</caption>
@@ -58,13 +60,7 @@ export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): Re
                 </th>
                 <td>{d.boardId}</td>
                 <td>
-                  {d.approvedAt ? (
-                    <span className="pill tone-success">✓ Provisioned</span>
-                  ) : d.flashCount > 0 ? (
-                    <span className="pill tone-info">Flashed, not approved</span>
-                  ) : (
-                    <span className="pill">Not flashed</span>
-                  )}
+                  <span className={`pill ${STATUS[d.status].tone}`}>{STATUS[d.status].text}</span>
                 </td>
                 <td>
                   {d.currentToken
@@ -76,6 +72,13 @@ export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): Re
             ))}
           </tbody>
         </table>
+      )}
+      {more && (
+        <div className="actions">
+          <button type="button" onClick={loadMore}>
+            Show more devices
+          </button>
+        </div>
       )}
     </div>
   )

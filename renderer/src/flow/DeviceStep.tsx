@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'react'
-import { api, type Board, type DeviceSummary, type DeviceView, type Failure } from '../api'
+import { api, type Board, type DeviceView, type Failure } from '../api'
 import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice } from '../components/Notice'
 import { TOKEN_STATE_TEXT } from '../format'
+import { useDeviceList } from '../devices/useDeviceList'
 
 /** Step 2: a new device (UID generated or typed, checked as typed) or an existing one. */
 export function DeviceStep({
@@ -18,13 +19,9 @@ export function DeviceStep({
   const [problem, setProblem] = useState<string | null>(null)
   const [failure, setFailure] = useState<Failure | null>(null)
   const [busy, setBusy] = useState(false)
-  const [devices, setDevices] = useState<DeviceSummary[] | null>(null)
   const [search, setSearch] = useState('')
+  const list = useDeviceList({ search, boardId: board.id })
   const seq = useRef(0)
-
-  useEffect(() => {
-    void api.listDevices().then((r) => setDevices(r.ok ? r.value : []))
-  }, [])
 
   useEffect(() => {
     const mine = ++seq.current
@@ -60,8 +57,12 @@ export function DeviceStep({
     else setFailure(result)
   }
 
-  const forBoard = (devices ?? []).filter((d) => d.boardId === board.id)
-  const shown = forBoard.filter((d) => d.uid.toLowerCase().includes(search.trim().toLowerCase()))
+  const shown = list.devices ?? []
+  const choose = async (uid: string): Promise<void> => {
+    const result = await api.getDevice({ uid })
+    if (result.ok) onChosen(result.value.device)
+    else setFailure(result)
+  }
 
   return (
     <section aria-labelledby="device-step-heading" className="step">
@@ -85,7 +86,7 @@ export function DeviceStep({
             checked={mode === 'existing'}
             onChange={() => setMode('existing')}
           />
-          Use an existing device ({forBoard.length})
+          Use an existing device{search ? '' : ` (${shown.length}${list.more ? '+' : ''})`}
         </label>
       </div>
 
@@ -132,7 +133,7 @@ export function DeviceStep({
             <ul className="pick-list">
               {shown.map((d) => (
                 <li key={d.uid}>
-                  <button type="button" onClick={() => onChosen(d)}>
+                  <button type="button" onClick={() => void choose(d.uid)}>
                     <strong className="mono">{d.uid}</strong>
                     <span className="muted">
                       {d.approvedAt
@@ -146,6 +147,12 @@ export function DeviceStep({
               ))}
             </ul>
           )}
+          {list.more && (
+            <button type="button" onClick={list.loadMore}>
+              Show more devices
+            </button>
+          )}
+          {failure && <ErrorNotice failure={failure} />}
         </div>
       )}
     </section>

@@ -56,8 +56,8 @@ export function SettingsScreen({
               <dd className="mono">{info.dataDir}</dd>
             </div>
             <div>
-              <dt>Audit log</dt>
-              <dd className="mono">{info.auditLogPath}</dd>
+              <dt>Registry and audit log</dt>
+              <dd className="mono">{info.databasePath}</dd>
             </div>
           </dl>
         )}

@@ -1,11 +1,4 @@
-import type { SiteProfile } from '../site/site-profile-types'
-
-/** What the data file holds. Never a plaintext provisioning token: only its hash and fingerprint. */
-export interface StoreDocument {
-  schemaVersion: 1
-  site: SiteProfile | null
-  devices: Record<string, DeviceRecord>
-}
+/** The registry's records as the domain sees them. Never a plaintext provisioning token. */
 
 export interface DeviceRecord {
   uid: string
@@ -13,7 +6,7 @@ export interface DeviceRecord {
   createdAt: string
   mqtt: {
     username: string
-    /** Stable per device; lives only in this owner-only file and in downloaded templates. */
+    /** Stable per device; lives only in the owner-only database and in downloaded templates. */
     password: string
     passwordSetAt: string
   }
@@ -74,21 +67,4 @@ export interface TokenRecord {
   endedAt: string | null
   /** Why the token was minted: a template download or a token-only regeneration. */
   origin: 'template' | 'regenerate'
-}
-
-export function emptyDocument(): StoreDocument {
-  return { schemaVersion: 1, site: null, devices: {} }
-}
-
-/** A cheap structural check of a loaded document; details are validated where they are used. */
-export function isStoreDocument(value: unknown): value is StoreDocument {
-  if (typeof value !== 'object' || value === null) return false
-  const doc = value as Record<string, unknown>
-  return (
-    doc.schemaVersion === 1 &&
-    (doc.site === null || typeof doc.site === 'object') &&
-    typeof doc.devices === 'object' &&
-    doc.devices !== null &&
-    !Array.isArray(doc.devices)
-  )
 }

@@ -1,0 +1,223 @@
+import { FieldFlashError } from '../shared/errors'
+import type { SiteProfile } from '../site/site-profile-types'
+import type {
+  DeviceRecord,
+  FlashRecord,
+  ProvisioningOperation,
+  TokenRecord,
+  TokenState,
+} from './records'
+
+// Rows are checked as they are read back: the schema's constraints stop bad writes, and this
+// catches a file edited by hand or damaged on disk. Either is reported as damage, naming the
+// record, never as the user's bad input.
+
+type Row = Record<string, unknown>
+type Query = <R>(sql: string, ...params: unknown[]) => R[]
+
+const TOKEN_STATES = new Set<TokenState>(['issued', 'superseded', 'consumed', 'revoked', 'expired'])
+const OPERATION_STATES = new Set(['pending', 'approved', 'rejected'])
+
+/** The error for a row that breaks a rule. */
+export function damaged(path: string, what: string): FieldFlashError {
+  return new FieldFlashError(
+    'store_corrupt',
+    `The data file ${path} holds a damaged record (${what}). Nothing was changed: run "fieldflash doctor", then restore the file from a backup or repair that record.`,
+  )
+}
+
+function text(row: Row, column: string, path: string, what: string): string {
+  const value = row[column]
+  if (typeof value !== 'string') throw damaged(path, `${what}: ${column} is not text`)
+  return value
+}
+
+function optionalText(row: Row, column: string, path: string, what: string): string | null {
+  const value = row[column]
+  if (value === null || value === undefined) return null
+  if (typeof value !== 'string') throw damaged(path, `${what}: ${column} is not text`)
+  return value
+}
+
+function integer(row: Row, column: string, path: string, what: string): number {
+  const value = row[column]
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw damaged(path, `${what}: ${column} is not a whole number`)
+  return value
+}
+
+export function rowToSite(row: Row, path: string): SiteProfile {
+  const what = 'site profile'
+  return {
+    platformKey: text(row, 'platform_key', path, what),
+    apiHost: text(row, 'api_host', path, what),
+    mqttHost: text(row, 'mqtt_host', path, what),
+    mqttPort: integer(row, 'mqtt_port', path, what),
+    otaBaseUrl: text(row, 'ota_base_url', path, what),
+    tokenLifetimeHours: integer(row, 'token_lifetime_hours', path, what),
+  }
+}
+
+/** Maps a token row; `prefix` selects joined columns (`t_`). */
+export function rowToToken(row: Row, path: string, uid: string, prefix = ''): TokenRecord {
+  const what = `a token of device ${uid}`
+  const state = text(row, `${prefix}state`, path, what) as TokenState
+  if (!TOKEN_STATES.has(state)) throw damaged(path, `${what}: unknown state`)
+  const origin = text(row, `${prefix}origin`, path, what)
+  if (origin !== 'template' && origin !== 'regenerate')
+    throw damaged(path, `${what}: unknown origin`)
+  return {
+    fingerprint: text(row, `${prefix}fingerprint`, path, what),
+    hash: text(row, `${prefix}hash`, path, what),
+    expectedCode: text(row, `${prefix}expected_code`, path, what),
+    state,
+    issuedAt: text(row, `${prefix}issued_at`, path, what),
+    expiresAt: text(row, `${prefix}expires_at`, path, what),
+    endedAt: optionalText(row, `${prefix}ended_at`, path, what),
+    origin,
+  }
+}
+
+function rowToFlash(row: Row, path: string, uid: string): FlashRecord {
+  const what = `a flash of device ${uid}`
+  let parts: unknown
+  try {
+    parts = JSON.parse(text(row, 'parts', path, what))
+  } catch {
+    throw damaged(path, `${what}: parts are not valid JSON`)
+  }
+  if (!Array.isArray(parts)) throw damaged(path, `${what}: parts are not a list`)
+  return {
+    at: text(row, 'at', path, what),
+    port: text(row, 'port', path, what),
+    chip: text(row, 'chip', path, what),
+    mac: text(row, 'mac', path, what),
+    flashSize: text(row, 'flash_size', path, what),
+    firmwareName: text(row, 'firmware_name', path, what),
+    firmwareSha256: text(row, 'firmware_sha256', path, what),
+    parts: parts as FlashRecord['parts'],
+  }
+}
+
+function rowToOperation(row: Row, path: string, uid: string): ProvisioningOperation {
+  const what = `an operation of device ${uid}`
+  const state = text(row, 'state', path, what)
+  if (!OPERATION_STATES.has(state)) throw damaged(path, `${what}: unknown state`)
+  return {
+    id: text(row, 'id', path, what),
+    fingerprint: text(row, 'fingerprint', path, what),
+    code: text(row, 'code', path, what),
+    mac: text(row, 'mac', path, what),
+    port: text(row, 'port', path, what),
+    firstSeenAt: text(row, 'first_seen_at', path, what),
+    classification: text(row, 'classification', path, what),
+    state: state as ProvisioningOperation['state'],
+    decidedAt: optionalText(row, 'decided_at', path, what),
+    approver: optionalText(row, 'approver', path, what),
+    reason: optionalText(row, 'reason', path, what),
+  }
+}
+
+/** Loads whole device records: the device row with its tokens, flashes and operations. */
+export class DeviceRows {
+  constructor(
+    private readonly query: Query,
+    private readonly path: () => string,
+  ) {}
+
+  device(uid: string): DeviceRecord | null {
+    const row = this.query<Row>('SELECT * FROM devices WHERE uid = ?', uid)[0]
+    if (!row) return null
+    const path = this.path()
+    const what = `device ${uid}`
+    return {
+      uid: text(row, 'uid', path, what),
+      boardId: text(row, 'board_id', path, what),
+      createdAt: text(row, 'created_at', path, what),
+      mqtt: {
+        username: text(row, 'mqtt_username', path, what),
+        password: text(row, 'mqtt_password', path, what),
+        passwordSetAt: text(row, 'mqtt_password_set_at', path, what),
+      },
+      tokens: this.query<Row>('SELECT * FROM tokens WHERE device_uid = ? ORDER BY id', uid).map(
+        (r) => rowToToken(r, path, uid),
+      ),
+      flashes: this.query<Row>('SELECT * FROM flashes WHERE device_uid = ? ORDER BY id', uid).map(
+        (r) => rowToFlash(r, path, uid),
+      ),
+      operations: this.query<Row>(
+        'SELECT * FROM operations WHERE device_uid = ? ORDER BY seq',
+        uid,
+      ).map((r) => rowToOperation(r, path, uid)),
+      approvedAt: optionalText(row, 'approved_at', path, what),
+    }
+  }
+
+  tokenByHash(hash: string): { uid: string; token: TokenRecord } | null {
+    const row = this.query<Row>('SELECT * FROM tokens WHERE hash = ?', hash)[0]
+    if (!row) return null
+    const uid = text(row, 'device_uid', this.path(), 'a token')
+    return { uid, token: rowToToken(row, this.path(), uid) }
+  }
+}
+
+/** One row of a device list page: the device, its current token and a few counts. */
+export interface DeviceListItem {
+  /** The paging cursor: creation order. */
+  seq: number
+  uid: string
+  boardId: string
+  createdAt: string
+  mqttUsername: string
+  mqttPasswordSetAt: string
+  approvedAt: string | null
+  currentToken: TokenRecord | null
+  flashCount: number
+  lastFlashAt: string | null
+  /** The classification of the newest pending operation of the current token, if any. */
+  pendingClassification: string | null
+}
+
+export type DeviceListRow = Row
+
+export function rowToDeviceListItem(row: Row, path: string): DeviceListItem {
+  const uid = text(row, 'uid', path, 'a device')
+  const what = `device ${uid}`
+  return {
+    seq: integer(row, 'seq', path, what),
+    uid,
+    boardId: text(row, 'board_id', path, what),
+    createdAt: text(row, 'created_at', path, what),
+    mqttUsername: text(row, 'mqtt_username', path, what),
+    mqttPasswordSetAt: text(row, 'mqtt_password_set_at', path, what),
+    approvedAt: optionalText(row, 'approved_at', path, what),
+    currentToken: row.t_hash === null ? null : rowToToken(row, path, uid, 't_'),
+    flashCount: integer(row, 'flash_count', path, what),
+    lastFlashAt: optionalText(row, 'last_flash_at', path, what),
+    pendingClassification: optionalText(row, 'pending_classification', path, what),
+  }
+}
+
+/** An audit entry as stored: its sequence number, time, type and the event's fields. */
+export type StoredAuditEntry = { seq: number; at: string; type: string } & Record<string, unknown>
+
+export type AuditRow = Row
+
+export function rowToAuditEntry(row: Row, path: string): StoredAuditEntry {
+  const seq = integer(row, 'seq', path, 'an audit entry')
+  const what = `audit entry ${seq}`
+  let body: unknown
+  try {
+    body = JSON.parse(text(row, 'body', path, what))
+  } catch {
+    throw damaged(path, `${what}: not valid JSON`)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw damaged(path, `${what}: not an object`)
+  return {
+    ...(body as Record<string, unknown>),
+    seq,
+    at: text(row, 'at', path, what),
+    type: text(row, 'type', path, what),
+  }
+}

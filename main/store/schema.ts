@@ -1,0 +1,123 @@
+/**
+ * The registry's schema as forward migrations: `MIGRATIONS[n]` takes a database from
+ * `user_version = n` to `n + 1`. Never edit a migration that has shipped; add the next one.
+ * Constraints repeat the domain's rules so a row that breaks one can never be written, whoever
+ * writes it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE site (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    platform_key TEXT NOT NULL CHECK (length(platform_key) BETWEEN 1 AND 128),
+    api_host TEXT NOT NULL CHECK (length(api_host) > 0),
+    mqtt_host TEXT NOT NULL CHECK (length(mqtt_host) > 0),
+    mqtt_port INTEGER NOT NULL CHECK (mqtt_port BETWEEN 1 AND 65535),
+    ota_base_url TEXT NOT NULL CHECK (length(ota_base_url) > 0),
+    token_lifetime_hours INTEGER NOT NULL CHECK (token_lifetime_hours BETWEEN 1 AND 8760)
+  ) STRICT;
+
+  CREATE TABLE devices (
+    seq INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE
+      CHECK (length(uid) BETWEEN 4 AND 90 AND uid NOT GLOB '*[^0-9A-Za-z._-]*'),
+    board_id TEXT NOT NULL CHECK (length(board_id) > 0),
+    created_at TEXT NOT NULL,
+    mqtt_username TEXT NOT NULL CHECK (length(mqtt_username) > 0),
+    mqtt_password TEXT NOT NULL CHECK (length(mqtt_password) > 0),
+    mqtt_password_set_at TEXT NOT NULL,
+    approved_at TEXT
+  ) STRICT;
+
+  CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY,
+    device_uid TEXT NOT NULL REFERENCES devices (uid),
+    hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*'),
+    fingerprint TEXT NOT NULL CHECK (fingerprint = substr(hash, 1, 8)),
+    expected_code TEXT NOT NULL CHECK (length(expected_code) = 9),
+    state TEXT NOT NULL
+      CHECK (state IN ('issued', 'superseded', 'consumed', 'revoked', 'expired')),
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    ended_at TEXT,
+    origin TEXT NOT NULL CHECK (origin IN ('template', 'regenerate')),
+    CHECK ((state = 'issued') = (ended_at IS NULL))
+  ) STRICT;
+  CREATE INDEX tokens_by_device ON tokens (device_uid, id);
+  -- At most one token of a device is issued at a time.
+  CREATE UNIQUE INDEX tokens_one_issued ON tokens (device_uid) WHERE state = 'issued';
+
+  CREATE TABLE flashes (
+    id INTEGER PRIMARY KEY,
+    device_uid TEXT NOT NULL REFERENCES devices (uid),
+    at TEXT NOT NULL,
+    port TEXT NOT NULL,
+    chip TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    flash_size TEXT NOT NULL,
+    firmware_name TEXT NOT NULL,
+    firmware_sha256 TEXT NOT NULL,
+    parts TEXT NOT NULL CHECK (json_valid(parts))
+  ) STRICT;
+  CREATE INDEX flashes_by_device ON flashes (device_uid, id);
+
+  CREATE TABLE operations (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    device_uid TEXT NOT NULL REFERENCES devices (uid),
+    fingerprint TEXT NOT NULL,
+    code TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    port TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    classification TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+    decided_at TEXT,
+    approver TEXT,
+    reason TEXT,
+    CHECK ((state = 'pending') = (decided_at IS NULL))
+  ) STRICT;
+  CREATE INDEX operations_by_device ON operations (device_uid, seq);
+  -- A one-time token is approved at most once, whatever the number of processes or boards.
+  CREATE UNIQUE INDEX operations_one_approval ON operations (device_uid, fingerprint)
+    WHERE state = 'approved';
+
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    uid TEXT,
+    body TEXT NOT NULL CHECK (json_valid(body))
+  ) STRICT;
+  CREATE INDEX audit_by_device ON audit (uid, seq) WHERE uid IS NOT NULL;
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+  -- Template ZIPs FieldFlash wrote or is writing: a ZIP becomes final only while it carries its
+  -- device's current token, and a crashed run's temporary file is finished or removed later.
+  CREATE TABLE template_files (
+    id INTEGER PRIMARY KEY,
+    final_path TEXT NOT NULL,
+    device_uid TEXT NOT NULL REFERENCES devices (uid),
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'final')),
+    temp_path TEXT UNIQUE,
+    sha256 TEXT,
+    pid INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK ((state = 'final') = (temp_path IS NULL))
+  ) STRICT;
+  CREATE UNIQUE INDEX template_files_one_final ON template_files (final_path)
+    WHERE state = 'final';
+  CREATE INDEX template_files_by_device ON template_files (device_uid);
+  `,
+]
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length
