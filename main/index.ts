@@ -15,7 +15,7 @@ import { EVENT_CHANNELS, OPERATIONS, operationChannel } from './ipc/api-contract
 import { createApi, type Dialogs, type MainApi } from './ipc/handlers'
 import { defaultDataDir } from './shared/data-dir'
 import { FieldFlashStore } from './store/store'
-import { reconcileTemplateFiles } from './template/download-template'
+import { reconcileCredentialFiles } from './provisioning/credential-files'
 
 // The Electron shell stays thin: it opens a locked-down window and wires IPC to the services in
 // main/, which run (and are tested) under plain Node. Nothing else here knows about features.
@@ -104,7 +104,7 @@ let mainWindow: BrowserWindow | null = null
 async function start(): Promise<void> {
   const store = FieldFlashStore.open(defaultDataDir())
   for (const notice of store.notices) console.warn(`fieldflash: ${notice}`)
-  reconcileTemplateFiles(store)
+  reconcileCredentialFiles(store)
   const prefs = preferences()
   const bounds = prefs.get('window')
   const catalog = await BoardCatalog.load(resourcePaths(resourcesDir()))

@@ -29,8 +29,8 @@ export type AuditEvent =
   | { type: 'token.expired'; uid: string; fingerprint: string; expiredAt: string }
   | { type: 'token.consumed'; uid: string; fingerprint: string; operationId: string }
   | {
-      /** A template ZIP carrying a superseded token was removed from where FieldFlash wrote it. */
-      type: 'template.removed'
+      /** A file carrying a superseded token (template ZIP, config partition) was removed from where FieldFlash wrote it. */
+      type: 'file.removed'
       uid: string
       fingerprint: string
       path: string

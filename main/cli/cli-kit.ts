@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { BoardCatalog, resourcePaths } from '../boards/catalog'
 import { defaultDataDir } from '../shared/data-dir'
 import { FieldFlashStore } from '../store/store'
-import { reconcileTemplateFiles } from '../template/download-template'
+import { reconcileCredentialFiles } from '../provisioning/credential-files'
 import { reportError, type Io } from './output'
 
 interface GlobalOptions {
@@ -68,7 +68,7 @@ export function createCliKit(
             opened?.close()
             opened = FieldFlashStore.open(dataDir)
             for (const notice of opened.notices) io.err(`fieldflash: ${notice}\n`)
-            reconcileTemplateFiles(opened)
+            reconcileCredentialFiles(opened)
           }
           return opened
         },

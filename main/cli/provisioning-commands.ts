@@ -14,8 +14,16 @@ import { requireDevice } from '../provisioning/tokens'
 import type { DeviceRecord } from '../store/records'
 import { invalidInput } from '../shared/errors'
 import { regenerateToken, revokeToken, type TokenView } from '../provisioning/tokens'
-import { saveSiteProfile, requireSiteProfile, type SiteProfile } from '../site/site-profile'
-import { downloadTemplate, removeLiveTempFiles } from '../template/download-template'
+import {
+  requireSiteProfile,
+  saveSiteProfile,
+  viewSiteProfile,
+  type SiteProfileView,
+} from '../site/site-profile'
+import { parsePartitionSize } from '../config-partition/config-partition'
+import { writeConfigPartition } from '../config-partition/write-config-partition'
+import { removeLiveTempFiles } from '../provisioning/credential-files'
+import { downloadTemplate } from '../template/download-template'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'
 
@@ -33,9 +41,24 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .option('--mqtt-port <port>')
     .option('--ota-base-url <url>')
     .option('--token-lifetime-hours <hours>')
+    .option(
+      '--wifi-ssid <ssid>',
+      'the site Wi-Fi written into config partitions (with --wifi-password)',
+    )
+    .option(
+      '--wifi-password <password>',
+      'WPA passphrase (8–63 characters), 64 hex digits, or "" for an open network; never shown again',
+    )
+    .option('--no-wifi', 'remove the site Wi-Fi')
     .action(
       action((cmd) => {
         const o = cmd.opts()
+        if ((o.wifiSsid === undefined) !== (o.wifiPassword === undefined)) {
+          throw invalidInput(
+            o.wifiSsid === undefined ? 'wifiSsid' : 'wifiPassword',
+            'goes with --wifi-ssid and --wifi-password together',
+          )
+        }
         // Fields not given keep their saved value, read in the same transaction as the save.
         const profile = saveSiteProfile(context(cmd).store(), {
           platformKey: o.platformKey,
@@ -44,16 +67,23 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           mqttPort: o.mqttPort,
           otaBaseUrl: o.otaBaseUrl,
           tokenLifetimeHours: o.tokenLifetimeHours,
+          wifi:
+            o.wifi === false
+              ? null
+              : o.wifiSsid !== undefined
+                ? { ssid: o.wifiSsid, password: o.wifiPassword }
+                : undefined,
         })
-        emit(io, kit.json(), profile, () => `Site profile saved.\n${formatSite(profile)}`)
+        const view = viewSiteProfile(profile)
+        emit(io, kit.json(), view, () => `Site profile saved.\n${formatSite(view)}`)
       }),
     )
   common(site.command('show'))
     .description('show the site profile')
     .action(
       action((cmd) => {
-        const profile = requireSiteProfile(context(cmd).store())
-        emit(io, kit.json(), profile, () => formatSite(profile))
+        const view = viewSiteProfile(requireSiteProfile(context(cmd).store()))
+        emit(io, kit.json(), view, () => formatSite(view))
       }),
     )
 
@@ -197,6 +227,62 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       }),
     )
 
+  common(program.command('config-partition').argument('<uid>'))
+    .description(
+      "write the device's ffcfg config partition (ESP-IDF NVS) with a fresh one-time token, for other flashing tools",
+    )
+    .requiredOption('--out <file.bin>', 'where to write the image (owner-only)')
+    .option('--size <bytes>', 'partition size, hex or decimal (default 0x3000)')
+    .action(
+      action(async (cmd, uid: string) => {
+        const ctx = context(cmd)
+        const o = cmd.opts()
+        const size = o.size === undefined ? undefined : parsePartitionSize(o.size)
+        const stop = (signal: NodeJS.Signals): void => {
+          removeLiveTempFiles()
+          process.exit(signal === 'SIGINT' ? 130 : 143)
+        }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+        let result
+        try {
+          result = await writeConfigPartition(ctx.store(), await ctx.catalog(), {
+            uid,
+            outPath: o.out,
+            size,
+          })
+        } finally {
+          process.removeListener('SIGINT', stop)
+          process.removeListener('SIGTERM', stop)
+        }
+        emit(
+          io,
+          kit.json(),
+          {
+            path: result.path,
+            uid,
+            size: result.size,
+            fingerprint: result.token.fingerprint,
+            expectedCode: result.token.expectedCode,
+            expiresAt: result.token.expiresAt,
+            supersededFingerprint: result.superseded?.fingerprint ?? null,
+          },
+          () =>
+            [
+              `Config partition written to ${result.path} (${result.size} bytes, owner-only; it holds secrets).`,
+              `Flash it at the offset of the ffcfg partition in the base firmware's partition table.`,
+              `Token fingerprint ${result.token.fingerprint}, expires ${result.token.expiresAt}.`,
+              `Expected verification code on the board's console: ${result.token.expectedCode}`,
+              result.superseded
+                ? `Token ${result.superseded.fingerprint} is superseded: boards carrying it will not verify.`
+                : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+        )
+      }),
+    )
+
   const token = program.command('token').description('one-time provisioning tokens')
   common(token.command('regenerate').argument('<uid>'))
     .description('mint a new token without a new ZIP (the old one is superseded)')
@@ -214,12 +300,12 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
             expiresAt: minted.view.expiresAt,
             supersededFingerprint: minted.superseded?.fingerprint ?? null,
             warning: minted.warning,
-            removedTemplates: minted.removedTemplates,
+            removedFiles: minted.removedFiles,
           },
           () =>
             [
               `WARNING: ${minted.warning}`,
-              ...minted.removedTemplates.map(
+              ...minted.removedFiles.map(
                 (path) =>
                   `Removed the outdated template ZIP ${path} (it carried the superseded token).`,
               ),
@@ -264,13 +350,14 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     )
 }
 
-function formatSite(p: SiteProfile): string {
+function formatSite(p: SiteProfileView): string {
   return [
     `platform key:  ${p.platformKey}`,
     `API host:      ${p.apiHost}`,
     `MQTT:          ${p.mqttHost}:${p.mqttPort}`,
     `OTA base URL:  ${p.otaBaseUrl}`,
     `token lifetime: ${p.tokenLifetimeHours} h`,
+    `Wi-Fi:         ${p.wifi ? `${p.wifi.ssid} (${p.wifi.open ? 'open network' : 'password set'})` : 'none'}`,
   ].join('\n')
 }
 

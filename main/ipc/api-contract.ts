@@ -10,7 +10,7 @@ import type { FlashEvent, FlashStage } from '../flash/flash-events'
 import type { MintedToken, TokenView } from '../provisioning/token-types'
 import type { PortView } from '../serial/port-types'
 import type { ErrorCode, Result } from '../shared/errors'
-import type { SiteProfile } from '../site/site-profile-types'
+import type { SiteProfile, SiteProfileView } from '../site/site-profile-types'
 import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/records'
 import type { TemplateDownload } from '../template/template-types'
 import type { BootstrapError } from '../verification/bootstrap-error'
@@ -39,14 +39,15 @@ export type {
   PortView,
   ProvisioningOperation,
   SiteProfile,
+  SiteProfileView,
   TemplateDownload,
   TokenState,
   TokenView,
 }
 
 /** The site profile as typed in the form: every field a string until it is validated. */
-export type SiteProfileDraft = { [K in keyof SiteProfile]?: string | number }
-export type SiteField = keyof SiteProfile
+export type SiteField = Exclude<keyof SiteProfile, 'wifi'>
+export type SiteProfileDraft = { [K in SiteField]?: string | number }
 
 /** Per-field problems of a draft: the rule each field breaks, absent when the field is fine. */
 export type SiteFieldProblems = Partial<Record<SiteField, string>>
@@ -180,9 +181,9 @@ export interface AppInfo {
  */
 export interface ApiOperations {
   getAppInfo: { request: void; response: AppInfo }
-  getSiteProfile: { request: void; response: SiteProfile | null }
+  getSiteProfile: { request: void; response: SiteProfileView | null }
   checkSiteProfile: { request: SiteProfileDraft; response: SiteFieldProblems }
-  saveSiteProfile: { request: SiteProfileDraft; response: SiteProfile }
+  saveSiteProfile: { request: SiteProfileDraft; response: SiteProfileView }
   listBoards: { request: void; response: Board[] }
   listPorts: { request: void; response: PortView[] }
   listDevices: {

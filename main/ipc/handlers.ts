@@ -20,6 +20,7 @@ import {
   requireSiteProfile,
   saveSiteProfile,
   validateSiteProfile,
+  viewSiteProfile,
 } from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
 import { downloadTemplate } from '../template/download-template'
@@ -102,6 +103,14 @@ const SITE_FIELDS: readonly SiteField[] = [
   'otaBaseUrl',
   'tokenLifetimeHours',
 ]
+/** Saves from the form (Wi-Fi is kept as saved) and answers with what the user may see. */
+function saveSiteProfileView(
+  store: FieldFlashStore,
+  input: Parameters<typeof saveSiteProfile>[1],
+): ReturnType<typeof viewSiteProfile> {
+  return viewSiteProfile(saveSiteProfile(store, input))
+}
+
 /** A profile every rule accepts, so one field at a time can be checked against the real rules. */
 const VALID_SITE: Record<SiteField, string | number> = {
   platformKey: 'k',
@@ -218,10 +227,13 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       databasePath: store.path,
       platform: process.platform,
     }),
-    getSiteProfile: () => store.site(),
+    getSiteProfile: () => {
+      const site = store.site()
+      return site ? viewSiteProfile(site) : null
+    },
     checkSiteProfile: (draft) => checkSiteFields(draft),
     saveSiteProfile: (draft) =>
-      saveSiteProfile(store, {
+      saveSiteProfileView(store, {
         ...draft,
         // Left empty in the form: the default lifetime.
         tokenLifetimeHours:

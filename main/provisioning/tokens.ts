@@ -3,7 +3,7 @@ import { FieldFlashError } from '../shared/errors'
 import { DEFAULT_TOKEN_LIFETIME_HOURS } from '../site/site-profile'
 import type { FieldFlashStore, StoreReader } from '../store/store'
 import type { DeviceRecord, TokenRecord, TokenState } from '../store/records'
-import { removeOutdatedTemplates } from './outdated-templates'
+import { removeOutdatedFiles } from './outdated-files'
 import { generateTokenString, tokenHash, verificationCode } from './token-format'
 import type { MintedToken, TokenView } from './token-types'
 
@@ -121,14 +121,14 @@ export function regenerateToken(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): MintedToken & { warning: string; removedTemplates: string[] } {
+): MintedToken & { warning: string; removedFiles: string[] } {
   return store.write((tx) => {
     const device = requireDevice(tx, uid)
     const { next, minted, audit } = mintToken(device, tokenLifetimeHours(tx), 'regenerate', now)
     tx.saveDevice(device, next)
     tx.audit(audit)
-    const removedTemplates = removeOutdatedTemplates(tx, uid, minted.view.fingerprint)
-    return { ...minted, warning: REGENERATE_WARNING, removedTemplates }
+    const removedFiles = removeOutdatedFiles(tx, uid, minted.view.fingerprint)
+    return { ...minted, warning: REGENERATE_WARNING, removedFiles }
   })
 }
 

@@ -9,4 +9,14 @@ export interface SiteProfile {
   otaBaseUrl: string
   /** How long a minted provisioning token stays valid. */
   tokenLifetimeHours: number
+  /**
+   * The site's Wi-Fi, written into config partitions, or null. The password is a secret: kept
+   * like the MQTT passwords, never logged or shown again.
+   */
+  wifi: { ssid: string; password: string } | null
+}
+
+/** The site profile as the user may see it: the Wi-Fi password is not there. */
+export type SiteProfileView = Omit<SiteProfile, 'wifi'> & {
+  wifi: { ssid: string; open: boolean } | null
 }

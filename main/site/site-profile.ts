@@ -1,9 +1,9 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import type { SiteProfile } from './site-profile-types'
+import type { SiteProfile, SiteProfileView } from './site-profile-types'
 
-export type { SiteProfile }
+export type { SiteProfile, SiteProfileView }
 
 export const DEFAULT_TOKEN_LIFETIME_HOURS = 168
 const MAX_TOKEN_LIFETIME_HOURS = 24 * 365
@@ -71,7 +71,49 @@ export function validateSiteProfile(
       `must be a whole number of hours from 1 to ${MAX_TOKEN_LIFETIME_HOURS}`,
     )
   }
-  return { platformKey, apiHost, mqttHost, mqttPort, otaBaseUrl, tokenLifetimeHours: lifetime }
+  return {
+    platformKey,
+    apiHost,
+    mqttHost,
+    mqttPort,
+    otaBaseUrl,
+    tokenLifetimeHours: lifetime,
+    wifi: validateWifi(input.wifi),
+  }
+}
+
+/** The rule for the site's Wi-Fi password, stated once. */
+export const WIFI_PASSWORD_RULE =
+  'must be 8–63 printable ASCII characters, 64 hex digits, or empty for an open network'
+
+/** The site's Wi-Fi: null for none; SSID 1–32 bytes; a WPA passphrase, a 64-hex PSK or "" (open). */
+export function validateWifi(value: unknown): SiteProfile['wifi'] {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'object') throw invalidInput('wifi', 'must be an SSID and a password')
+  const { ssid, password } = value as { ssid?: unknown; password?: unknown }
+  if (
+    typeof ssid !== 'string' ||
+    Buffer.byteLength(ssid, 'utf8') < 1 ||
+    Buffer.byteLength(ssid, 'utf8') > 32 ||
+    ssid.includes('\0')
+  ) {
+    throw invalidInput('wifiSsid', 'must be 1–32 bytes (UTF-8) without NUL')
+  }
+  if (
+    typeof password !== 'string' ||
+    !(password === '' || /^[\x20-\x7e]{8,63}$/.test(password) || /^[0-9a-fA-F]{64}$/.test(password))
+  ) {
+    throw invalidInput('wifiPassword', WIFI_PASSWORD_RULE)
+  }
+  return { ssid, password }
+}
+
+/** The profile as it may be shown: the Wi-Fi password never leaves main. */
+export function viewSiteProfile(profile: SiteProfile): SiteProfileView {
+  return {
+    ...profile,
+    wifi: profile.wifi ? { ssid: profile.wifi.ssid, open: profile.wifi.password === '' } : null,
+  }
 }
 
 function toInteger(value: unknown): number | null {

@@ -103,7 +103,7 @@ export function importLegacyJson(
     const imported = tx.getMeta(IMPORTED_KEY)
     if (imported !== null) return imported === sha256 ? 'already' : 'changed'
     const document = parseLegacy(raw, jsonPath)
-    if (document.site) tx.saveSite(document.site)
+    if (document.site) tx.saveSite({ ...document.site, wifi: null })
     const devices = Object.values(document.devices)
     let tokens = 0
     let operations = 0

@@ -53,6 +53,8 @@ export interface ProvisioningOperation {
   reason?: string | null
 }
 
+export type TokenOrigin = 'template' | 'regenerate' | 'config-partition' | 'provision'
+
 export type TokenState = 'issued' | 'superseded' | 'consumed' | 'revoked' | 'expired'
 
 export interface TokenRecord {
@@ -65,6 +67,9 @@ export interface TokenRecord {
   expiresAt: string
   /** When the token left the `issued` state. */
   endedAt: string | null
-  /** Why the token was minted: a template download or a token-only regeneration. */
-  origin: 'template' | 'regenerate'
+  /**
+   * Why the token was minted: a template download, a token-only regeneration, a config partition
+   * written to a file, or a provisioning (config partition flashed).
+   */
+  origin: TokenOrigin
 }

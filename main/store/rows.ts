@@ -17,6 +17,7 @@ type Query = <R>(sql: string, ...params: unknown[]) => R[]
 
 const TOKEN_STATES = new Set<TokenState>(['issued', 'superseded', 'consumed', 'revoked', 'expired'])
 const OPERATION_STATES = new Set(['pending', 'approved', 'rejected'])
+const TOKEN_ORIGINS = new Set(['template', 'regenerate', 'config-partition', 'provision'])
 
 /** The error for a row that breaks a rule. */
 export function damaged(path: string, what: string): FieldFlashError {
@@ -55,6 +56,13 @@ export function rowToSite(row: Row, path: string): SiteProfile {
     mqttPort: integer(row, 'mqtt_port', path, what),
     otaBaseUrl: text(row, 'ota_base_url', path, what),
     tokenLifetimeHours: integer(row, 'token_lifetime_hours', path, what),
+    wifi:
+      row.wifi_ssid === null || row.wifi_ssid === undefined
+        ? null
+        : {
+            ssid: text(row, 'wifi_ssid', path, what),
+            password: text(row, 'wifi_password', path, what),
+          },
   }
 }
 
@@ -64,8 +72,7 @@ export function rowToToken(row: Row, path: string, uid: string, prefix = ''): To
   const state = text(row, `${prefix}state`, path, what) as TokenState
   if (!TOKEN_STATES.has(state)) throw damaged(path, `${what}: unknown state`)
   const origin = text(row, `${prefix}origin`, path, what)
-  if (origin !== 'template' && origin !== 'regenerate')
-    throw damaged(path, `${what}: unknown origin`)
+  if (!TOKEN_ORIGINS.has(origin)) throw damaged(path, `${what}: unknown origin`)
   return {
     fingerprint: text(row, `${prefix}fingerprint`, path, what),
     hash: text(row, `${prefix}hash`, path, what),
@@ -74,7 +81,7 @@ export function rowToToken(row: Row, path: string, uid: string, prefix = ''): To
     issuedAt: text(row, `${prefix}issued_at`, path, what),
     expiresAt: text(row, `${prefix}expires_at`, path, what),
     endedAt: optionalText(row, `${prefix}ended_at`, path, what),
-    origin,
+    origin: origin as TokenRecord['origin'],
   }
 }
 

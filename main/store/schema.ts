@@ -18,7 +18,11 @@ export const MIGRATIONS: readonly string[] = [
     mqtt_host TEXT NOT NULL CHECK (length(mqtt_host) > 0),
     mqtt_port INTEGER NOT NULL CHECK (mqtt_port BETWEEN 1 AND 65535),
     ota_base_url TEXT NOT NULL CHECK (length(ota_base_url) > 0),
-    token_lifetime_hours INTEGER NOT NULL CHECK (token_lifetime_hours BETWEEN 1 AND 8760)
+    token_lifetime_hours INTEGER NOT NULL CHECK (token_lifetime_hours BETWEEN 1 AND 8760),
+    -- The site's Wi-Fi, written into config partitions; the password is a secret like MQTT's.
+    wifi_ssid TEXT CHECK (wifi_ssid IS NULL OR length(CAST(wifi_ssid AS BLOB)) BETWEEN 1 AND 32),
+    wifi_password TEXT,
+    CHECK ((wifi_ssid IS NULL) = (wifi_password IS NULL))
   ) STRICT;
 
   CREATE TABLE devices (
@@ -44,7 +48,8 @@ export const MIGRATIONS: readonly string[] = [
     issued_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,
     ended_at TEXT,
-    origin TEXT NOT NULL CHECK (origin IN ('template', 'regenerate')),
+    origin TEXT NOT NULL
+      CHECK (origin IN ('template', 'regenerate', 'config-partition', 'provision')),
     CHECK ((state = 'issued') = (ended_at IS NULL))
   ) STRICT;
   CREATE INDEX tokens_by_device ON tokens (device_uid, id);
@@ -99,9 +104,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
-  -- Template ZIPs FieldFlash wrote or is writing: a ZIP becomes final only while it carries its
-  -- device's current token, and a crashed run's temporary file is finished or removed later.
-  CREATE TABLE template_files (
+  -- Files carrying a device's token that FieldFlash wrote or is writing (template ZIPs, config
+  -- partitions): one becomes final only while it carries its device's current token, and a
+  -- crashed run's temporary file is finished or removed later.
+  CREATE TABLE credential_files (
     id INTEGER PRIMARY KEY,
     final_path TEXT NOT NULL,
     device_uid TEXT NOT NULL REFERENCES devices (uid),
@@ -113,9 +119,9 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL,
     CHECK ((state = 'final') = (temp_path IS NULL))
   ) STRICT;
-  CREATE UNIQUE INDEX template_files_one_final ON template_files (final_path)
+  CREATE UNIQUE INDEX credential_files_one_final ON credential_files (final_path)
     WHERE state = 'final';
-  CREATE INDEX template_files_by_device ON template_files (device_uid);
+  CREATE INDEX credential_files_by_device ON credential_files (device_uid);
   `,
 ]
 

@@ -37,8 +37,8 @@ export interface AuditInput {
   [key: string]: unknown
 }
 
-/** A template ZIP FieldFlash wrote or is writing (see main/template). */
-export interface TemplateFileRow {
+/** A file carrying a device's token that FieldFlash wrote or is writing (see credential-files). */
+export interface CredentialFileRow {
   id: number
   finalPath: string
   uid: string
@@ -74,11 +74,11 @@ export interface StoreReader {
   tokenByHash(hash: string): { uid: string; token: TokenRecord } | null
   /** Audit entries, oldest first, optionally one device's only. */
   auditEntries(filter?: { uid?: string; after?: number; limit?: number }): StoredAuditEntry[]
-  templateFiles(filter: {
+  credentialFiles(filter: {
     uid?: string
     finalPath?: string
-    state?: TemplateFileRow['state']
-  }): TemplateFileRow[]
+    state?: CredentialFileRow['state']
+  }): CredentialFileRow[]
 }
 
 /** What one write transaction can do on top of reading. */
@@ -92,13 +92,13 @@ export interface StoreWriter extends StoreReader {
   saveDevice(before: DeviceRecord, after: DeviceRecord): void
   /** Appends to the audit log in this same transaction; secrets are redacted. */
   audit(events: readonly AuditInput[]): void
-  /** Records a template file; returns its id. */
-  addTemplateFile(row: Omit<TemplateFileRow, 'id'>): number
-  updateTemplateFile(
+  /** Records a credential file; returns its id. */
+  addCredentialFile(row: Omit<CredentialFileRow, 'id'>): number
+  updateCredentialFile(
     id: number,
-    change: Pick<TemplateFileRow, 'state' | 'tempPath' | 'sha256' | 'updatedAt'>,
+    change: Pick<CredentialFileRow, 'state' | 'tempPath' | 'sha256' | 'updatedAt'>,
   ): void
-  deleteTemplateFile(id: number): void
+  deleteCredentialFile(id: number): void
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
   getMeta(key: string): string | null
   setMeta(key: string, value: string): void
@@ -364,9 +364,9 @@ export class FieldFlashStore {
             limit,
           )
       ).map((row) => rowToAuditEntry(row, this.path)),
-    templateFiles: ({ uid, finalPath, state }) =>
+    credentialFiles: ({ uid, finalPath, state }) =>
       this.all<Record<string, unknown>>(
-        `SELECT * FROM template_files WHERE (?1 IS NULL OR device_uid = ?1)
+        `SELECT * FROM credential_files WHERE (?1 IS NULL OR device_uid = ?1)
            AND (?2 IS NULL OR final_path = ?2) AND (?3 IS NULL OR state = ?3) ORDER BY id`,
         uid ?? null,
         finalPath ?? null,
@@ -376,7 +376,7 @@ export class FieldFlashStore {
         finalPath: row.final_path as string,
         uid: row.device_uid as string,
         fingerprint: row.fingerprint as string,
-        state: row.state as TemplateFileRow['state'],
+        state: row.state as CredentialFileRow['state'],
         tempPath: row.temp_path as string | null,
         sha256: row.sha256 as string | null,
         pid: row.pid as number,
@@ -386,17 +386,20 @@ export class FieldFlashStore {
     saveSite: (p) => {
       this.exec(
         `INSERT INTO site (id, platform_key, api_host, mqtt_host, mqtt_port, ota_base_url,
-           token_lifetime_hours) VALUES (1, ?, ?, ?, ?, ?, ?)
+           token_lifetime_hours, wifi_ssid, wifi_password) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET platform_key = excluded.platform_key,
            api_host = excluded.api_host, mqtt_host = excluded.mqtt_host,
            mqtt_port = excluded.mqtt_port, ota_base_url = excluded.ota_base_url,
-           token_lifetime_hours = excluded.token_lifetime_hours`,
+           token_lifetime_hours = excluded.token_lifetime_hours,
+           wifi_ssid = excluded.wifi_ssid, wifi_password = excluded.wifi_password`,
         p.platformKey,
         p.apiHost,
         p.mqttHost,
         p.mqttPort,
         p.otaBaseUrl,
         p.tokenLifetimeHours,
+        p.wifi?.ssid ?? null,
+        p.wifi?.password ?? null,
       )
     },
     insertDevice: (device) => {
@@ -465,9 +468,9 @@ export class FieldFlashStore {
         )
       }
     },
-    addTemplateFile: (row) =>
+    addCredentialFile: (row) =>
       this.exec(
-        `INSERT INTO template_files (final_path, device_uid, fingerprint, state, temp_path, sha256,
+        `INSERT INTO credential_files (final_path, device_uid, fingerprint, state, temp_path, sha256,
            pid, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         row.finalPath,
         row.uid,
@@ -478,9 +481,9 @@ export class FieldFlashStore {
         row.pid,
         row.updatedAt,
       ).lastInsertRowid,
-    updateTemplateFile: (id, change) => {
+    updateCredentialFile: (id, change) => {
       this.exec(
-        'UPDATE template_files SET state = ?, temp_path = ?, sha256 = ?, updated_at = ? WHERE id = ?',
+        'UPDATE credential_files SET state = ?, temp_path = ?, sha256 = ?, updated_at = ? WHERE id = ?',
         change.state,
         change.tempPath,
         change.sha256,
@@ -488,8 +491,8 @@ export class FieldFlashStore {
         id,
       )
     },
-    deleteTemplateFile: (id) => {
-      this.exec('DELETE FROM template_files WHERE id = ?', id)
+    deleteCredentialFile: (id) => {
+      this.exec('DELETE FROM credential_files WHERE id = ?', id)
     },
     getMeta: (key) =>
       this.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0]?.value ?? null,

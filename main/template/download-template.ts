@@ -1,19 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs'
-import { lstat, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
 import JSZip from 'jszip'
 import type { BoardCatalog } from '../boards/catalog'
-import { removeOutdatedTemplates } from '../provisioning/outdated-templates'
-import { generateTokenString, tokenHash } from '../provisioning/token-format'
-import { currentToken, mintToken, requireDevice } from '../provisioning/tokens'
+import { writeCredentialFile } from '../provisioning/credential-files'
+import { requireDevice } from '../provisioning/tokens'
 import { requireSiteProfile } from '../site/site-profile'
-import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError, invalidInput } from '../shared/errors'
-import type { FieldFlashStore, StoreWriter, TemplateFileRow } from '../store/store'
-import type { DeviceRecord } from '../store/records'
-import type { SiteProfile } from '../site/site-profile-types'
+import type { FieldFlashStore } from '../store/store'
 import { DEVICE_CONFIG_PATH, renderDeviceConfig } from './device-config'
 import type { TemplateDownload } from './template-types'
 
@@ -28,25 +21,12 @@ export interface DownloadTemplateRequest {
 
 const inFlight = new Set<string>()
 
-/** Temporary ZIPs this process is writing: removed by `removeLiveTempFiles` on SIGINT/SIGTERM. */
-const liveTempFiles = new Set<string>()
-
-/** How often a template is re-rendered when the device or site changed while it was packed. */
-const ATTEMPTS = 3
-
 /**
  * "Download template": packs the device's board template with a freshly rendered
  * include/device_config.h into `<outDir>/<uid>.zip` (owner-only) and makes its new one-time token
  * the device's current one. The ZIP is built in memory: the rendered header (token, MQTT password)
- * never touches the disk outside the final ZIP. Either the ZIP at its final path carries the
- * device's current token, or it is not there, whatever process is killed at whatever point:
- *
- * 1. the temporary ZIP is recorded in the registry, then written and flushed;
- * 2. one transaction re-reads device and site, supersedes the old token, issues the new one and
- *    removes any older ZIP at the final path;
- * 3. one transaction moves the temporary ZIP into place only if its token is still current.
- *
- * A run that dies between the steps is finished or cleaned by `reconcileTemplateFiles`.
+ * never touches the disk outside the ZIP, and the ZIP at its final path always carries the
+ * device's current token (see writeCredentialFile).
  */
 export async function downloadTemplate(
   store: FieldFlashStore,
@@ -56,11 +36,11 @@ export async function downloadTemplate(
   const { uid, outDir } = request
   const now = request.now ?? new Date()
   if (typeof outDir !== 'string' || outDir.length === 0) throw invalidInput('out', 'is required')
-  const first = store.read((tx) => ({
-    site: requireSiteProfile(tx),
-    device: requireDevice(tx, uid),
-  }))
-  const board = catalog.get(first.device.boardId)
+  const device = store.read((tx) => {
+    requireSiteProfile(tx)
+    return requireDevice(tx, uid)
+  })
+  const board = catalog.get(device.boardId)
   if (inFlight.has(uid)) {
     throw new FieldFlashError(
       'invalid_state',
@@ -70,288 +50,52 @@ export async function downloadTemplate(
   inFlight.add(uid)
   try {
     const files = await readBoardTemplate(catalog, board.id)
-    const finalPath = resolve(outDir, `${uid}.zip`)
-    await prepareOutDir(outDir, uid, finalPath)
-    let seen = first
-    for (let attempt = 1; ; attempt++) {
-      const token = generateTokenString()
-      const header = renderDeviceConfig({
-        deviceUid: uid,
-        platformKey: seen.site.platformKey,
-        mqttHost: seen.site.mqttHost,
-        mqttPort: seen.site.mqttPort,
-        mqttUsername: seen.device.mqtt.username,
-        mqttPassword: seen.device.mqtt.password,
-        otaBaseUrl: seen.site.otaBaseUrl,
-        apiHost: seen.site.apiHost,
-        provisioningToken: token,
-        boardId: board.id,
-        tokenFingerprint: tokenHash(token).slice(0, 8),
-        generatedAt: now,
-      })
-      const zip = await packTemplate(files, uid, header, now)
-      const outcome = await placeTemplate(store, { uid, finalPath, outDir, token, zip, seen, now })
-      if (outcome.kind === 'placed') {
-        return {
-          zipPath: finalPath,
+    await removeLegacyTempZips(outDir, uid)
+    const zipPath = resolve(outDir, `${uid}.zip`)
+    const minted = await writeCredentialFile(store, {
+      uid,
+      finalPath: zipPath,
+      origin: 'template',
+      now,
+      render: ({ site, device, token, fingerprint }) =>
+        packTemplate(
+          files,
           uid,
-          boardId: board.id,
-          token: outcome.view,
-          superseded: outcome.superseded,
-        }
-      }
-      if (attempt >= ATTEMPTS) {
-        throw new FieldFlashError(
-          'invalid_state',
-          `Device ${uid} or the site profile kept changing while the template was prepared; nothing was changed. Try again.`,
-        )
-      }
-      seen = outcome.now
-    }
+          renderDeviceConfig({
+            deviceUid: uid,
+            platformKey: site.platformKey,
+            mqttHost: site.mqttHost,
+            mqttPort: site.mqttPort,
+            mqttUsername: device.mqtt.username,
+            mqttPassword: device.mqtt.password,
+            otaBaseUrl: site.otaBaseUrl,
+            apiHost: site.apiHost,
+            provisioningToken: token,
+            boardId: board.id,
+            tokenFingerprint: fingerprint,
+            generatedAt: now,
+          }),
+          now,
+        ),
+    })
+    return { zipPath, uid, boardId: board.id, token: minted.view, superseded: minted.superseded }
   } finally {
     inFlight.delete(uid)
   }
 }
 
-type Seen = { site: SiteProfile; device: DeviceRecord }
-type Placement =
-  | { kind: 'placed'; view: TemplateDownload['token']; superseded: TemplateDownload['superseded'] }
-  | { kind: 'changed'; now: Seen }
-
-/** Steps 1–3 of `downloadTemplate` for one rendered ZIP. */
-async function placeTemplate(
-  store: FieldFlashStore,
-  input: {
-    uid: string
-    finalPath: string
-    outDir: string
-    token: string
-    zip: Buffer
-    seen: Seen
-    now: Date
-  },
-): Promise<Placement> {
-  const { uid, finalPath, token, zip, seen, now } = input
-  const fingerprint = tokenHash(token).slice(0, 8)
-  const sha256 = createHash('sha256').update(zip).digest('hex')
-  const tempPath = join(
-    input.outDir,
-    `.${uid}.zip.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  )
-  const stamp = (): string => new Date().toISOString()
-  const id = store.write((tx) =>
-    tx.addTemplateFile({
-      finalPath,
-      uid,
-      fingerprint,
-      state: 'pending',
-      tempPath,
-      sha256,
-      pid: process.pid,
-      updatedAt: stamp(),
-    }),
-  )
-  liveTempFiles.add(tempPath)
-  try {
-    crashPoint('template:recorded')
-    try {
-      await writeOwnerOnly(tempPath, zip)
-    } catch (error) {
-      throw ioError(input.outDir, error)
-    }
-    crashPoint('template:written')
-    const committed = store.write((tx) => {
-      const device = requireDevice(tx, uid)
-      const site = requireSiteProfile(tx)
-      if (!sameInputs(seen, { site, device })) return { changed: { site, device } as Seen }
-      const { next, minted, audit } = mintToken(
-        device,
-        site.tokenLifetimeHours,
-        'template',
-        now,
-        token,
-      )
-      tx.saveDevice(device, next)
-      tx.audit(audit)
-      removeOutdatedTemplates(tx, uid, fingerprint)
-      // Whatever is at the final path now carries an older token (or is not ours): it goes in the
-      // same step that makes the new token current.
-      removeFinal(tx, finalPath)
-      tx.updateTemplateFile(id, { state: 'committed', tempPath, sha256, updatedAt: stamp() })
-      return { minted }
-    })
-    crashPoint('template:committed')
-    if ('changed' in committed && committed.changed) {
-      store.write((tx) => tx.deleteTemplateFile(id))
-      return { kind: 'changed', now: committed.changed }
-    }
-    store.write((tx) => {
-      const current = currentToken(requireDevice(tx, uid))
-      if (current?.fingerprint !== fingerprint) {
-        tx.deleteTemplateFile(id)
-        throw new FieldFlashError(
-          'invalid_state',
-          `Another FieldFlash minted a newer token for ${uid} while this template was being written, so this ZIP was discarded. Download the template again.`,
-        )
-      }
-      removeFinal(tx, finalPath)
-      renameSync(tempPath, finalPath)
-      crashPoint('template:renamed')
-      tx.updateTemplateFile(id, { state: 'final', tempPath: null, sha256, updatedAt: stamp() })
-    })
-    return { kind: 'placed', view: committed.minted.view, superseded: committed.minted.superseded }
-  } catch (error) {
-    throw ioError(input.outDir, error)
-  } finally {
-    liveTempFiles.delete(tempPath)
-    await rm(tempPath, { force: true })
-  }
-}
-
-/** The values rendered into the header are still the registry's. */
-function sameInputs(a: Seen, b: Seen): boolean {
-  return (
-    a.device.mqtt.password === b.device.mqtt.password &&
-    a.device.mqtt.username === b.device.mqtt.username &&
-    a.device.boardId === b.device.boardId &&
-    a.site.platformKey === b.site.platformKey &&
-    a.site.apiHost === b.site.apiHost &&
-    a.site.mqttHost === b.site.mqttHost &&
-    a.site.mqttPort === b.site.mqttPort &&
-    a.site.otaBaseUrl === b.site.otaBaseUrl
-  )
-}
-
-/** Removes the file at a template's final path and forgets the ZIP recorded there. */
-function removeFinal(tx: StoreWriter, finalPath: string): void {
-  for (const row of tx.templateFiles({ finalPath, state: 'final' })) tx.deleteTemplateFile(row.id)
-  try {
-    unlinkSync(finalPath)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
-}
-
-/**
- * Finishes or cleans up after template runs that died: a ZIP whose token was committed is moved
- * into place if that token is still current, any other temporary ZIP is removed. Also removes the
- * working directories older FieldFlash versions left in the system temp folder. Run at start.
- */
-export function reconcileTemplateFiles(store: FieldFlashStore): void {
-  const orphans = store.read((tx) =>
-    [...tx.templateFiles({ state: 'pending' }), ...tx.templateFiles({ state: 'committed' })].filter(
-      (row) => row.pid !== process.pid && !isAlive(row.pid),
-    ),
-  )
-  for (const orphan of orphans) {
-    store.write((tx) => {
-      const row = tx.templateFiles({ uid: orphan.uid }).find((r) => r.id === orphan.id)
-      if (!row || row.tempPath === null) return
-      const current = currentToken(requireDevice(tx, row.uid))
-      if (row.state === 'committed' && current?.fingerprint === row.fingerprint && exists(row)) {
-        removeFinal(tx, row.finalPath)
-        renameSync(row.tempPath, row.finalPath)
-        tx.updateTemplateFile(row.id, {
-          state: 'final',
-          tempPath: null,
-          sha256: row.sha256,
-          updatedAt: new Date().toISOString(),
-        })
-        return
-      }
-      try {
-        unlinkSync(row.tempPath)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      }
-      tx.deleteTemplateFile(row.id)
-    })
-  }
-  removeOldWorkDirs()
-}
-
-function exists(row: TemplateFileRow): boolean {
-  try {
-    return row.tempPath !== null && statSync(row.tempPath).isFile()
-  } catch {
-    return false
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** Removes this process's temporary ZIPs at once: for SIGINT/SIGTERM handlers. */
-export function removeLiveTempFiles(): void {
-  for (const path of liveTempFiles) {
-    try {
-      unlinkSync(path)
-    } catch {
-      // already gone
-    }
-  }
-  liveTempFiles.clear()
-}
-
-/** Versions before the registry unpacked templates (header included) into the temp folder. */
-function removeOldWorkDirs(): void {
-  const root = tmpdir()
+/** Removes temporary ZIPs of this device that versions before the registry left in `outDir`. */
+async function removeLegacyTempZips(outDir: string, uid: string): Promise<void> {
+  const legacy = new RegExp(`^\\.${uid.replace(/[.]/g, '\\.')}\\.zip\\.[0-9a-f]{12}\\.tmp$`)
   let names: string[]
   try {
-    names = readdirSync(root)
+    names = await readdir(outDir)
   } catch {
     return
   }
-  const uid = process.getuid?.()
   for (const name of names) {
-    if (!name.startsWith('fieldflash-template-')) continue
-    const path = join(root, name)
-    try {
-      const stats = statSync(path)
-      if (stats.isDirectory() && (uid === undefined || stats.uid === uid)) {
-        rmSync(path, { recursive: true, force: true })
-      }
-    } catch {
-      // raced with another cleaner
-    }
+    if (legacy.test(name)) await rm(join(outDir, name), { force: true })
   }
-}
-
-/** Creates the output folder and removes temporary ZIPs of this device left by older versions. */
-async function prepareOutDir(outDir: string, uid: string, finalPath: string): Promise<void> {
-  try {
-    await mkdir(outDir, { recursive: true })
-    const existing = await lstat(finalPath).catch(() => null)
-    if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
-      throw new FieldFlashError(
-        'io_error',
-        `${finalPath} exists and is not a file, so the template cannot be written there; nothing was changed. Move it away or choose another folder.`,
-      )
-    }
-    const legacy = new RegExp(`^\\.${uid.replace(/[.]/g, '\\.')}\\.zip\\.[0-9a-f]{12}\\.tmp$`)
-    for (const name of await readdir(outDir)) {
-      if (legacy.test(name)) await rm(join(outDir, name), { force: true })
-    }
-  } catch (error) {
-    throw ioError(outDir, error)
-  }
-}
-
-function ioError(outDir: string, error: unknown): FieldFlashError {
-  if (error instanceof FieldFlashError) return error
-  const code = (error as NodeJS.ErrnoException).code
-  return new FieldFlashError(
-    'io_error',
-    `Could not write the template ZIP to ${outDir} (${code ?? (error as Error).message}); nothing was changed. Check the folder exists, is writable and has free space.`,
-    undefined,
-    { cause: error },
-  )
 }
 
 interface TemplateFile {
@@ -420,15 +164,4 @@ async function listFiles(dir: string): Promise<string[]> {
     else if (entry.isFile()) out.push(path)
   }
   return out
-}
-
-/** Writes a new file readable by its owner only, flushed to disk before it is renamed into place. */
-async function writeOwnerOnly(path: string, data: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', 0o600)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import appIcon from '../../resources/icons/icon.svg'
-import { api, type Board, type Failure, type SiteProfile } from './api'
+import { api, type Board, type Failure, type SiteProfileView } from './api'
 import { ConsoleScreen } from './console/ConsoleScreen'
 import { DevicePage } from './devices/DevicePage'
 import { DevicesScreen } from './devices/DevicesScreen'
@@ -26,7 +26,7 @@ const NAV: { name: Screen['name']; label: string }[] = [
 
 /** The app: first run asks for the site profile; then the guided flow and the other screens. */
 export function App(): React.JSX.Element {
-  const [site, setSite] = useState<SiteProfile | null | undefined>(undefined)
+  const [site, setSite] = useState<SiteProfileView | null | undefined>(undefined)
   const [boards, setBoards] = useState<Board[]>([])
   const [failure, setFailure] = useState<Failure | null>(null)
   const [screen, setScreen] = useState<Screen>({ name: 'flow', start: null, key: 0 })

@@ -35,7 +35,7 @@ describe('the audit trail of state changes', () => {
       'token.minted',
       'token.superseded',
       'token.minted',
-      'template.removed',
+      'file.removed',
       'token.revoked',
       'token.minted',
       'token.expired',
@@ -63,7 +63,7 @@ describe('the audit trail of state changes', () => {
       fingerprint: regenerated.view.fingerprint,
       origin: 'regenerate',
     })
-    expect(entries[6]).toMatchObject({ type: 'template.removed', path: zip.zipPath })
+    expect(entries[6]).toMatchObject({ type: 'file.removed', path: zip.zipPath })
     expect(entries[7]).toMatchObject({ fingerprint: regenerated.view.fingerprint })
     expect(entries[9]).toMatchObject({
       fingerprint: expiring.view.fingerprint,

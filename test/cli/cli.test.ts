@@ -57,7 +57,9 @@ describe('fieldflash CLI', () => {
     )
     const token = /#define PROVISIONING_TOKEN "(ffpt_[0-9a-z]+)"/.exec(regenerated.out)![1]!
     for (const file of await readdir(dataDir)) {
-      expect(await readFile(join(dataDir, file), 'utf8')).not.toContain(token)
+      // The write-ahead log goes when the last connection closes: it may be gone already.
+      const text = await readFile(join(dataDir, file), 'latin1').catch(() => '')
+      expect(text).not.toContain(token)
     }
     const revoked = await cli(dataDir, 'token', 'revoke', 'pump-0001', '--json')
     expect(JSON.parse(revoked.out)).toMatchObject({ uid: 'pump-0001', state: 'revoked' })

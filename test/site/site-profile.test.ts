@@ -14,7 +14,11 @@ function failure(input: Record<string, unknown>): FieldFlashError {
 
 describe('validateSiteProfile', () => {
   it('accepts a complete profile and defaults the token lifetime to a week', () => {
-    expect(validateSiteProfile(SAMPLE_SITE)).toEqual({ ...SAMPLE_SITE, tokenLifetimeHours: 168 })
+    expect(validateSiteProfile(SAMPLE_SITE)).toEqual({
+      ...SAMPLE_SITE,
+      tokenLifetimeHours: 168,
+      wifi: null,
+    })
   })
 
   it('accepts IPv4, bracketed IPv6 and host:port for the API host', () => {

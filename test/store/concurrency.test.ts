@@ -164,10 +164,10 @@ describe('an earlier data file opened by several processes at once', () => {
 describe('a process killed at any point', () => {
   const POINTS = [
     'store:before-commit',
-    'template:recorded',
-    'template:written',
-    'template:committed',
-    'template:renamed',
+    'file:recorded',
+    'file:written',
+    'file:committed',
+    'file:renamed',
   ]
 
   it.each(POINTS)(
@@ -204,7 +204,7 @@ describe('a process killed at any point', () => {
       }
       // `device show` opened the registry: the dead run's temporary ZIP is finished or gone.
       const count = await expectZipsCurrent(dataDir, outRoot)
-      if (point === 'template:committed' || point === 'template:renamed') {
+      if (point === 'file:committed' || point === 'file:renamed') {
         expect(count).toBe(1) // the committed token's ZIP was moved into place
         expect(device.currentToken?.fingerprint).not.toBe(first.fingerprint)
       }
@@ -216,6 +216,29 @@ describe('a process killed at any point', () => {
     },
     60_000,
   )
+
+  it.each([
+    ['device add', ['device', 'add', '--board', 'esp32-devkitc', '--uid', 'tank-0002']],
+    ['token regenerate', ['token', 'regenerate', 'pump-0001']],
+  ])('killed inside the transaction of %s changes nothing', async (_name, argv) => {
+    const dataDir = await tempDir('fieldflash-data-')
+    expect((await cli(dataDir, 'site', 'set', ...SITE)).code).toBe(0)
+    expect(
+      (await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')).code,
+    ).toBe(0)
+    const before = await json<DeviceJson>(dataDir, 'device', 'show', 'pump-0001')
+    const auditBefore = (await json<{ entries: unknown[] }>(dataDir, 'audit')).entries
+    const killed = await runBatch([[...argv, '--data-dir', dataDir]], {
+      FIELDFLASH_CRASH_AT: 'store:before-commit',
+    }).done
+    expect(killed.signal).toBe('SIGKILL')
+    expect(await json<DeviceJson>(dataDir, 'device', 'show', 'pump-0001')).toEqual(before)
+    expect((await json<{ uid: string }[]>(dataDir, 'device', 'list')).map((d) => d.uid)).toEqual([
+      'pump-0001',
+    ])
+    expect((await json<{ entries: unknown[] }>(dataDir, 'audit')).entries).toEqual(auditBefore)
+    expect(await json<{ ok: boolean }>(dataDir, 'doctor')).toMatchObject({ ok: true })
+  })
 
   it('killed at random moments of adds, templates and regenerations, many times, stays sound', async () => {
     const dataDir = await tempDir('fieldflash-data-')

@@ -107,7 +107,7 @@ describe('downloadTemplate', () => {
         uid: 'pump-0001',
         outDir: join(outDir, 'file', 'sub'),
       }),
-    ).rejects.toThrow(/Could not write the template ZIP.*nothing was changed/)
+    ).rejects.toThrow(/Could not write .*pump-0001\.zip.*nothing was changed/)
     expect(getDevice(store, 'pump-0001').tokens).toEqual([])
   })
 
@@ -119,7 +119,7 @@ describe('downloadTemplate', () => {
     // The first ZIP carried the token the second download superseded.
     expect(await readdir(outDir)).toEqual([])
     const regenerated = regenerateToken(store, 'pump-0001')
-    expect(regenerated.removedTemplates).toEqual([second.zipPath])
+    expect(regenerated.removedFiles).toEqual([second.zipPath])
     expect(await readdir(other)).toEqual([])
     expect(first.zipPath).not.toBe(second.zipPath)
   })
@@ -128,7 +128,7 @@ describe('downloadTemplate', () => {
     const { store, catalog, outDir } = await setup()
     const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     await writeFile(result.zipPath, 'my own file now')
-    expect(regenerateToken(store, 'pump-0001').removedTemplates).toEqual([])
+    expect(regenerateToken(store, 'pump-0001').removedFiles).toEqual([])
     expect(await readFile(result.zipPath, 'utf8')).toBe('my own file now')
   })
 

@@ -277,8 +277,8 @@ export function describeAudit(entry: AuditEntry): string {
       return `Token ${entry.fingerprint} expired`
     case 'token.consumed':
       return `Token ${entry.fingerprint} consumed`
-    case 'template.removed':
-      return `Outdated template ZIP removed (token ${entry.fingerprint}): ${entry.path}`
+    case 'file.removed':
+      return `Outdated file removed (token ${entry.fingerprint}): ${entry.path}`
     case 'store.imported':
       return `Imported from ${entry.from}`
     case 'operation.recorded':

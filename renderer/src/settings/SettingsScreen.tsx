@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { api, type AppInfo, type SiteProfile } from '../api'
+import { api, type AppInfo, type SiteProfileView } from '../api'
 import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { setTechnicianName, technicianName } from './technician'
@@ -10,8 +10,8 @@ export function SettingsScreen({
   site,
   onSite,
 }: {
-  site: SiteProfile | null
-  onSite: (profile: SiteProfile) => void
+  site: SiteProfileView | null
+  onSite: (profile: SiteProfileView) => void
 }): React.JSX.Element {
   const [info, setInfo] = useState<AppInfo | null>(null)
   const [name, setName] = useState(technicianName)

@@ -1,5 +1,11 @@
 import { useEffect, useRef, useState } from 'react'
-import { api, type Failure, type SiteField, type SiteFieldProblems, type SiteProfile } from '../api'
+import {
+  api,
+  type Failure,
+  type SiteField,
+  type SiteFieldProblems,
+  type SiteProfileView,
+} from '../api'
 import { Field } from '../components/Field'
 import { ErrorNotice } from '../components/Notice'
 
@@ -53,7 +59,7 @@ const FIELDS: {
 
 type Draft = Record<SiteField, string>
 
-function toDraft(profile: SiteProfile | null): Draft {
+function toDraft(profile: SiteProfileView | null): Draft {
   return {
     platformKey: profile?.platformKey ?? '',
     apiHost: profile?.apiHost ?? '',
@@ -73,9 +79,9 @@ export function SiteProfileForm({
   submitLabel,
   onSaved,
 }: {
-  profile: SiteProfile | null
+  profile: SiteProfileView | null
   submitLabel: string
-  onSaved: (profile: SiteProfile) => void
+  onSaved: (profile: SiteProfileView) => void
 }): React.JSX.Element {
   const [draft, setDraft] = useState<Draft>(() => toDraft(profile))
   const [problems, setProblems] = useState<SiteFieldProblems>({})

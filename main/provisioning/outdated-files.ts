@@ -3,7 +3,7 @@ import { readFileSync, unlinkSync } from 'node:fs'
 import type { StoreWriter } from '../store/store'
 
 /** SHA-256 of a file, or null when it is gone or unreadable. */
-export function fileSha256(path: string): string | null {
+function fileSha256(path: string): string | null {
   try {
     return createHash('sha256').update(readFileSync(path)).digest('hex')
   } catch {
@@ -12,27 +12,25 @@ export function fileSha256(path: string): string | null {
 }
 
 /**
- * In the transaction that gives `uid` a new current token: removes the device's template ZIPs that
- * carry an older token, so a ZIP at its final path always carries its device's current token. Only
- * a file still exactly as FieldFlash wrote it is removed; one the user replaced is left alone.
- * Returns the paths removed.
+ * In the transaction that gives `uid` a new current token: removes the device's credential files
+ * (template ZIPs, config partitions) that carry an older token, so such a file at its final path
+ * always carries its device's current token. Only a file still exactly as FieldFlash wrote it is
+ * removed; one the user replaced is left alone. Returns the paths removed.
  */
-export function removeOutdatedTemplates(
+export function removeOutdatedFiles(
   tx: StoreWriter,
   uid: string,
   currentFingerprint: string,
 ): string[] {
   const removed: string[] = []
-  for (const file of tx.templateFiles({ uid, state: 'final' })) {
+  for (const file of tx.credentialFiles({ uid, state: 'final' })) {
     if (file.fingerprint === currentFingerprint) continue
     if (file.sha256 !== null && fileSha256(file.finalPath) === file.sha256) {
       unlinkSync(file.finalPath)
       removed.push(file.finalPath)
-      tx.audit([
-        { type: 'template.removed', uid, fingerprint: file.fingerprint, path: file.finalPath },
-      ])
+      tx.audit([{ type: 'file.removed', uid, fingerprint: file.fingerprint, path: file.finalPath }])
     }
-    tx.deleteTemplateFile(file.id)
+    tx.deleteCredentialFile(file.id)
   }
   return removed
 }

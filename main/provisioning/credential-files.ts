@@ -1,0 +1,314 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs'
+import { lstat, mkdir, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { crashPoint } from '../shared/crash-point'
+import { FieldFlashError } from '../shared/errors'
+import type { SiteProfile } from '../site/site-profile-types'
+import { requireSiteProfile } from '../site/site-profile'
+import type { CredentialFileRow, FieldFlashStore, StoreWriter } from '../store/store'
+import type { DeviceRecord, TokenOrigin } from '../store/records'
+import { removeOutdatedFiles } from './outdated-files'
+import { generateTokenString, tokenHash } from './token-format'
+import { currentToken, mintToken, requireDevice } from './tokens'
+import type { MintedToken } from './token-types'
+
+// A credential file carries a device's fresh one-time token (and its MQTT password): a template
+// ZIP, a config partition image. Whoever is killed at whatever point, either such a file at its
+// final path carries its device's current token, or it is not there; its bytes never touch the
+// disk anywhere but a temporary file beside the final path, owner-only, that a later start
+// finishes or removes.
+
+/** What a credential file is rendered from: the registry's values and the new token. */
+export interface CredentialInputs {
+  site: SiteProfile
+  device: DeviceRecord
+  token: string
+  fingerprint: string
+}
+
+export interface WriteCredentialFileRequest {
+  uid: string
+  /** Where the file ends up. Its folder is created if missing. */
+  finalPath: string
+  origin: TokenOrigin
+  now: Date
+  /** Builds the file's bytes in memory; may throw to refuse the values (nothing is minted then). */
+  render: (inputs: CredentialInputs) => Promise<Uint8Array> | Uint8Array
+}
+
+/** Temporary files this process is writing: removed by `removeLiveTempFiles` on SIGINT/SIGTERM. */
+const liveTempFiles = new Set<string>()
+
+/** How often a file is rendered again when the device or site changed while it was rendered. */
+const ATTEMPTS = 3
+
+/**
+ * Mints a new token for the device (superseding the previous one) and writes the file rendered
+ * with it, owner-only:
+ *
+ * 1. the temporary file is recorded in the registry, then written and flushed;
+ * 2. one transaction re-reads device and site, mints the token, and removes any older file of the
+ *    device and whatever is at the final path;
+ * 3. one transaction moves the temporary file into place only if its token is still current.
+ */
+export async function writeCredentialFile(
+  store: FieldFlashStore,
+  request: WriteCredentialFileRequest,
+): Promise<MintedToken> {
+  const { uid, finalPath } = request
+  let seen = store.read((tx) => ({ site: requireSiteProfile(tx), device: requireDevice(tx, uid) }))
+  await prepareFolder(finalPath)
+  for (let attempt = 1; ; attempt++) {
+    const token = generateTokenString()
+    const fingerprint = tokenHash(token).slice(0, 8)
+    const bytes = await request.render({ ...seen, token, fingerprint })
+    const outcome = await place(store, request, { token, fingerprint, bytes, seen })
+    if (outcome.kind === 'placed') return outcome.minted
+    if (attempt >= ATTEMPTS) {
+      throw new FieldFlashError(
+        'invalid_state',
+        `Device ${uid} or the site profile kept changing while its file was prepared; nothing was changed. Try again.`,
+      )
+    }
+    seen = outcome.now
+  }
+}
+
+type Seen = { site: SiteProfile; device: DeviceRecord }
+
+async function place(
+  store: FieldFlashStore,
+  request: WriteCredentialFileRequest,
+  file: { token: string; fingerprint: string; bytes: Uint8Array; seen: Seen },
+): Promise<{ kind: 'placed'; minted: MintedToken } | { kind: 'changed'; now: Seen }> {
+  const { uid, finalPath, now } = request
+  const { fingerprint, seen } = file
+  const sha256 = createHash('sha256').update(file.bytes).digest('hex')
+  const tempPath = join(
+    dirname(finalPath),
+    `.${basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  )
+  const stamp = (): string => new Date().toISOString()
+  const id = store.write((tx) =>
+    tx.addCredentialFile({
+      finalPath,
+      uid,
+      fingerprint,
+      state: 'pending',
+      tempPath,
+      sha256,
+      pid: process.pid,
+      updatedAt: stamp(),
+    }),
+  )
+  liveTempFiles.add(tempPath)
+  try {
+    crashPoint('file:recorded')
+    await writeOwnerOnly(tempPath, file.bytes)
+    crashPoint('file:written')
+    const committed = store.write((tx) => {
+      const device = requireDevice(tx, uid)
+      const site = requireSiteProfile(tx)
+      if (!sameInputs(seen, { site, device })) return { changed: { site, device } as Seen }
+      const { next, minted, audit } = mintToken(
+        device,
+        site.tokenLifetimeHours,
+        request.origin,
+        now,
+        file.token,
+      )
+      tx.saveDevice(device, next)
+      tx.audit(audit)
+      removeOutdatedFiles(tx, uid, fingerprint)
+      // Whatever is at the final path now carries an older token (or is not ours): it goes in the
+      // same step that makes the new token current.
+      removeFinal(tx, finalPath)
+      tx.updateCredentialFile(id, { state: 'committed', tempPath, sha256, updatedAt: stamp() })
+      return { minted }
+    })
+    crashPoint('file:committed')
+    if (committed.changed) {
+      store.write((tx) => tx.deleteCredentialFile(id))
+      return { kind: 'changed', now: committed.changed }
+    }
+    store.write((tx) => {
+      if (currentToken(requireDevice(tx, uid))?.fingerprint !== fingerprint) {
+        tx.deleteCredentialFile(id)
+        throw new FieldFlashError(
+          'invalid_state',
+          `Another FieldFlash minted a newer token for ${uid} while this file was being written, so it was discarded. Try again.`,
+        )
+      }
+      removeFinal(tx, finalPath)
+      renameSync(tempPath, finalPath)
+      crashPoint('file:renamed')
+      tx.updateCredentialFile(id, { state: 'final', tempPath: null, sha256, updatedAt: stamp() })
+    })
+    return { kind: 'placed', minted: committed.minted! }
+  } catch (error) {
+    throw ioError(finalPath, error)
+  } finally {
+    liveTempFiles.delete(tempPath)
+    await rm(tempPath, { force: true })
+  }
+}
+
+/** The values rendered into a file are still the registry's. */
+function sameInputs(a: Seen, b: Seen): boolean {
+  return (
+    a.device.mqtt.password === b.device.mqtt.password &&
+    a.device.mqtt.username === b.device.mqtt.username &&
+    a.device.boardId === b.device.boardId &&
+    a.site.platformKey === b.site.platformKey &&
+    a.site.apiHost === b.site.apiHost &&
+    a.site.mqttHost === b.site.mqttHost &&
+    a.site.mqttPort === b.site.mqttPort &&
+    a.site.otaBaseUrl === b.site.otaBaseUrl &&
+    a.site.wifi?.ssid === b.site.wifi?.ssid &&
+    a.site.wifi?.password === b.site.wifi?.password
+  )
+}
+
+/** Removes the file at a final path and forgets the credential file recorded there. */
+function removeFinal(tx: StoreWriter, finalPath: string): void {
+  for (const row of tx.credentialFiles({ finalPath, state: 'final' })) {
+    tx.deleteCredentialFile(row.id)
+  }
+  try {
+    unlinkSync(finalPath)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+}
+
+/**
+ * Finishes or cleans up after runs that died: a file whose token was committed is moved into place
+ * if that token is still current; any other temporary file is removed. Also removes the working
+ * directories older FieldFlash versions left in the system temp folder. Run at start.
+ */
+export function reconcileCredentialFiles(store: FieldFlashStore): void {
+  const orphans = store.read((tx) =>
+    [
+      ...tx.credentialFiles({ state: 'pending' }),
+      ...tx.credentialFiles({ state: 'committed' }),
+    ].filter((row) => row.pid !== process.pid && !isAlive(row.pid)),
+  )
+  for (const orphan of orphans) {
+    store.write((tx) => {
+      const row = tx.credentialFiles({ uid: orphan.uid }).find((r) => r.id === orphan.id)
+      if (!row || row.tempPath === null) return
+      const current = currentToken(requireDevice(tx, row.uid))
+      if (row.state === 'committed' && current?.fingerprint === row.fingerprint && exists(row)) {
+        removeFinal(tx, row.finalPath)
+        renameSync(row.tempPath, row.finalPath)
+        tx.updateCredentialFile(row.id, {
+          state: 'final',
+          tempPath: null,
+          sha256: row.sha256,
+          updatedAt: new Date().toISOString(),
+        })
+        return
+      }
+      try {
+        unlinkSync(row.tempPath)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      }
+      tx.deleteCredentialFile(row.id)
+    })
+  }
+  removeOldWorkDirs()
+}
+
+function exists(row: CredentialFileRow): boolean {
+  try {
+    return row.tempPath !== null && statSync(row.tempPath).isFile()
+  } catch {
+    return false
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Removes this process's temporary files at once: for SIGINT/SIGTERM handlers. */
+export function removeLiveTempFiles(): void {
+  for (const path of liveTempFiles) {
+    try {
+      unlinkSync(path)
+    } catch {
+      // already gone
+    }
+  }
+  liveTempFiles.clear()
+}
+
+/** Versions before the registry unpacked templates (header included) into the temp folder. */
+function removeOldWorkDirs(): void {
+  const root = tmpdir()
+  let names: string[]
+  try {
+    names = readdirSync(root)
+  } catch {
+    return
+  }
+  const uid = process.getuid?.()
+  for (const name of names) {
+    if (!name.startsWith('fieldflash-template-')) continue
+    const path = join(root, name)
+    try {
+      const stats = statSync(path)
+      if (stats.isDirectory() && (uid === undefined || stats.uid === uid)) {
+        rmSync(path, { recursive: true, force: true })
+      }
+    } catch {
+      // raced with another cleaner
+    }
+  }
+}
+
+/** Creates the file's folder; a folder or device node at the final path is refused up front. */
+async function prepareFolder(finalPath: string): Promise<void> {
+  try {
+    await mkdir(dirname(finalPath), { recursive: true })
+    const existing = await lstat(finalPath).catch(() => null)
+    if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+      throw new FieldFlashError(
+        'io_error',
+        `${finalPath} exists and is not a file, so nothing can be written there; nothing was changed. Move it away or choose another place.`,
+      )
+    }
+  } catch (error) {
+    throw ioError(finalPath, error)
+  }
+}
+
+function ioError(finalPath: string, error: unknown): FieldFlashError {
+  if (error instanceof FieldFlashError) return error
+  const code = (error as NodeJS.ErrnoException).code
+  return new FieldFlashError(
+    'io_error',
+    `Could not write ${finalPath} (${code ?? (error as Error).message}); nothing was changed. Check the folder exists, is writable and has free space.`,
+    undefined,
+    { cause: error },
+  )
+}
+
+/** Writes a new file readable by its owner only, flushed to disk before it is renamed into place. */
+async function writeOwnerOnly(path: string, data: Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', 0o600)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
