@@ -43,6 +43,7 @@ async function benchTemplates(count: number): Promise<void> {
 
 console.log(`FieldFlash benchmarks — Node ${process.version}, ${new Date().toISOString()}`)
 await benchTemplates(500)
+await (await import('./cli-start')).benchCliStart()
 await benchRegistry(10_000)
 await benchRegistry(100_000)
 await (await import('./flash')).benchFlash()

@@ -3,7 +3,10 @@ import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, type BeforeMode } from '../flash/
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
 import { flashFirmware } from '../flash/flash-firmware'
 import { listPorts, type PortView } from '../serial/list-ports'
-import { invalidInput } from '../shared/errors'
+import { assertDeviceUid } from '../devices/device-uid'
+import { checkFirmwareForDevice } from '../flash/check-firmware'
+import { isTokenMismatch } from '../flash/firmware-token-check'
+import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { CliKit } from './cli-kit'
 import { EXIT, emit } from './output'
 
@@ -46,6 +49,10 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
       'default_reset',
     )
     .option('--offset <hex>', 'where a single .bin goes (default 0x0)')
+    .option(
+      '--accept-token-mismatch',
+      "flash although the firmware does not carry the device's current token (it will not verify)",
+    )
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
@@ -58,6 +65,25 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
         const offset = o.offset === undefined ? undefined : parseOffset(o.offset)
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
+        if (o.device !== undefined) {
+          assertDeviceUid(o.device, 'device')
+          // The same check as the app's, before the port is even opened: a firmware built from an
+          // outdated, revoked or foreign template is refused unless the technician insists.
+          const check = await checkFirmwareForDevice(ctx.store(), catalog, {
+            uid: o.device,
+            firmwarePath: o.firmware,
+            now: new Date(),
+          })
+          if (isTokenMismatch(check.token)) {
+            if (!o.acceptTokenMismatch) {
+              throw new FieldFlashError(
+                'invalid_state',
+                `${check.token.message} Nothing was written. To flash it anyway, add --accept-token-mismatch.`,
+              )
+            }
+            io.err(`fieldflash: warning: ${check.token.message}\n`)
+          }
+        }
         const known = (await listPorts(catalog).catch(() => [] as PortView[])).find(
           (p) => p.path === o.port,
         )

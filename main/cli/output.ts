@@ -1,6 +1,6 @@
 import { FieldFlashError } from '../shared/errors'
 
-/** Exit codes of every command: 0 success, 2 bad input, 1 anything else. */
+/** Exit codes of every command: 0 success, 2 bad input (also an unknown or duplicate UID), 1 anything else. */
 export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const
 
 /** Where a command writes; tests pass buffers, the CLI passes the process streams. */
@@ -31,5 +31,8 @@ export function reportError(io: Io, json: boolean, error: unknown): number {
       JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',
     )
   io.err(`fieldflash: ${message}\n`)
-  return code === 'invalid_input' ? EXIT.badInput : EXIT.failure
+  // An unknown device or operation and a duplicate are the input's fault too.
+  return code === 'invalid_input' || code === 'not_found' || code === 'already_exists'
+    ? EXIT.badInput
+    : EXIT.failure
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { assertDeviceUid } from '../devices/device-uid'
 import type { Board } from '../boards/catalog'
 import { readFile } from 'node:fs/promises'
 import {
@@ -168,6 +169,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .description('show one device: status, tokens, flashes and provisioning operations')
     .action(
       action((cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
         const record = context(cmd)
           .store()
           .read((tx) => requireDevice(tx, uid))
@@ -182,6 +184,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .requiredOption('--out <dir>', 'folder to write <uid>.zip into')
     .action(
       action(async (cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
         const ctx = context(cmd)
         // Ctrl+C or a kill: the temporary ZIP goes at once (a SIGKILL's is removed at next start).
         const stop = (signal: NodeJS.Signals): void => {
@@ -235,6 +238,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .option('--size <bytes>', 'partition size, hex or decimal (default 0x3000)')
     .action(
       action(async (cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
         const ctx = context(cmd)
         const o = cmd.opts()
         const size = o.size === undefined ? undefined : parsePartitionSize(o.size)
@@ -288,6 +292,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .description('mint a new token without a new ZIP (the old one is superseded)')
     .action(
       action((cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
         const minted = regenerateToken(context(cmd).store(), uid)
         emit(
           io,
@@ -322,6 +327,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .description("revoke the device's issued token")
     .action(
       action((cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
         const view = revokeToken(context(cmd).store(), uid)
         emit(
           io,
@@ -338,6 +344,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .description("replace the device's MQTT password (it reaches the board in the next template)")
     .action(
       action((cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
         const view = rotateMqttPassword(context(cmd).store(), uid)
         emit(
           io,

@@ -30,6 +30,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .option('--baud <n>', `baud rate (default ${DEFAULT_BAUD_RATE})`)
     .option('--duration <s>', 'stop after this many seconds (for scripts and tests)')
     .option('--json', 'one JSON object per line; bootstrap banners are marked')
+    .option('--data-dir <dir>', 'taken like by every command; the console itself reads no data')
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
@@ -120,6 +121,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .option('--approver <name>', 'your name, recorded with the approval')
     .action(
       action((cmd, uid: string, id: string) => {
+        assertDeviceUid(uid, 'uid')
         const result = approveOperation(context(cmd).store(), {
           uid,
           operationId: id,
@@ -140,6 +142,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .option('--reason <text>', 'why, for the record')
     .action(
       action((cmd, uid: string, id: string) => {
+        assertDeviceUid(uid, 'uid')
         const o = cmd.opts()
         const rejected = rejectOperation(context(cmd).store(), {
           uid,

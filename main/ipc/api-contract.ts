@@ -7,6 +7,11 @@ import type {
   DeviceView,
 } from '../devices/device-types'
 import type { FlashEvent, FlashStage } from '../flash/flash-events'
+import type {
+  FirmwareCheck,
+  FirmwareTokenCheck,
+  FirmwareTokenStatus,
+} from '../flash/firmware-check-types'
 import type { MintedToken, TokenView } from '../provisioning/token-types'
 import type { PortView } from '../serial/port-types'
 import type { ErrorCode, Result } from '../shared/errors'
@@ -22,6 +27,7 @@ import type { BannerClassification, BannerVerdict } from '../verification/verifi
 // forwards one function per operation; the renderer calls `window.fieldflash`.
 
 export type { Result, ErrorCode }
+export type { FirmwareCheck, FirmwareTokenCheck, FirmwareTokenStatus }
 export type {
   AuditEntry,
   BannerClassification,
@@ -52,8 +58,6 @@ export type SiteProfileDraft = { [K in SiteField]?: string | number }
 /** Per-field problems of a draft: the rule each field breaks, absent when the field is fine. */
 export type SiteFieldProblems = Partial<Record<SiteField, string>>
 
-/** A device in the list: its view plus what the list shows at a glance. */
-
 /** Everything the device page shows. */
 export interface DeviceDetails {
   device: DeviceView
@@ -70,40 +74,6 @@ export interface RegeneratedToken extends MintedToken {
 }
 
 /** Whether the provisioning token inside a firmware is the device's current one. */
-export type FirmwareTokenStatus =
-  /** The firmware carries the device's issued token: it will verify. */
-  | 'current'
-  /** It carries an older token of this device (superseded, revoked, expired or consumed). */
-  | 'stale'
-  /** It carries a token FieldFlash minted for another device. */
-  | 'foreign'
-  /** It carries a token FieldFlash never minted (another installation, or a typo). */
-  | 'unknown'
-  /** No provisioning token was found in the image (the board's banner will tell). */
-  | 'none'
-
-export interface FirmwareTokenCheck {
-  status: FirmwareTokenStatus
-  /** Fingerprint of the token found, when one was found. */
-  fingerprint: string | null
-  /** The state of that token, when it is one of the device's. */
-  tokenState: TokenState | null
-  /** The device it belongs to, for `foreign`. */
-  otherUid: string | null
-  /** One sentence for the technician, with the next step. */
-  message: string
-}
-
-/** What the technician chose to flash, checked against the board before anything is written. */
-export interface FirmwareCheck {
-  path: string
-  name: string
-  kind: string
-  totalBytes: number
-  parts: { name: string; offsetHex: string; size: number; generated: boolean }[]
-  token: FirmwareTokenCheck
-}
-
 export interface StartFlashRequest {
   /** Chosen by the renderer (a UUID) so it can listen before the job starts. */
   jobId: string

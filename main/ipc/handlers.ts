@@ -4,8 +4,6 @@ import { assertDeviceUid } from '../devices/device-uid'
 import { addDevice, listDevices, rotateMqttPassword, viewDevice } from '../devices/devices'
 import type { FlashDependencies } from '../flash/flash-board'
 import { flashFirmware } from '../flash/flash-firmware'
-import { loadFirmwareBundle } from '../flash/firmware/load-firmware-bundle'
-import { summarizeFirmwareBundle } from '../flash/firmware/summarize-firmware-bundle'
 import {
   openSerialMonitor,
   type SerialMonitor,
@@ -41,7 +39,8 @@ import type {
   SiteProfileDraft,
   Verification,
 } from './api-contract'
-import { checkFirmwareToken } from './firmware-token-check'
+import { checkFirmwareForDevice } from '../flash/check-firmware'
+import { isTokenMismatch } from '../flash/firmware-token-check'
 import { parseRequest } from './schemas'
 
 /** The native dialogs main opens for the renderer; injected, so tests substitute them. */
@@ -150,32 +149,8 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     }
   }
 
-  const checkFirmware = async (uid: string, firmwarePath: string): Promise<FirmwareCheck> => {
-    const device = store.read((tx) => requireDevice(tx, uid))
-    const board = catalog.get(device.boardId)
-    const bundle = await loadFirmwareBundle({ path: firmwarePath, board })
-    const summary = summarizeFirmwareBundle(bundle)
-    return {
-      path: firmwarePath,
-      name: bundle.name,
-      kind: bundle.kind,
-      totalBytes: summary.totalBytes,
-      parts: summary.parts.map((p) => ({
-        name: p.name,
-        offsetHex: p.offsetHex,
-        size: p.size,
-        generated: p.generated,
-      })),
-      token: store.read((tx) =>
-        checkFirmwareToken(
-          tx,
-          uid,
-          bundle.parts.map((p) => p.data),
-          now(),
-        ),
-      ),
-    }
-  }
+  const checkFirmware = (uid: string, firmwarePath: string): Promise<FirmwareCheck> =>
+    checkFirmwareForDevice(store, catalog, { uid, firmwarePath, now: now() })
 
   const closeSession = async (sessionId: string): Promise<void> => {
     const session = sessions.get(sessionId)
@@ -278,8 +253,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         throw new FieldFlashError('already_exists', `jobId: flash job ${jobId} is already running`)
       }
       const check = await checkFirmware(uid, firmwarePath)
-      const mismatch = check.token.status !== 'current' && check.token.status !== 'none'
-      if (mismatch && !request.acceptTokenMismatch) {
+      if (isTokenMismatch(check.token) && !request.acceptTokenMismatch) {
         throw new FieldFlashError('invalid_state', check.token.message)
       }
       // The console would hold the port: close it, the flash needs it.

@@ -41,7 +41,8 @@ export function requireDevice(tx: StoreReader, uid: string): DeviceRecord {
   if (!device) {
     throw new FieldFlashError(
       'not_found',
-      `No device with UID ${uid}; list them with "fieldflash device list".`,
+      `uid: no device with UID ${uid} in this data folder; list them with "fieldflash device list".`,
+      'uid',
     )
   }
   return device

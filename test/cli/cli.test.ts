@@ -109,11 +109,43 @@ describe('fieldflash CLI', () => {
     expect(result.err).toMatch(message)
   })
 
-  it('exits 1 for an unknown device and for a missing site profile', async () => {
+  it('exits 2 for an unknown or duplicate device, naming the field', async () => {
     const dataDir = await tempDir()
     const unknown = await cli(dataDir, 'token', 'regenerate', 'nope-0001')
-    expect(unknown).toMatchObject({ code: 1 })
-    expect(unknown.err).toMatch(/No device with UID nope-0001/)
+    expect(unknown).toMatchObject({ code: 2 })
+    expect(unknown.err).toMatch(/uid: no device with UID nope-0001/)
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const twice = await cli(
+      dataDir,
+      'device',
+      'add',
+      '--board',
+      'esp32-devkitc',
+      '--uid',
+      'pump-0001',
+    )
+    expect(twice.code).toBe(2)
+    expect(twice.err).toMatch(/uid: a device with UID pump-0001 already exists/)
+  })
+
+  it.each([
+    ['template', '../../etc', '--out', '/tmp'],
+    ['token', 'regenerate', 'a\u001b[2Jb'],
+    ['token', 'revoke', 'x'],
+    ['mqtt', 'rotate', 'has space'],
+    ['device', 'show', '../x'],
+    ['config-partition', '../../etc', '--out', '/tmp/x.bin'],
+    ['operation', 'approve', 'a/b/c', 'op-1'],
+    ['operation', 'reject', '\u0007bell', 'op-1'],
+  ])('checks every positional UID with the one rule, never echoing it: %j', async (...argv) => {
+    const result = await cli(await tempDir(), ...argv)
+    expect(result.code).toBe(2)
+    expect(result.err).toMatch(/uid: must be 4–90 characters of 0-9 a-z A-Z - _ \./)
+    for (const echoed of ['\u001b', '\u0007', '../']) expect(result.err).not.toContain(echoed)
+  })
+
+  it('exits 1 for a missing site profile', async () => {
+    const dataDir = await tempDir()
     const noSite = await cli(dataDir, 'site', 'show', '--json')
     expect(noSite.code).toBe(1)
     expect(JSON.parse(noSite.out)).toMatchObject({ ok: false, code: 'site_not_configured' })

@@ -10,6 +10,7 @@ import {
 } from '../flash/firmware/firmware-fixtures'
 import { tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
+import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 let board: PtyEmulator | null = null
 afterEach(async () => {
@@ -144,4 +145,56 @@ describe('fieldflash flash', () => {
     expect(run.code).toBe(1)
     expect(run.err).toMatch(/\/dev\/ttyFIELDFLASH9 is not there any more|re-plug/i)
   })
+})
+
+describe('fieldflash flash --device, checking the token the firmware carries', () => {
+  it('refuses a firmware built from a superseded template before anything is written, unless told to go on', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
+    const dataDir = await tempDir()
+    const site = [
+      ['--platform-key', 'pk_test_1'],
+      ['--api-host', 'api.example.com'],
+      ['--mqtt-host', 'mqtt.example.com'],
+      ['--mqtt-port', '8883'],
+      ['--ota-base-url', 'https://ota.example.com/fw'],
+    ].flat()
+    expect((await cli(dataDir, 'site', 'set', ...site)).code).toBe(0)
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const zip = JSON.parse(
+      (await cli(dataDir, 'template', 'pump-0001', '--out', await tempDir(), '--json')).out,
+    )
+    const firmware = await buildFirmwareFromZip(zip.zipPath)
+    expect((await cli(dataDir, 'token', 'regenerate', 'pump-0001')).code).toBe(0)
+
+    const flash = (...extra: string[]) =>
+      cli(
+        dataDir,
+        'flash',
+        '--port',
+        board!.clientPath,
+        '--firmware',
+        firmware,
+        '--device',
+        'pump-0001',
+        '--before',
+        'no_reset',
+        ...extra,
+      )
+    const refused = await flash()
+    expect(refused.code).toBe(1)
+    expect(refused.err).toMatch(
+      new RegExp(`token ${zip.fingerprint} of pump-0001, which is superseded`),
+    )
+    expect(refused.err).toMatch(
+      /Nothing was written\. To flash it anyway, add --accept-token-mismatch/,
+    )
+    let device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.flashes).toEqual([])
+
+    const insisted = await flash('--accept-token-mismatch')
+    expect(insisted.code, insisted.err).toBe(0)
+    expect(insisted.err).toMatch(/warning: .*superseded/)
+    device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.flashes).toHaveLength(1)
+  }, 60_000)
 })

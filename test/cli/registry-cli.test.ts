@@ -52,7 +52,7 @@ describe('fieldflash device import', () => {
       'a UID listed twice',
       'SN-0001\nSN-0002\nSN-0001\n',
       /line 3: uid SN-0001 is listed twice \(first on line 1\)/,
-      1,
+      2,
     ],
     [
       'an unknown board',
@@ -81,7 +81,7 @@ describe('fieldflash device import', () => {
     const file = join(await tempDir(), 'lot.txt')
     await writeFile(file, 'SN-0001\nSN-0002\nSN-0003\n')
     const run = await cli(dataDir, 'device', 'import', file, '--board', 'esp32-devkitc')
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(run.err).toMatch(/line 2: .*SN-0002 already exists.*nothing was imported/)
     expect((await listed(dataDir)).map((d) => d.uid)).toEqual(['SN-0002'])
   })

@@ -82,7 +82,7 @@ describe('rotateMqttPassword', () => {
 
   it('says which UID is unknown', async () => {
     const { store } = await freshStore()
-    expect(() => getDevice(store, 'nope-1')).toThrow(/No device with UID nope-1/)
+    expect(() => getDevice(store, 'nope-1')).toThrow(/uid: no device with UID nope-1/)
   })
 })
 

@@ -28,7 +28,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err }
 }
 
-/** `monitor` takes no --data-dir: it needs no store. */
+/** `monitor` run without --data-dir: it needs no data. */
 async function cliNoData(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''
   let err = ''
@@ -193,7 +193,8 @@ describe('fieldflash monitor', () => {
 
   it('prints timestamped lines and a note under each banner for people', async () => {
     const port = await boardOnPty(current)
-    const result = await cliNoData('monitor', '--port', port, '--duration', '0.5')
+    // Like every command, monitor takes --data-dir (it reads no data).
+    const result = await cli('monitor', '--port', port, '--duration', '0.5')
     expect(result.code).toBe(0)
     expect(result.err).toMatch(/^Monitoring .* at 115200 baud/)
     expect(result.out).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}FFBOOT v=1 uid=pump-0001 /m)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { findTokensIn } from '../../main/ipc/firmware-token-check'
+import { findTokensIn } from '../../main/flash/firmware-token-check'
 import { generateTokenString } from '../../main/provisioning/token-format'
 
 describe('findTokensIn', () => {

@@ -6,7 +6,7 @@ import {
   tokenHash,
 } from '../provisioning/token-format'
 import type { StoreReader } from '../store/store'
-import type { FirmwareTokenCheck } from './api-contract'
+import type { FirmwareTokenCheck } from './firmware-check-types'
 
 // A provisioning token is a plain C string literal in device_config.h, so a firmware built from a
 // template carries it verbatim in its read-only data. Finding it before flashing tells the
@@ -92,4 +92,9 @@ export function checkFirmwareToken(
     message:
       'The firmware carries a provisioning token this FieldFlash never minted (another installation or data folder). Download the template here, rebuild, then flash.',
   }
+}
+
+/** The one rule for "this firmware carries the wrong token": anything but current or none. */
+export function isTokenMismatch(check: FirmwareTokenCheck): boolean {
+  return check.status !== 'current' && check.status !== 'none'
 }
