@@ -36,6 +36,15 @@ export type AuditEvent =
       path: string
     }
   | {
+      type: 'firmware.imported'
+      sha256: string
+      boardId: string
+      name: string
+      version: string | null
+      configPartition: string
+    }
+  | { type: 'firmware.removed'; sha256: string; boardId: string; name: string }
+  | {
       /** An earlier FieldFlash's data file was imported into the registry. */
       type: 'store.imported'
       from: string

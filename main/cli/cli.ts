@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
 import { createCliKit } from './cli-kit'
 import { EXIT, processIo, reportError, type Io } from './output'
+import { registerFirmwareCommands } from './firmware-commands'
 import { registerFlashCommands } from './flash-commands'
 import { registerProvisioningCommands } from './provisioning-commands'
 import { registerRegistryCommands } from './registry-commands'
@@ -32,6 +33,7 @@ export async function runCli(
   registerProvisioningCommands(program, kit)
   registerFlashCommands(program, kit)
   registerVerificationCommands(program, kit)
+  registerFirmwareCommands(program, kit)
   registerRegistryCommands(program, kit)
 
   try {

@@ -31,8 +31,11 @@ export function reportError(io: Io, json: boolean, error: unknown): number {
       JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',
     )
   io.err(`fieldflash: ${message}\n`)
-  // An unknown device or operation and a duplicate are the input's fault too.
-  return code === 'invalid_input' || code === 'not_found' || code === 'already_exists'
+  // An unknown device or operation, a duplicate and a damaged firmware file are the input's fault.
+  return code === 'invalid_input' ||
+    code === 'not_found' ||
+    code === 'already_exists' ||
+    code === 'invalid_image'
     ? EXIT.badInput
     : EXIT.failure
 }

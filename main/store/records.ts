@@ -73,3 +73,24 @@ export interface TokenRecord {
    */
   origin: TokenOrigin
 }
+
+/** A base firmware of the library (see main/firmware-library). */
+export interface FirmwareRow {
+  sha256: string
+  boardId: string
+  name: string
+  version: string | null
+  chip: string
+  kind: string
+  flashSize: number
+  config: { label: 'ffcfg' | 'nvs'; offset: number; size: number }
+  partitions: {
+    label: string
+    type: string | number
+    subtype: string | number
+    offset: number
+    size: number
+  }[]
+  parts: { name: string; role: string; offset: number; size: number; sha256: string; md5: string }[]
+  importedAt: string
+}

@@ -2,6 +2,7 @@ import { FieldFlashError } from '../shared/errors'
 import type { SiteProfile } from '../site/site-profile-types'
 import type {
   DeviceRecord,
+  FirmwareRow,
   FlashRecord,
   ProvisioningOperation,
   TokenRecord,
@@ -226,5 +227,40 @@ export function rowToAuditEntry(row: Row, path: string): StoredAuditEntry {
     seq,
     at: text(row, 'at', path, what),
     type: text(row, 'type', path, what),
+  }
+}
+
+/** A library firmware row; its JSON columns are checked for shape. */
+export function rowToFirmware(row: Row, path: string): FirmwareRow {
+  const sha256 = text(row, 'sha256', path, 'a library firmware')
+  const what = `library firmware ${sha256.slice(0, 12)}`
+  const json = (column: string): unknown[] => {
+    let value: unknown
+    try {
+      value = JSON.parse(text(row, column, path, what))
+    } catch {
+      throw damaged(path, `${what}: ${column} is not valid JSON`)
+    }
+    if (!Array.isArray(value)) throw damaged(path, `${what}: ${column} is not a list`)
+    return value
+  }
+  const label = text(row, 'config_label', path, what)
+  if (label !== 'ffcfg' && label !== 'nvs') throw damaged(path, `${what}: unknown config partition`)
+  return {
+    sha256,
+    boardId: text(row, 'board_id', path, what),
+    name: text(row, 'name', path, what),
+    version: optionalText(row, 'version', path, what),
+    chip: text(row, 'chip', path, what),
+    kind: text(row, 'kind', path, what),
+    flashSize: integer(row, 'flash_size', path, what),
+    config: {
+      label,
+      offset: integer(row, 'config_offset', path, what),
+      size: integer(row, 'config_size', path, what),
+    },
+    partitions: json('partitions') as FirmwareRow['partitions'],
+    parts: json('parts') as FirmwareRow['parts'],
+    importedAt: text(row, 'imported_at', path, what),
   }
 }

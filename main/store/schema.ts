@@ -122,6 +122,25 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX credential_files_one_final ON credential_files (final_path)
     WHERE state = 'final';
   CREATE INDEX credential_files_by_device ON credential_files (device_uid);
+
+  -- The base firmware library: firmware built once per board without any device's values, kept
+  -- in <data dir>/firmware/<sha256>/ and flashed with a per-device config partition.
+  CREATE TABLE firmware (
+    sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+    board_id TEXT NOT NULL CHECK (length(board_id) > 0),
+    name TEXT NOT NULL,
+    version TEXT,
+    chip TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    flash_size INTEGER NOT NULL CHECK (flash_size > 0),
+    config_label TEXT NOT NULL CHECK (config_label IN ('ffcfg', 'nvs')),
+    config_offset INTEGER NOT NULL CHECK (config_offset % 4096 = 0),
+    config_size INTEGER NOT NULL CHECK (config_size >= 12288 AND config_size % 4096 = 0),
+    partitions TEXT NOT NULL CHECK (json_valid(partitions)),
+    parts TEXT NOT NULL CHECK (json_valid(parts)),
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, board_id)
+  ) STRICT;
   `,
 ]
 

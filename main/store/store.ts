@@ -5,9 +5,18 @@ import { FieldFlashError } from '../shared/errors'
 import type { SiteProfile } from '../site/site-profile-types'
 import { checkDataFile, createOwnerOnlyFile, secureDataDir } from './data-dir-guard'
 import { importLegacyJson, LEGACY_AUDIT_FILE, LEGACY_JSON_FILE } from './import-json'
-import type { DeviceRecord, FlashRecord, ProvisioningOperation, TokenRecord } from './records'
+import type {
+  DeviceRecord,
+  FirmwareRow,
+  FlashRecord,
+  ProvisioningOperation,
+  TokenRecord,
+} from './records'
+
+export type { FirmwareRow }
 import {
   DeviceRows,
+  rowToFirmware,
   rowToAuditEntry,
   rowToDeviceListItem,
   rowToSite,
@@ -74,6 +83,8 @@ export interface StoreReader {
   tokenByHash(hash: string): { uid: string; token: TokenRecord } | null
   /** Audit entries, oldest first, optionally one device's only. */
   auditEntries(filter?: { uid?: string; after?: number; limit?: number }): StoredAuditEntry[]
+  /** Library firmware, newest import first, optionally one board's or one firmware's. */
+  firmware(filter?: { sha256?: string; boardId?: string }): FirmwareRow[]
   credentialFiles(filter: {
     uid?: string
     finalPath?: string
@@ -99,6 +110,8 @@ export interface StoreWriter extends StoreReader {
     change: Pick<CredentialFileRow, 'state' | 'tempPath' | 'sha256' | 'updatedAt'>,
   ): void
   deleteCredentialFile(id: number): void
+  putFirmware(row: FirmwareRow): void
+  deleteFirmware(sha256: string, boardId: string): void
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
   getMeta(key: string): string | null
   setMeta(key: string, value: string): void
@@ -354,6 +367,13 @@ export class FieldFlashStore {
         boardId ?? null,
       ).map((row) => rowToDeviceListItem(row, this.path)),
     tokenByHash: (hash) => this.rows.tokenByHash(hash),
+    firmware: ({ sha256, boardId } = {}) =>
+      this.all<Record<string, unknown>>(
+        `SELECT * FROM firmware WHERE (?1 IS NULL OR sha256 = ?1) AND (?2 IS NULL OR board_id = ?2)
+         ORDER BY imported_at DESC, sha256`,
+        sha256 ?? null,
+        boardId ?? null,
+      ).map((row) => rowToFirmware(row, this.path)),
     auditEntries: ({ uid, after = 0, limit = -1 } = {}) =>
       (uid === undefined
         ? this.all<AuditRow>('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?', after, limit)
@@ -493,6 +513,32 @@ export class FieldFlashStore {
     },
     deleteCredentialFile: (id) => {
       this.exec('DELETE FROM credential_files WHERE id = ?', id)
+    },
+    putFirmware: (f) => {
+      this.exec(
+        `INSERT INTO firmware (sha256, board_id, name, version, chip, kind, flash_size, config_label,
+           config_offset, config_size, partitions, parts, imported_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (sha256, board_id) DO UPDATE SET name = excluded.name,
+           version = excluded.version, config_label = excluded.config_label,
+           config_offset = excluded.config_offset, config_size = excluded.config_size`,
+        f.sha256,
+        f.boardId,
+        f.name,
+        f.version,
+        f.chip,
+        f.kind,
+        f.flashSize,
+        f.config.label,
+        f.config.offset,
+        f.config.size,
+        JSON.stringify(f.partitions),
+        JSON.stringify(f.parts),
+        f.importedAt,
+      )
+    },
+    deleteFirmware: (sha256, boardId) => {
+      this.exec('DELETE FROM firmware WHERE sha256 = ? AND board_id = ?', sha256, boardId)
     },
     getMeta: (key) =>
       this.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0]?.value ?? null,

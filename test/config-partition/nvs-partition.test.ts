@@ -29,7 +29,11 @@ describe('generateNvsPartition', () => {
     ['fieldflash_nvs.csv', 'fieldflash_nvs_0x5000.bin'],
     ['fieldflash_nvs_blob.csv', 'fieldflash_nvs_blob_0x5000.bin'],
   ])('reproduces Espressif’s generator byte for byte: %s', async (csv, bin) => {
-    const entries = await readNvsCsv(join(VECTORS, csv))
+    const entries = await readNvsCsv(join(VECTORS, csv)).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(
+        `Espressif's NVS reference vectors are missing (${error.code} ${join(VECTORS, csv)}): shared/ must lie beside the checkout, as on the project's machines and in CI.`,
+      )
+    })
     const expected = await readFile(join(VECTORS, bin))
     const image = generateNvsPartition(entries, 0x5000)
     expect(image.length).toBe(expected.length)

@@ -60,6 +60,8 @@ export interface FirmwareBundle {
   parts: FirmwarePart[]
   /** The app partitions of the bundle's partition table, in flash order; empty without one. */
   appPartitions: PartitionEntry[]
+  /** Every entry of the bundle's partition table, as listed; empty without one. */
+  partitions: PartitionEntry[]
   flashSettings: DeclaredFlashSettings | null
 }
 

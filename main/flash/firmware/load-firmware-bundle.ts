@@ -106,6 +106,7 @@ export async function loadFirmwareBundle(request: LoadFirmwareRequest): Promise<
     sha256: flashContentSha256(parts),
     parts,
     appPartitions: table ? appPartitions(table) : [],
+    partitions: table?.entries ?? [],
     flashSettings: input.flashSettings,
   }
 }

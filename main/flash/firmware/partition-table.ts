@@ -69,6 +69,16 @@ export function parsePartitionTable(data: Uint8Array, file: string): PartitionTa
     md5.update(entry)
     entries.push(parseEntry(entry, view, at))
   }
+  if (data.length < MAX_TABLE_LENGTH) {
+    // The image ends before an end marker: written into an erased sector, the chip (and esptool)
+    // read 0xFF after it, which is the end marker. Valid, as long as no entry is cut in half.
+    const rest = data.subarray(Math.floor(data.length / ENTRY_LENGTH) * ENTRY_LENGTH)
+    if (rest.some((byte) => byte !== 0xff)) {
+      throw invalid(`it ends in the middle of entry ${entries.length + 1}`)
+    }
+    if (entries.length === 0) throw invalid('it lists no partitions')
+    return { entries, hasMd5 }
+  }
   throw invalid(`no end-of-table marker within the first ${hex(MAX_TABLE_LENGTH)} bytes`)
 }
 

@@ -109,6 +109,17 @@ export const ARDUINO_DEFAULT_4MB: PartitionSpec[] = [
   { label: 'coredump', type: DATA, subtype: 0x03, offset: 0x3f0000, size: 0x10000 },
 ]
 
+/** The FieldFlash templates' table: Arduino's default plus a 0x3000-byte `ffcfg` before coredump. */
+export const FIELDFLASH_4MB: PartitionSpec[] = [
+  { label: 'nvs', type: DATA, subtype: NVS, offset: 0x9000, size: 0x5000 },
+  { label: 'otadata', type: DATA, subtype: OTADATA, offset: 0xe000, size: 0x2000 },
+  { label: 'app0', type: APP, subtype: OTA_0, offset: 0x10000, size: 0x140000 },
+  { label: 'app1', type: APP, subtype: OTA_1, offset: 0x150000, size: 0x140000 },
+  { label: 'spiffs', type: DATA, subtype: 0x82, offset: 0x290000, size: 0x15d000 },
+  { label: 'ffcfg', type: DATA, subtype: NVS, offset: 0x3ed000, size: 0x3000 },
+  { label: 'coredump', type: DATA, subtype: 0x03, offset: 0x3f0000, size: 0x10000 },
+]
+
 /** A factory-app table: nvs, phy_init and a 1 MiB factory app at 0x10000. */
 export const FACTORY_1MB: PartitionSpec[] = [
   { label: 'nvs', type: DATA, subtype: NVS, offset: 0x9000, size: 0x6000 },

@@ -70,13 +70,32 @@ describe('parsePartitionTable', () => {
     )
   })
 
-  it('refuses an empty table and one without an end marker', async () => {
+  it('refuses an empty table', async () => {
     await expectFirmwareError(
       () => parsePartitionTable(new Uint8Array(0xc00).fill(0xff), 'p.bin'),
       'invalid_partition_table',
       'it lists no partitions',
     )
-    const noEnd = partitionTable(FACTORY_1MB, { md5: false }).subarray(0, 96)
+  })
+
+  it('accepts, as the chip does, an image that ends before its end marker', () => {
+    // Written into an erased sector, the bytes after the image read 0xFF: the end marker.
+    const full = partitionTable(FACTORY_1MB, { md5: false })
+    const entries = parsePartitionTable(full, 'p.bin').entries
+    const cut = full.subarray(0, entries.length * 32)
+    expect(parsePartitionTable(cut, 'p.bin').entries).toEqual(entries)
+  })
+
+  it('refuses an image cut inside an entry, and 0xC00 bytes of entries with no end marker', async () => {
+    const full = partitionTable(FACTORY_1MB, { md5: false })
+    await expectFirmwareError(
+      () => parsePartitionTable(full.subarray(0, 40), 'p.bin'),
+      'invalid_partition_table',
+      'it ends in the middle of entry 2',
+    )
+    const entry = full.subarray(0, 32)
+    const noEnd = new Uint8Array(0xc00)
+    for (let at = 0; at < 0xc00; at += 32) noEnd.set(entry, at)
     await expectFirmwareError(
       () => parsePartitionTable(noEnd, 'p.bin'),
       'invalid_partition_table',

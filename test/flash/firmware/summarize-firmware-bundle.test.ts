@@ -29,6 +29,7 @@ const BUNDLE: FirmwareBundle = {
     part('firmware.bin', 0x10000, 1048576, '/p/firmware.bin'),
   ],
   appPartitions: [],
+  partitions: [],
   flashSettings: null,
 }
 

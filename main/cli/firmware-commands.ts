@@ -1,0 +1,83 @@
+import type { Command } from 'commander'
+import {
+  importFirmware,
+  listFirmware,
+  removeFirmware,
+  type FirmwareEntry,
+} from '../firmware-library/firmware-library'
+import { invalidInput } from '../shared/errors'
+import type { CliKit } from './cli-kit'
+import { emit } from './output'
+
+/** firmware import, list and remove: the base firmware library. */
+export function registerFirmwareCommands(program: Command, kit: CliKit): void {
+  const { io, common, action, context } = kit
+  const firmware = program
+    .command('firmware')
+    .description(
+      'the base firmware library: one firmware per board, flashed with a config partition',
+    )
+
+  common(firmware.command('import').argument('<path>'))
+    .description(
+      'check a base firmware (build folder, flasher_args.json, manifest.json or merged .bin) and add it to the library',
+    )
+    .requiredOption('--board <id>', 'the board it is built for, from "fieldflash boards"')
+    .option(
+      '--config-partition <name>',
+      'ffcfg (default), or nvs: erases the board’s Wi-Fi and calibration at every provisioning',
+      'ffcfg',
+    )
+    .action(
+      action(async (cmd, path: string) => {
+        const ctx = context(cmd)
+        const o = cmd.opts()
+        if (o.configPartition !== 'ffcfg' && o.configPartition !== 'nvs') {
+          throw invalidInput('configPartition', 'must be ffcfg or nvs')
+        }
+        const result = await importFirmware(ctx.store(), await ctx.catalog(), {
+          path,
+          boardId: o.board,
+          configPartition: o.configPartition,
+        })
+        for (const warning of result.warnings) io.err(`fieldflash: warning: ${warning}\n`)
+        emit(io, kit.json(), { ...result.entry, created: result.created }, () =>
+          [
+            result.created
+              ? `Imported ${result.entry.name} for ${result.entry.boardId} as ${result.entry.id}.`
+              : `${result.entry.name} is already in the library for ${result.entry.boardId} (${result.entry.id}).`,
+            formatFirmware(result.entry),
+          ].join('\n'),
+        )
+      }),
+    )
+
+  common(firmware.command('list'))
+    .description('list the library, newest first')
+    .option('--board <id>', "only this board's firmware")
+    .action(
+      action((cmd) => {
+        const entries = listFirmware(context(cmd).store(), { boardId: cmd.opts().board })
+        emit(io, kit.json(), entries, () =>
+          entries.length === 0
+            ? 'No base firmware yet. Import one with "fieldflash firmware import <build> --board <id>".'
+            : entries.map(formatFirmware).join('\n'),
+        )
+      }),
+    )
+
+  common(firmware.command('remove').argument('<id>'))
+    .description('remove a firmware from the library')
+    .action(
+      action(async (cmd, id: string) => {
+        const removed = await removeFirmware(context(cmd).store(), id)
+        emit(io, kit.json(), { removed }, () =>
+          removed.map((f) => `Removed ${f.name} (${f.id}) for ${f.boardId}.`).join('\n'),
+        )
+      }),
+    )
+}
+
+function formatFirmware(f: FirmwareEntry): string {
+  return `${f.id}  ${f.boardId.padEnd(26)} ${f.name}${f.version ? ` ${f.version}` : ''}  ${f.chip}  ${f.totalBytes} bytes  config "${f.config.label}" at 0x${f.config.offset.toString(16)} (0x${f.config.size.toString(16)})  imported ${f.importedAt}`
+}
