@@ -6,15 +6,17 @@ import { listPorts, type PortView } from '../serial/list-ports'
 import { assertDeviceUid } from '../devices/device-uid'
 import { checkFirmwareForDevice } from '../flash/check-firmware'
 import { isTokenMismatch } from '../flash/firmware-token-check'
+import { provisionBoard } from '../provision/provision-board'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { CliKit } from './cli-kit'
 import { EXIT, emit } from './output'
 
 const BEFORE_MODES: BeforeMode[] = ['default_reset', 'usb_reset', 'no_reset']
 
-/** `ports` and `flash`. */
+/** `ports`, `flash` and `provision`. */
 export function registerFlashCommands(program: Command, kit: CliKit): void {
   const { io, common, action, context } = kit
+  registerProvisionCommand(program, kit)
 
   common(program.command('ports'))
     .description('list serial ports with their USB bridge and matching boards')
@@ -130,6 +132,93 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
           }
           if (result.ok) return EXIT.ok
           // A damaged firmware file is bad input, like a bad flag.
+          return result.code === 'invalid_input' || result.code === 'invalid_image'
+            ? EXIT.badInput
+            : EXIT.failure
+        } finally {
+          process.off('SIGINT', onSigint)
+        }
+      }),
+    )
+}
+
+/** `provision`: base firmware + fresh config partition, no compiler. */
+function registerProvisionCommand(program: Command, kit: CliKit): void {
+  const { io, common, action, context } = kit
+  common(program.command('provision'))
+    .description(
+      "provision a board with no compiler: the board's base firmware plus a config partition with fresh credentials, verified and recorded",
+    )
+    .requiredOption('--port <path>', 'serial port, e.g. /dev/ttyUSB0 or COM3')
+    .requiredOption('--device <uid>', 'the device this board becomes')
+    .option(
+      '--firmware <id|path>',
+      'library firmware id (from "fieldflash firmware list") or a build to import first; default: the board\'s newest',
+    )
+    .option('--baud <n>', `baud rate (default ${DEFAULT_FLASH_BAUD})`)
+    .option(
+      '--before <mode>',
+      `reset into the bootloader: ${BEFORE_MODES.join(', ')}`,
+      'default_reset',
+    )
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts()
+        assertDeviceUid(o.device, 'device')
+        const baud = o.baud === undefined ? undefined : Number(o.baud)
+        if (baud !== undefined && !(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
+          throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
+        }
+        if (!BEFORE_MODES.includes(o.before))
+          throw invalidInput('before', `must be one of ${BEFORE_MODES.join(', ')}`)
+        const ctx = context(cmd)
+        const catalog = await ctx.catalog()
+        const known = (await listPorts(catalog).catch(() => [] as PortView[])).find(
+          (p) => p.path === o.port,
+        )
+        const controller = new AbortController()
+        const onSigint = (): void => controller.abort()
+        process.once('SIGINT', onSigint)
+        const progress = progressPrinter(kit)
+        try {
+          const result = await provisionBoard(
+            { store: ctx.store(), catalog },
+            {
+              uid: o.device,
+              port: { path: o.port, vid: known?.vid, pid: known?.pid },
+              firmware: o.firmware,
+              baud,
+              before: o.before,
+            },
+            progress.event,
+            controller.signal,
+          )
+          progress.done()
+          if (kit.json()) {
+            io.out(
+              JSON.stringify({
+                type: 'result',
+                ...result,
+                fingerprint: result.token?.fingerprint ?? null,
+                expectedCode: result.token?.expectedCode ?? null,
+              }) + '\n',
+            )
+          } else if (result.ok) {
+            io.out(
+              [
+                `Provisioned ${result.uid} on ${result.chip} (MAC ${result.mac}) with ${result.firmwareName} in ${(result.durationMs / 1000).toFixed(1)} s.`,
+                ...result.parts.map(
+                  (p) =>
+                    `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  ${p.skipped ? 'already on the board, skipped' : 'written, verified'}`,
+                ),
+                `Token fingerprint ${result.token.fingerprint}; expected verification code ${result.token.expectedCode}.`,
+                `Next: fieldflash verify --port ${o.port} --device ${result.uid}`,
+              ].join('\n') + '\n',
+            )
+          } else {
+            io.err(`fieldflash: ${result.message}\n`)
+          }
+          if (result.ok) return EXIT.ok
           return result.code === 'invalid_input' || result.code === 'invalid_image'
             ? EXIT.badInput
             : EXIT.failure

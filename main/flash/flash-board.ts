@@ -31,6 +31,11 @@ export interface FlashRequest {
   baud?: number
   erase?: boolean
   before?: BeforeMode
+  /**
+   * Before writing a part, ask the board for the MD5 of its region and skip the part when it is
+   * already there (re-provisioning a board that carries the base firmware writes only its config).
+   */
+  skipUnchanged?: boolean
 }
 
 /** A board-shaped Web Serial port; the real one is a SerialportDevice, tests may pass the emulator. */
@@ -225,7 +230,16 @@ export async function flashBoard(
     // The build's own bootloader header is written as built: PlatformIO and ESP-IDF already put the
     // board's flash settings there, and esptool-js 0.7.0's rewrite does not recompute the appended
     // SHA-256 of the bootloader (it tests byte 23 against '1' instead of 1), which would brick it.
-    const written = await writeParts(loader, image.parts, emit, enter, step, deps.now, stub)
+    const written = await writeParts(
+      loader,
+      image.parts,
+      emit,
+      enter,
+      step,
+      deps.now,
+      stub,
+      Boolean(request.skipUnchanged) && !request.erase,
+    )
 
     enter('resetting', 'Resetting the board into the new firmware…')
     await step(hardReset(port))
@@ -263,6 +277,7 @@ async function writeParts(
   step: <T>(work: Promise<T>) => Promise<T>,
   now: () => number,
   stub: boolean,
+  skipUnchanged: boolean,
 ): Promise<FlashedPart[]> {
   const prepared = []
   for (const part of parts) {
@@ -276,7 +291,45 @@ async function writeParts(
   const started = now()
   const results: FlashedPart[] = []
 
+  const progress = (index: number, part: FlashPart, partWritten: number, size: number): void => {
+    const elapsed = (now() - started) / 1000
+    const bytesPerSecond = elapsed > 0 ? overallWritten / elapsed : 0
+    emit({
+      type: 'progress',
+      part: part.name,
+      partIndex: index,
+      partCount: prepared.length,
+      bytesWritten: partWritten,
+      bytesTotal: size,
+      overallWritten,
+      overallTotal,
+      percent: (100 * overallWritten) / overallTotal,
+      bytesPerSecond,
+      secondsLeft: bytesPerSecond > 0 ? (overallTotal - overallWritten) / bytesPerSecond : null,
+    })
+  }
+
   for (const [index, { part, data, compressed, md5 }] of prepared.entries()) {
+    if (skipUnchanged) {
+      enter('verifying', `Checking whether ${part.name} is already on the board…`)
+      if ((await step(readFlashMd5(loader, part.offset, data.length, stub))) === md5) {
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `${part.name} at 0x${part.offset.toString(16)} is already on the board (MD5 ${md5}); skipped.`,
+        })
+        overallWritten += data.length
+        progress(index, part, data.length, data.length)
+        results.push({
+          name: part.name,
+          offset: part.offset,
+          size: data.length,
+          md5,
+          skipped: true,
+        })
+        continue
+      }
+    }
     enter('writing', `Writing ${part.name} at 0x${part.offset.toString(16)}…`)
     const blocks = await step(loader.flashDeflBegin(data.length, compressed.length, part.offset))
     const blockSize = loader.FLASH_WRITE_SIZE
@@ -300,21 +353,7 @@ async function writeParts(
       )
       overallWritten += nextWritten - partWritten
       partWritten = nextWritten
-      const elapsed = (now() - started) / 1000
-      const bytesPerSecond = elapsed > 0 ? overallWritten / elapsed : 0
-      emit({
-        type: 'progress',
-        part: part.name,
-        partIndex: index,
-        partCount: prepared.length,
-        bytesWritten: partWritten,
-        bytesTotal: data.length,
-        overallWritten,
-        overallTotal,
-        percent: (100 * overallWritten) / overallTotal,
-        bytesPerSecond,
-        secondsLeft: bytesPerSecond > 0 ? (overallTotal - overallWritten) / bytesPerSecond : null,
-      })
+      progress(index, part, partWritten, data.length)
     }
     if (stub) await step(loader.flashDeflFinish(false, blockTimeout))
 
@@ -326,7 +365,7 @@ async function writeParts(
         `Verification failed for ${part.name} at 0x${part.offset.toString(16)}: the board reports MD5 ${reported}, expected ${md5}. Flash again; if it repeats, try a lower baud rate or another cable.`,
       )
     }
-    results.push({ name: part.name, offset: part.offset, size: data.length, md5 })
+    results.push({ name: part.name, offset: part.offset, size: data.length, md5, skipped: false })
   }
   return results
 }

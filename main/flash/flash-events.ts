@@ -37,6 +37,8 @@ export interface FlashedPart {
   offset: number
   size: number
   md5: string
+  /** True when the board already held exactly this part, so it was not written. */
+  skipped: boolean
 }
 
 export interface FlashSuccess {

@@ -1,0 +1,168 @@
+import { spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
+import {
+  espImage,
+  FIELDFLASH_4MB,
+  partitionTable,
+  writeFiles,
+} from '../flash/firmware/firmware-fixtures'
+import { REPO_ROOT, tempDir } from '../helpers/fixtures'
+import { cli } from '../helpers/run-cli'
+import { espImage as appImage } from '../renderer/harness/test-firmware'
+
+let board: PtyEmulator | null = null
+afterEach(async () => {
+  await board?.stop()
+  board = null
+})
+
+const SITE = [
+  ['--platform-key', 'pk_test_1'],
+  ['--api-host', 'api.example.com'],
+  ['--mqtt-host', 'mqtt.example.com'],
+  ['--mqtt-port', '8883'],
+  ['--ota-base-url', 'https://ota.example.com/fw'],
+].flat()
+
+const BOOTLOADER = espImage({ chipId: 0, segments: [4096, 8192] })
+// Incompressible, so the write takes real wire time and an unplug lands in the middle of it.
+const APP = appImage(randomBytes(96 * 1024), 0x3f400020)
+
+/** A registry with pump-0001 and the board's base firmware imported. */
+async function setup(): Promise<string> {
+  const dataDir = await tempDir('fieldflash-data-')
+  expect((await cli(dataDir, 'site', 'set', ...SITE)).code).toBe(0)
+  expect(
+    (await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')).code,
+  ).toBe(0)
+  const build = join(await tempDir('fieldflash-pio-'), '.pio', 'build', 'generic')
+  await writeFiles(build, {
+    'bootloader.bin': BOOTLOADER,
+    'partitions.bin': partitionTable(FIELDFLASH_4MB),
+    'firmware.bin': APP,
+  })
+  const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
+  expect(imported.code, imported.err).toBe(0)
+  return dataDir
+}
+
+async function provision(dataDir: string, port: string) {
+  const run = await cli(
+    dataDir,
+    'provision',
+    '--port',
+    port,
+    '--device',
+    'pump-0001',
+    '--before',
+    'no_reset',
+    '--json',
+  )
+  const lines = run.out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+  return { ...run, result: lines.at(-1) }
+}
+
+/** What ESP-IDF would read from the board's ffcfg region (the independent reader of docs/tools). */
+async function readConfig(emulator: PtyEmulator['emulator']) {
+  const file = join(await tempDir(), 'ffcfg.bin')
+  await writeFile(file, emulator.readFlash(0x3ed000, 0x3000))
+  const result = spawnSync('python3', [join(REPO_ROOT, 'docs', 'tools', 'nvs_read.py'), file], {
+    encoding: 'utf8',
+  })
+  if (result.error) throw new Error('python3 is not installed: apt-get install python3')
+  if (result.status !== 0) throw new Error(result.stderr)
+  const entries = JSON.parse(result.stdout).entries as { key: string; value: string | number }[]
+  return Object.fromEntries(entries.map((e) => [e.key, e.value]))
+}
+
+describe('fieldflash provision', () => {
+  it('writes the base firmware and a fresh config partition at the ffcfg offset, then only the config', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
+    const dataDir = await setup()
+
+    const first = await provision(dataDir, board.clientPath)
+    expect(first.code, first.err).toBe(0)
+    expect(first.result).toMatchObject({
+      type: 'result',
+      ok: true,
+      uid: 'pump-0001',
+      skippedParts: [],
+    })
+    expect(
+      first.result.parts.map((p: { name: string; offset: number }) => [p.name, p.offset]),
+    ).toContainEqual(['ffcfg', 0x3ed000])
+    expect(
+      Buffer.from(board.emulator.readFlash(0x10000, APP.length)).equals(Buffer.from(APP)),
+    ).toBe(true)
+    const config = await readConfig(board.emulator)
+    expect(config).toMatchObject({ uid: 'pump-0001', mqtt_port: 8883, mqtt_user: 'dev-pump-0001' })
+    const fingerprintOf = (token: string) =>
+      createHash('sha256').update(token).digest('hex').slice(0, 8)
+    expect(fingerprintOf(config.prov_token as string)).toBe(first.result.fingerprint)
+
+    let device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.currentToken).toMatchObject({
+      fingerprint: first.result.fingerprint,
+      origin: 'provision',
+    })
+    expect(device.flashes).toHaveLength(1)
+    expect(device.status).toBe('flashed')
+
+    // The same board back in download mode: its flash as the first provisioning left it.
+    const flash = board.emulator.readFlash(0, 0x400000)
+    await board.stop()
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
+    board.emulator.loadFlash(0, flash)
+    const writesBefore = board.emulator.commandCount('FLASH_DEFL_BEGIN')
+    const second = await provision(dataDir, board.clientPath)
+    expect(second.code, second.err + second.out).toBe(0)
+    expect(second.result.skippedParts).toEqual(
+      first.result.parts.map((p: { name: string }) => p.name).filter((n: string) => n !== 'ffcfg'),
+    )
+    expect(board.emulator.commandCount('FLASH_DEFL_BEGIN') - writesBefore).toBe(1)
+    const reconfigured = await readConfig(board.emulator)
+    expect(fingerprintOf(reconfigured.prov_token as string)).toBe(second.result.fingerprint)
+    expect(reconfigured.mqtt_pass).toBe(config.mqtt_pass)
+    device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.tokens.map((t: { state: string }) => t.state)).toEqual(['superseded', 'issued'])
+    expect(device.flashes).toHaveLength(2)
+  }, 120_000)
+
+  it('leaves the registry consistent when the board is unplugged mid-provision', async () => {
+    board = await startPtyEmulator({
+      chip: 'ESP32',
+      mac: '24:0a:c4:aa:bb:cc',
+      faults: { unplugAfterBytesReceived: 60_000 },
+    })
+    const dataDir = await setup()
+    const run = await provision(dataDir, board.clientPath)
+    expect(run.code).toBe(1)
+    expect(run.result).toMatchObject({ ok: false, code: 'device_lost', stage: 'writing' })
+    const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    // The token minted for the attempt is on record, and no flash claims a board carries it.
+    expect(device.currentToken.fingerprint).toBe(run.result.fingerprint)
+    expect(device.flashes).toEqual([])
+    expect((await cli(dataDir, 'doctor')).code).toBe(0)
+  }, 120_000)
+
+  it('asks for a base firmware when the library has none for the board', async () => {
+    const dataDir = await tempDir('fieldflash-data-')
+    expect((await cli(dataDir, 'site', 'set', ...SITE)).code).toBe(0)
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const run = await cli(dataDir, 'provision', '--port', '/dev/null', '--device', 'pump-0001')
+    expect(run.code).toBe(2)
+    expect(run.err).toMatch(
+      /firmware: the library has no base firmware for esp32-devkitc\. Import one first/,
+    )
+    const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.tokens).toEqual([])
+  })
+})
