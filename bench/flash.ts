@@ -4,7 +4,7 @@ import { flashBoard, type FlashImage } from '../main/flash/flash-board'
 import { startPtyEmulator } from '../test/emulator/pty'
 
 /** A firmware-like 1 MiB image: code-like text and tables that compress about as a real app does. */
-function firmwareLike(size: number): Uint8Array {
+export function firmwareLike(size: number): Uint8Array {
   const out = Buffer.alloc(size)
   const words = [
     'esp_wifi_',

@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { BoardCatalog, resourcePaths } from '../main/boards/catalog'
+import { buildConfigPartition } from '../main/config-partition/config-partition'
+import { addDevice } from '../main/devices/devices'
+import { importFirmware } from '../main/firmware-library/firmware-library'
+import { provisionBoard } from '../main/provision/provision-board'
+import { saveSiteProfile } from '../main/site/site-profile'
+import { FieldFlashStore } from '../main/store/store'
+import { startPtyEmulator } from '../test/emulator/pty'
+import {
+  espImage,
+  FIELDFLASH_4MB,
+  partitionTable,
+  writeFiles,
+} from '../test/flash/firmware/firmware-images'
+import { espImage as appImage } from '../test/renderer/harness/test-firmware'
+import { firmwareLike } from './flash'
+import { summary, timed } from './stats'
+
+const RESOURCES = resolve(import.meta.dirname, '..', 'resources')
+
+/** Generating a device's ffcfg partition, in memory. */
+export async function benchConfigPartition(): Promise<void> {
+  const values = {
+    deviceUid: 'ff-0123456789ab',
+    platformKey: 'pk_live_1',
+    mqttHost: 'mqtt.example.com',
+    mqttPort: 8883,
+    mqttUsername: 'dev-ff-0123456789ab',
+    mqttPassword: 'Zq3vN0x8Yk2Lm5Pw7Rt9Sb4Hc6Jd1Fg0',
+    otaBaseUrl: 'https://ota.example.com/fw',
+    apiHost: 'api.example.com',
+    provisioningToken: 'ffpt_z7q5m49tb2fr7md1gswjdzcm8qs5njpz6j7dwqdxaqjgaw90q19g2a4aqpy',
+    wifi: { ssid: 'Plant 3', password: 'correct horse battery' },
+  }
+  const samples: number[] = []
+  for (let i = 0; i < 2000; i++) samples.push((await timed(() => buildConfigPartition(values)))[0])
+  summary('config partition generation (0x3000 bytes)', samples)
+}
+
+/** A full provisioning (1 MiB app) against a re-provisioning of the same board, at 921600 baud. */
+export async function benchProvision(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
+  try {
+    const store = FieldFlashStore.open(join(dir, 'data'))
+    const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
+    saveSiteProfile(store, {
+      platformKey: 'pk_bench',
+      apiHost: 'api.example.com',
+      mqttHost: 'mqtt.example.com',
+      mqttPort: 8883,
+      otaBaseUrl: 'https://ota.example.com/',
+    })
+    addDevice(store, catalog, { uid: 'bench-0001', boardId: 'esp32-devkitc' })
+    const build = join(dir, 'build')
+    await writeFiles(build, {
+      'bootloader.bin': espImage({ chipId: 0, segments: [4096, 16_384] }),
+      'partitions.bin': partitionTable(FIELDFLASH_4MB),
+      'firmware.bin': appImage(firmwareLike(1024 * 1024 - 64), 0x3f400020),
+    })
+    await importFirmware(store, catalog, { path: build, boardId: 'esp32-devkitc' })
+
+    const run = async (flash?: Uint8Array) => {
+      const board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:00:00:01' })
+      if (flash) board.emulator.loadFlash(0, flash)
+      try {
+        const started = performance.now()
+        const result = await provisionBoard(
+          { store, catalog },
+          { uid: 'bench-0001', port: { path: board.clientPath }, before: 'no_reset', baud: 921600 },
+          () => undefined,
+        )
+        if (!result.ok) throw new Error(`${result.code}: ${result.message}`)
+        return {
+          seconds: (performance.now() - started) / 1000,
+          written: result.parts.filter((p) => !p.skipped).map((p) => p.name),
+          flash: board.emulator.readFlash(0, 4 * 1024 * 1024),
+        }
+      } finally {
+        await board.stop()
+      }
+    }
+    const full = await run()
+    const again = await run(full.flash)
+    console.log(
+      `provision, full (1 MiB app)`.padEnd(52),
+      `${full.seconds.toFixed(2)} s   wrote ${full.written.join(', ')}`,
+    )
+    console.log(
+      `provision again, same board`.padEnd(52),
+      `${again.seconds.toFixed(2)} s   wrote ${again.written.join(', ')}   ${((again.seconds / full.seconds) * 100).toFixed(0)}% of the full time`,
+    )
+    store.close()
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
