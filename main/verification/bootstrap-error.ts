@@ -23,7 +23,16 @@ function explain(reason: string): string {
   if (reason.startsWith('token_')) {
     return `The firmware rejects its PROVISIONING_TOKEN (${reason.slice('token_'.length)}): the value in include/device_config.h was mistyped or cut. Paste the token again exactly, or download the template again; then rebuild and flash.`
   }
+  const cfg = /^cfg_(missing|type|long)_([a-z0-9_]+)$/.exec(reason)
+  if (cfg) {
+    const what = { missing: 'is missing', type: 'has the wrong type', long: 'is too long' }[
+      cfg[1] as 'missing' | 'type' | 'long'
+    ]
+    return `The board's config partition (ffcfg) is unusable: key "${cfg[2]}" ${what}. Provision the board again with FieldFlash (it writes a fresh config partition).`
+  }
   switch (reason) {
+    case 'cfg_none':
+      return 'The board runs a base firmware but has no config partition (ffcfg) yet. Provision it with FieldFlash: it writes the device’s config partition with fresh credentials.'
     case 'uid':
       return 'The firmware’s DEVICE_UID breaks the Device ID rule (4–90 characters of 0-9 a-z A-Z - _ .). Download the template again, rebuild and flash.'
     case 'fw':

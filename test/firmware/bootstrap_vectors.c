@@ -65,6 +65,7 @@ static const uint8_t k_mac[FF_MAC_LEN] = {0x24, 0x0a, 0xc4, 0x12, 0x34, 0x56};
 static ff_boot_line boot_once(capture *c, const char *uid, const char *token, const char *fw) {
   ff_bootstrap b;
   ff_bootstrap_config cfg;
+  memset(&cfg, 0, sizeof cfg);
   ff_boot_line kind;
   memset(c, 0, sizeof *c);
   cfg.uid = uid;
@@ -182,6 +183,7 @@ static void fixed_checks(void) {
   capture c;
   ff_bootstrap b;
   ff_bootstrap_config cfg;
+  memset(&cfg, 0, sizeof cfg);
   const char *first_line;
 
   memset(uid91, 'a', 91);

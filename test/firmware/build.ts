@@ -54,9 +54,12 @@ const BACKENDS: Record<CryptoBackend, BackendFlags> = {
 
 /** The same warnings-as-errors build the firmware must survive. */
 const CFLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror']
-const LIB_SOURCES = ['ff_bootstrap.c', 'ff_crypto_mbedtls.c', 'ff_crypto_bearssl.c'].map((f) =>
-  join(BOOTSTRAP_LIB_DIR, f),
-)
+const LIB_SOURCES = [
+  'ff_bootstrap.c',
+  'ff_config.c',
+  'ff_crypto_mbedtls.c',
+  'ff_crypto_bearssl.c',
+].map((f) => join(BOOTSTRAP_LIB_DIR, f))
 
 const toolchainChecks = new Map<CryptoBackend, Promise<void>>()
 

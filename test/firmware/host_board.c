@@ -115,6 +115,7 @@ int main(int argc, char **argv) {
   board bd = {0};
   ff_bootstrap boot;
   ff_bootstrap_config cfg;
+  memset(&cfg, 0, sizeof cfg);
 
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];

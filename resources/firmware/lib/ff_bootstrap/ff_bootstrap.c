@@ -324,7 +324,21 @@ ff_boot_line ff_bootstrap_init(ff_bootstrap *b, const ff_bootstrap_config *cfg, 
       ff_verification_code(cfg->token, token_len, cfg->uid, uid_len, code) != 0) {
     return arm_error(b, cfg->uid, "internal", FF_BOOT_ERR_INTERNAL);
   }
-  arm_line(b, ff_format_banner(b->line, sizeof b->line - 2u, cfg->uid, fp, code, cfg->mac, fw));
+  {
+    int len = ff_format_banner(b->line, sizeof b->line - 2u, cfg->uid, fp, code, cfg->mac, fw);
+    const char *src = cfg->cfg_source;
+    if (len >= 0 && src != NULL && (strcmp(src, "nvs") == 0 || strcmp(src, "header") == 0)) {
+      size_t src_len = strlen(src);
+      /* FF_LINE_MAX counts " cfg=header": the key always fits before the CRLF. */
+      if ((size_t)len + 5u + src_len + 3u <= sizeof b->line) {
+        memcpy(b->line + len, " cfg=", 5u);
+        memcpy(b->line + len + 5, src, src_len);
+        len += (int)(5u + src_len);
+        b->line[len] = '\0';
+      }
+    }
+    arm_line(b, len);
+  }
   return FF_BOOT_BANNER;
 }
 

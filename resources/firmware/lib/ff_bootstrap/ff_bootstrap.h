@@ -35,11 +35,11 @@ extern "C" {
 #define FF_MAC_LEN 6u             /* bytes */
 #define FF_VERIFY_CONTEXT "fieldflash-verify-v1|"
 
-/** Longest line either formatter can produce: an FFBOOT line with a 90-char uid and 32-char fw. */
+/** Longest line the bootstrap prints: an FFBOOT line with a 90-char uid, 32-char fw and cfg=header. */
 #define FF_LINE_MAX                                                                               \
   (sizeof("FFBOOT v=1 uid=") - 1u + FF_UID_MAX + sizeof(" fp=") - 1u + FF_FP_LEN +                \
    sizeof(" code=") - 1u + FF_CODE_LEN + sizeof(" mac=") - 1u + 17u + sizeof(" fw=") - 1u +       \
-   FF_FW_MAX)
+   FF_FW_MAX + sizeof(" cfg=header") - 1u)
 /** A buffer that always fits one line, its CRLF and a NUL. */
 #define FF_LINE_BUF (FF_LINE_MAX + 3u)
 
@@ -128,6 +128,8 @@ typedef struct {
   const uint8_t *mac; /* FF_MAC_LEN bytes: the station MAC */
   const char *fw;     /* NULL prints an empty fw value */
   uint32_t interval_ms; /* 0 selects FF_BANNER_INTERVAL_MS */
+  /** Where the values came from: "nvs" or "header" appends cfg=<it> to the banner; NULL omits it. */
+  const char *cfg_source;
 } ff_bootstrap_config;
 
 /** Which line ff_bootstrap_init() armed. */
