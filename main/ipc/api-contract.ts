@@ -74,6 +74,28 @@ export interface RegeneratedToken extends MintedToken {
 }
 
 /** Whether the provisioning token inside a firmware is the device's current one. */
+/** A base firmware of the library, as the app shows it. */
+export interface LibraryFirmware {
+  id: string
+  sha256: string
+  boardId: string
+  name: string
+  version: string | null
+  chip: string
+  totalBytes: number
+  config: { label: 'ffcfg' | 'nvs'; offset: number; size: number }
+  importedAt: string
+}
+
+export interface StartProvisionRequest {
+  jobId: string
+  uid: string
+  portPath: string
+  /** The library firmware to use; the board's newest by default. */
+  firmwareId?: string
+  baud?: number
+}
+
 export interface StartFlashRequest {
   /** Chosen by the renderer (a UUID) so it can listen before the job starts. */
   jobId: string
@@ -96,6 +118,8 @@ export type FlashOutcome =
       baud: number
       durationMs: number
       firmwareName: string
+      /** For a provisioning: the token the config partition carries, and the parts not rewritten. */
+      provisioned?: { fingerprint: string; expectedCode: string; skippedParts: string[] }
     }
   | { ok: false; code: ErrorCode | 'internal'; message: string; stage: FlashStage }
 
@@ -179,6 +203,13 @@ export interface ApiOperations {
   checkFirmware: { request: { uid: string; firmwarePath: string }; response: FirmwareCheck }
   startFlash: { request: StartFlashRequest; response: { jobId: string } }
   cancelFlash: { request: { jobId: string }; response: null }
+  listFirmware: { request: { boardId: string }; response: LibraryFirmware[] }
+  /** Opens a file/folder picker in main and imports what the technician chose (null: cancelled). */
+  importFirmware: {
+    request: { boardId: string; pick: 'folder' | 'file' }
+    response: { firmware: LibraryFirmware; created: boolean; warnings: string[] } | null
+  }
+  startProvision: { request: StartProvisionRequest; response: { jobId: string } }
   openMonitor: { request: OpenMonitorRequest; response: { sessionId: string; path: string } }
   closeMonitor: { request: { sessionId: string }; response: null }
   resetBoard: { request: { sessionId: string }; response: null }
@@ -235,6 +266,9 @@ export const OPERATIONS = [
   'checkFirmware',
   'startFlash',
   'cancelFlash',
+  'listFirmware',
+  'importFirmware',
+  'startProvision',
   'openMonitor',
   'closeMonitor',
   'resetBoard',

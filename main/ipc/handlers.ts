@@ -31,6 +31,7 @@ import type {
   EventName,
   FirmwareCheck,
   FlashOutcome,
+  LibraryFirmware,
   OperationName,
   RequestOf,
   ResponseOf,
@@ -39,7 +40,14 @@ import type {
   SiteProfileDraft,
   Verification,
 } from './api-contract'
+import {
+  importFirmware,
+  listFirmware,
+  type FirmwareEntry,
+} from '../firmware-library/firmware-library'
 import { checkFirmwareForDevice } from '../flash/check-firmware'
+import type { FlashEvent, FlashResult } from '../flash/flash-events'
+import { provisionBoard } from '../provision/provision-board'
 import { isTokenMismatch } from '../flash/firmware-token-check'
 import { parseRequest } from './schemas'
 
@@ -102,6 +110,36 @@ const SITE_FIELDS: readonly SiteField[] = [
   'otaBaseUrl',
   'tokenLifetimeHours',
 ]
+function flashedOutcome(result: Extract<FlashResult, { ok: true }>): FlashOutcome {
+  return {
+    ok: true,
+    chip: result.chip,
+    mac: result.mac,
+    flashSize: result.flashSize,
+    baud: result.baud,
+    durationMs: result.durationMs,
+    firmwareName: result.firmwareName,
+  }
+}
+
+function failedOutcome(result: Extract<FlashResult, { ok: false }>): FlashOutcome {
+  return { ok: false, code: result.code, message: result.message, stage: result.stage }
+}
+
+function libraryFirmware(entry: FirmwareEntry): LibraryFirmware {
+  return {
+    id: entry.id,
+    sha256: entry.sha256,
+    boardId: entry.boardId,
+    name: entry.name,
+    version: entry.version,
+    chip: entry.chip,
+    totalBytes: entry.totalBytes,
+    config: entry.config,
+    importedAt: entry.importedAt,
+  }
+}
+
 /** Saves from the form (Wi-Fi is kept as saved) and answers with what the user may see. */
 function saveSiteProfileView(
   store: FieldFlashStore,
@@ -195,6 +233,41 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     emit('monitor', { sessionId, type: 'verification', verification })
   }
 
+  /** Closes a console holding the port (the flash needs it) and finds the port's USB ids. */
+  const freePort = async (
+    portPath: string,
+  ): Promise<{ path: string; vid: string | null; pid: string | null }> => {
+    for (const [id, session] of sessions) {
+      if (session.monitor.path === portPath) await closeSession(id)
+    }
+    const port = (await ports().catch(() => [])).find((p) => p.path === portPath)
+    return { path: portPath, vid: port?.vid ?? null, pid: port?.pid ?? null }
+  }
+
+  /** Runs a flash job in the background: events and the outcome go out on the flash channel. */
+  const runJob = (
+    jobId: string,
+    operation: string,
+    work: (emitEvent: (event: FlashEvent) => void, signal: AbortSignal) => Promise<FlashOutcome>,
+  ): void => {
+    const controller = new AbortController()
+    jobs.set(jobId, controller)
+    void work((event) => emit('flash', { jobId, type: 'event', event }), controller.signal)
+      .catch((error: unknown): FlashOutcome => {
+        logUnexpected(operation, error)
+        return {
+          ok: false,
+          code: 'internal',
+          message: 'Flashing failed unexpectedly; see the log for details, then try again.',
+          stage: 'preparing',
+        }
+      })
+      .then((outcome) => {
+        jobs.delete(jobId)
+        emit('flash', { jobId, type: 'done', outcome })
+      })
+  }
+
   const implementations: Implementations = {
     getAppInfo: () => ({
       version: services.version,
@@ -256,53 +329,68 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       if (isTokenMismatch(check.token) && !request.acceptTokenMismatch) {
         throw new FieldFlashError('invalid_state', check.token.message)
       }
-      // The console would hold the port: close it, the flash needs it.
-      for (const [id, session] of sessions) {
-        if (session.monitor.path === portPath) await closeSession(id)
-      }
-      const port = (await ports().catch(() => [])).find((p) => p.path === portPath)
-      const controller = new AbortController()
-      jobs.set(jobId, controller)
-      void flashFirmware(
-        { store, catalog },
-        {
-          port: { path: portPath, vid: port?.vid ?? null, pid: port?.pid ?? null },
-          firmwarePath,
-          deviceUid: uid,
-          baud: request.baud,
-          erase: request.erase,
-        },
-        (event) => emit('flash', { jobId, type: 'event', event }),
-        controller.signal,
-        services.flashDependencies,
-      )
-        .then(
-          (result): FlashOutcome =>
-            result.ok
-              ? {
-                  ok: true,
-                  chip: result.chip,
-                  mac: result.mac,
-                  flashSize: result.flashSize,
-                  baud: result.baud,
-                  durationMs: result.durationMs,
-                  firmwareName: result.firmwareName,
-                }
-              : { ok: false, code: result.code, message: result.message, stage: result.stage },
-          (error: unknown): FlashOutcome => {
-            logUnexpected('startFlash', error)
-            return {
-              ok: false,
-              code: 'internal',
-              message: 'Flashing failed unexpectedly; see the log for details, then try again.',
-              stage: 'preparing',
-            }
+      const port = await freePort(portPath)
+      runJob(jobId, 'startFlash', (emitEvent, signal) =>
+        flashFirmware(
+          { store, catalog },
+          {
+            port,
+            firmwarePath,
+            deviceUid: uid,
+            baud: request.baud,
+            erase: request.erase,
           },
-        )
-        .then((outcome) => {
-          jobs.delete(jobId)
-          emit('flash', { jobId, type: 'done', outcome })
-        })
+          emitEvent,
+          signal,
+          services.flashDependencies,
+        ).then((result): FlashOutcome =>
+          result.ok ? flashedOutcome(result) : failedOutcome(result),
+        ),
+      )
+      return { jobId }
+    },
+    listFirmware: ({ boardId }) => listFirmware(store, { boardId }).map(libraryFirmware),
+    importFirmware: async ({ boardId, pick }) => {
+      catalog.get(boardId, 'boardId')
+      const path = await dialogs.chooseFirmware(pick)
+      if (path === null) return null
+      const result = await importFirmware(store, catalog, { path, boardId })
+      return {
+        firmware: libraryFirmware(result.entry),
+        created: result.created,
+        warnings: result.warnings,
+      }
+    },
+    startProvision: async (request) => {
+      const { jobId, uid, portPath } = request
+      if (jobs.has(jobId)) {
+        throw new FieldFlashError('already_exists', `jobId: flash job ${jobId} is already running`)
+      }
+      const port = await freePort(portPath)
+      runJob(jobId, 'startProvision', async (emitEvent, signal) => {
+        try {
+          const result = await provisionBoard(
+            { store, catalog },
+            { uid, port, firmware: request.firmwareId, baud: request.baud },
+            emitEvent,
+            signal,
+            services.flashDependencies,
+          )
+          if (!result.ok) return failedOutcome(result)
+          return {
+            ...flashedOutcome(result),
+            provisioned: {
+              fingerprint: result.token.fingerprint,
+              expectedCode: result.token.expectedCode,
+              skippedParts: result.skippedParts,
+            },
+          }
+        } catch (error) {
+          // Refused before anything was written (no firmware, values that do not fit): say why.
+          if (!(error instanceof FieldFlashError)) throw error
+          return { ok: false, code: error.code, message: error.message, stage: 'preparing' }
+        }
+      })
       return { jobId }
     },
     cancelFlash: ({ jobId }) => {

@@ -66,6 +66,18 @@ export const REQUEST_SCHEMAS = {
     acceptTokenMismatch: z.boolean().optional(),
   }),
   cancelFlash: z.strictObject({ jobId: clientId }),
+  listFirmware: z.strictObject({ boardId: text(64) }),
+  importFirmware: z.strictObject({ boardId: text(64), pick: z.enum(['folder', 'file']) }),
+  startProvision: z.strictObject({
+    jobId: clientId,
+    uid,
+    portPath: path,
+    firmwareId: z
+      .string()
+      .regex(/^[0-9a-f]{8,64}$/, 'must be hex digits of a SHA-256')
+      .optional(),
+    baud: z.number().int().positive().optional(),
+  }),
   openMonitor: z.strictObject({
     sessionId: clientId,
     portPath: path,

@@ -23,6 +23,13 @@ import {
 } from './harness/app-page'
 import { BENCH_MAC, BenchBoard } from './harness/bench-board'
 import { buildFirmwareFromZip } from './harness/test-firmware'
+import { importFirmware } from '../../main/firmware-library/firmware-library'
+import {
+  espImage,
+  FIELDFLASH_4MB,
+  partitionTable,
+  writeFiles,
+} from '../flash/firmware/firmware-images'
 
 // The renderer in real Chromium, its `window.fieldflash` bridged to the real main-process handlers
 // with a temp data folder, the real board catalog, and a bench board behind a pty: the ROM-loader
@@ -297,6 +304,47 @@ describe('FieldFlash in Chromium', () => {
     expect(app.pageErrors).toEqual([])
     expect(browser.foreignRequests).toEqual([])
   }, 90_000)
+
+  it('provisions with no compiler: board, device, then the base firmware with fresh credentials', async () => {
+    const app = await startApp(seedSite)
+    // The firmware team's base firmware for the board, imported once.
+    const build = join(app.dataDir, 'generic')
+    await writeFiles(build, {
+      'bootloader.bin': espImage({ chipId: 0, segments: [4096, 8192] }),
+      'partitions.bin': partitionTable(FIELDFLASH_4MB),
+      'firmware.bin': espImage({ chipId: 0, segments: [32_768, 16_384] }),
+    })
+    await importFirmware(app.store, catalog, { path: build, boardId: 'esp32-devkitc' })
+    const { page } = app
+
+    await visible(page.getByRole('heading', { name: 'Provision a board' }))
+    const port = page.getByRole('radio', { name: /Silicon Labs CP210x/ })
+    await visible(port)
+    await port.check()
+    await page.getByRole('radio', { name: /ESP32-DevKitC/ }).check()
+    await page.getByRole('button', { name: 'Continue with ESP32-DevKitC' }).click()
+    await visible(page.getByRole('heading', { name: /Which device will this/ }))
+    await page.getByLabel('Device UID (optional)').fill('well-0009')
+    await page.getByRole('button', { name: 'Create device well-0009' }).click()
+
+    // No template step: the base firmware is preselected.
+    await visible(page.getByRole('heading', { name: 'Flash well-0009' }))
+    expect(
+      await page
+        .getByRole('radio', { name: 'Base firmware + fresh credentials (no compiler)' })
+        .isChecked(),
+    ).toBe(true)
+    await capture(page, '11-provision-ready')
+    await page.getByRole('button', { name: 'Provision well-0009' }).click()
+    await visible(page.getByText('Provisioned and verified'), 30_000)
+    const device = app.store.device('well-0009')!
+    const token = device.tokens.at(-1)!
+    expect(token).toMatchObject({ state: 'issued', origin: 'provision' })
+    await visible(page.getByText(token.expectedCode))
+    expect(device.flashes).toHaveLength(1)
+    expect(device.flashes[0]!.parts.map((p) => p.offset)).toContain(0x3ed000)
+    await capture(page, '12-provisioned')
+  }, 60_000)
 
   it('tells the technician before flashing a firmware whose token was regenerated, and never approves it', async () => {
     const app = await startApp(seedSite)

@@ -7,6 +7,7 @@ import {
   type FirmwareCheck,
   type FlashEvent,
   type FlashOutcome,
+  type LibraryFirmware,
 } from '../api'
 import { FocusHeading } from '../components/Heading'
 import { StatusIcon } from '../components/Icons'
@@ -20,19 +21,28 @@ const BAUDS = [921600, 460800, 230400, 115200, 1500000, 2000000]
 
 type Progress = Extract<FlashEvent, { type: 'progress' }>
 
-/** Step 4: port, firmware and options, then a verified write with progress and cancel. */
+/**
+ * Step 4: port and firmware, then a verified write with progress and cancel. By default the
+ * board's base firmware from the library plus a config partition with fresh credentials (no
+ * compiler); or a firmware built from the device's template.
+ */
 export function FlashStep({
   device,
   portPath,
   onPort,
   onFlashed,
+  onTemplate,
 }: {
   device: DeviceView
   portPath: string | null
   onPort: (path: string) => void
   onFlashed: () => void
+  onTemplate: () => void
 }): React.JSX.Element {
   const { ports } = usePorts()
+  const [library, setLibrary] = useState<LibraryFirmware[] | null>(null)
+  const [source, setSource] = useState<'library' | 'build' | null>(null)
+  const [importNotes, setImportNotes] = useState<string[]>([])
   const [firmwarePath, setFirmwarePath] = useState<string | null>(null)
   const [check, setCheck] = useState<FirmwareCheck | null>(null)
   const [checkFailure, setCheckFailure] = useState<Failure | null>(null)
@@ -69,6 +79,31 @@ export function FlashStep({
     if (outcome) resultRef.current?.focus()
   }, [outcome])
 
+  useEffect(() => {
+    void api.listFirmware({ boardId: device.boardId }).then((r) => {
+      const list = r.ok ? r.value : []
+      setLibrary(list)
+      // The base firmware is the default path: it needs no compiler.
+      setSource((s) => s ?? (list.length > 0 ? 'library' : 'build'))
+    })
+  }, [device.boardId])
+
+  const importBase = async (pick: 'folder' | 'file'): Promise<void> => {
+    setCheckFailure(null)
+    setImportNotes([])
+    const result = await api.importFirmware({ boardId: device.boardId, pick })
+    if (!result.ok) setCheckFailure(result)
+    else if (result.value) {
+      const imported = result.value
+      setImportNotes(imported.warnings)
+      setLibrary((list) => [
+        imported.firmware,
+        ...(list ?? []).filter((f) => f.sha256 !== imported.firmware.sha256),
+      ])
+      setSource('library')
+    }
+  }
+
   const inspect = async (path: string): Promise<void> => {
     setFirmwarePath(path)
     setCheck(null)
@@ -88,7 +123,34 @@ export function FlashStep({
   const tokenMismatch =
     check !== null && check.token.status !== 'current' && check.token.status !== 'none'
   const port = ports?.find((p) => p.path === portPath) ?? null
-  const canFlash = port !== null && check !== null && (!tokenMismatch || accept) && jobId === null
+  const base = library?.[0] ?? null
+  const canFlash =
+    port !== null &&
+    jobId === null &&
+    (source === 'library' ? base !== null : check !== null && (!tokenMismatch || accept))
+
+  const provision = async (): Promise<void> => {
+    if (!port || !base) return
+    const id = newId()
+    jobRef.current = id
+    setJobId(id)
+    setOutcome(null)
+    setProgress(null)
+    setStartFailure(null)
+    setStage('Starting…')
+    const result = await api.startProvision({
+      jobId: id,
+      uid: device.uid,
+      portPath: port.path,
+      firmwareId: base.sha256,
+      baud,
+    })
+    if (!result.ok) {
+      jobRef.current = null
+      setJobId(null)
+      setStartFailure(result)
+    }
+  }
 
   const start = async (): Promise<void> => {
     if (!port || !check) return
@@ -136,13 +198,27 @@ export function FlashStep({
         <div ref={resultRef} tabIndex={-1} className="outcome">
           {outcome.ok ? (
             <>
-              <Notice tone="success" title="Flashed and verified" role="status" large>
+              <Notice
+                tone="success"
+                title={outcome.provisioned ? 'Provisioned and verified' : 'Flashed and verified'}
+                role="status"
+                large
+              >
                 <p>
                   {outcome.chip} (MAC <span className="mono">{outcome.mac}</span>,{' '}
                   {outcome.flashSize} flash) now runs {outcome.firmwareName}. Written and checked in{' '}
                   {(outcome.durationMs / 1000).toFixed(1)} s at {outcome.baud.toLocaleString()}{' '}
                   baud.
                 </p>
+                {outcome.provisioned && (
+                  <p>
+                    Its console will show the code{' '}
+                    <strong className="mono">{outcome.provisioned.expectedCode}</strong> (token{' '}
+                    <span className="mono">{outcome.provisioned.fingerprint}</span>).
+                    {outcome.provisioned.skippedParts.length > 0 &&
+                      ` Already on the board, not rewritten: ${outcome.provisioned.skippedParts.join(', ')}.`}
+                  </p>
+                )}
               </Notice>
               <div className="actions">
                 <button type="button" className="primary big" onClick={onFlashed}>
@@ -187,80 +263,141 @@ export function FlashStep({
 
           <fieldset className="firmware">
             <legend>Firmware</legend>
-            <div className="actions">
-              <button type="button" onClick={() => void choose('folder')}>
-                Choose build folder…
-              </button>
-              <button type="button" onClick={() => void choose('file')}>
-                Choose .bin or manifest file…
-              </button>
+            <div className="segmented" role="radiogroup" aria-label="Which firmware">
+              <label className={source === 'library' ? 'selected' : ''}>
+                <input
+                  type="radio"
+                  name="firmware-source"
+                  checked={source === 'library'}
+                  onChange={() => setSource('library')}
+                />
+                Base firmware + fresh credentials (no compiler)
+              </label>
+              <label className={source === 'build' ? 'selected' : ''}>
+                <input
+                  type="radio"
+                  name="firmware-source"
+                  checked={source === 'build'}
+                  onChange={() => setSource('build')}
+                />
+                A firmware built from the template
+              </label>
             </div>
-            {firmwarePath && !check && !checkFailure && (
-              <p role="status">Checking {firmwarePath}…</p>
-            )}
-            {checkFailure && <ErrorNotice failure={checkFailure} />}
-            {check && (
+            {source === 'library' && (
               <div className="firmware-check">
-                <p>
-                  <strong>{check.name}</strong> — {check.parts.length} part
-                  {check.parts.length === 1 ? '' : 's'}, {formatBytes(check.totalBytes)}
-                </p>
-                <table className="parts">
-                  <caption className="visually-hidden">What will be written</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Offset</th>
-                      <th scope="col">Part</th>
-                      <th scope="col">Size</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {check.parts.map((p) => (
-                      <tr key={p.offsetHex}>
-                        <td className="mono">{p.offsetHex}</td>
-                        <td>
-                          {p.name}
-                          {p.generated ? ' (generated)' : ''}
-                        </td>
-                        <td>{formatBytes(p.size)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-                {check.token.status === 'current' && (
-                  <Notice tone="success" title="Current token inside">
-                    <p>{check.token.message}</p>
-                  </Notice>
+                {base ? (
+                  <p>
+                    <strong>{base.name}</strong>
+                    {base.version ? ` ${base.version}` : ''} ({base.id}) —{' '}
+                    {formatBytes(base.totalBytes)}; {device.uid}'s configuration and a fresh
+                    one-time token go into its &quot;{base.config.label}&quot; partition at{' '}
+                    <span className="mono">0x{base.config.offset.toString(16)}</span>. Parts the
+                    board already holds are not rewritten.
+                  </p>
+                ) : (
+                  <p>
+                    No base firmware for this board yet. Import the one your firmware team built (a
+                    PlatformIO build folder of the &quot;generic&quot; environment, or a merged
+                    .bin).
+                  </p>
                 )}
-                {check.token.status === 'none' && (
-                  <Notice tone="info" title="No token found in this firmware">
-                    <p>{check.token.message}</p>
+                {importNotes.map((note) => (
+                  <Notice key={note} tone="warning" title="Note">
+                    <p>{note}</p>
                   </Notice>
-                )}
-                {tokenMismatch && (
-                  <Notice
-                    tone="warning"
-                    title={
-                      check.token.status === 'stale'
-                        ? 'This firmware carries an outdated token'
-                        : check.token.status === 'foreign'
-                          ? 'This firmware belongs to another device'
-                          : 'This firmware carries an unknown token'
-                    }
-                    role="alert"
-                  >
-                    <p>{check.token.message}</p>
-                    <label className="checkbox">
-                      <input
-                        type="checkbox"
-                        checked={accept}
-                        onChange={(e) => setAccept(e.target.checked)}
-                      />
-                      Flash it anyway — I understand this board will not verify as {device.uid}
-                    </label>
-                  </Notice>
-                )}
+                ))}
+                <div className="actions">
+                  <button type="button" onClick={() => void importBase('folder')}>
+                    Import base firmware folder…
+                  </button>
+                  <button type="button" onClick={() => void importBase('file')}>
+                    Import base firmware file…
+                  </button>
+                  <button type="button" className="link" onClick={onTemplate}>
+                    Firmware developer? Download the template instead
+                  </button>
+                </div>
+                {checkFailure && <ErrorNotice failure={checkFailure} />}
               </div>
+            )}
+            {source === 'build' && (
+              <>
+                <div className="actions">
+                  <button type="button" onClick={() => void choose('folder')}>
+                    Choose build folder…
+                  </button>
+                  <button type="button" onClick={() => void choose('file')}>
+                    Choose .bin or manifest file…
+                  </button>
+                </div>
+                {firmwarePath && !check && !checkFailure && (
+                  <p role="status">Checking {firmwarePath}…</p>
+                )}
+                {checkFailure && <ErrorNotice failure={checkFailure} />}
+                {check && (
+                  <div className="firmware-check">
+                    <p>
+                      <strong>{check.name}</strong> — {check.parts.length} part
+                      {check.parts.length === 1 ? '' : 's'}, {formatBytes(check.totalBytes)}
+                    </p>
+                    <table className="parts">
+                      <caption className="visually-hidden">What will be written</caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Offset</th>
+                          <th scope="col">Part</th>
+                          <th scope="col">Size</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {check.parts.map((p) => (
+                          <tr key={p.offsetHex}>
+                            <td className="mono">{p.offsetHex}</td>
+                            <td>
+                              {p.name}
+                              {p.generated ? ' (generated)' : ''}
+                            </td>
+                            <td>{formatBytes(p.size)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                    {check.token.status === 'current' && (
+                      <Notice tone="success" title="Current token inside">
+                        <p>{check.token.message}</p>
+                      </Notice>
+                    )}
+                    {check.token.status === 'none' && (
+                      <Notice tone="info" title="No token found in this firmware">
+                        <p>{check.token.message}</p>
+                      </Notice>
+                    )}
+                    {tokenMismatch && (
+                      <Notice
+                        tone="warning"
+                        title={
+                          check.token.status === 'stale'
+                            ? 'This firmware carries an outdated token'
+                            : check.token.status === 'foreign'
+                              ? 'This firmware belongs to another device'
+                              : 'This firmware carries an unknown token'
+                        }
+                        role="alert"
+                      >
+                        <p>{check.token.message}</p>
+                        <label className="checkbox">
+                          <input
+                            type="checkbox"
+                            checked={accept}
+                            onChange={(e) => setAccept(e.target.checked)}
+                          />
+                          Flash it anyway — I understand this board will not verify as {device.uid}
+                        </label>
+                      </Notice>
+                    )}
+                  </div>
+                )}
+              </>
             )}
           </fieldset>
 
@@ -293,15 +430,21 @@ export function FlashStep({
               type="button"
               className="primary big"
               disabled={!canFlash}
-              onClick={() => void start()}
+              onClick={() => void (source === 'library' ? provision() : start())}
             >
               {!port
                 ? 'Choose a port to flash'
-                : !check
-                  ? 'Choose firmware to flash'
-                  : outcome && !outcome.ok
-                    ? 'Flash again'
-                    : `Flash ${device.uid}`}
+                : source === 'library'
+                  ? base
+                    ? outcome && !outcome.ok
+                      ? 'Provision again'
+                      : `Provision ${device.uid}`
+                    : 'Import a base firmware to provision'
+                  : !check
+                    ? 'Choose firmware to flash'
+                    : outcome && !outcome.ok
+                      ? 'Flash again'
+                      : `Flash ${device.uid}`}
             </button>
           </div>
         </div>

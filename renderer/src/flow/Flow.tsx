@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import type { Board, DeviceView } from '../api'
+import { api, type Board, type DeviceView } from '../api'
 import { FocusHeading } from '../components/Heading'
 import { BoardStep } from './BoardStep'
 import { DeviceStep } from './DeviceStep'
@@ -12,7 +12,11 @@ export interface FlowStart {
   device: DeviceView
 }
 
-/** The guided flow: Board → Device → Template → Flash → Verify, one obvious next step at a time. */
+/**
+ * The guided flow, one obvious next step at a time: Board → Device → Flash (the board's base
+ * firmware with fresh credentials, no compiler) → Verify; the template stays a click away for
+ * developers, and is the path when the library has no base firmware for the board.
+ */
 export function Flow({
   boards,
   start,
@@ -62,7 +66,11 @@ export function Flow({
           onChosen={(d) => {
             setDevice(d)
             setReached(1)
-            go('template')
+            // With a base firmware in the library no compiler is needed: straight to flashing.
+            // Without one, the template (for a developer to build) comes first.
+            void api.listFirmware({ boardId: d.boardId }).then((r) => {
+              go(r.ok && r.value.length > 0 ? 'flash' : 'template')
+            })
           }}
         />
       )}
@@ -75,6 +83,7 @@ export function Flow({
           portPath={portPath}
           onPort={setPortPath}
           onFlashed={() => go('verify')}
+          onTemplate={() => go('template')}
         />
       )}
       {step === 'verify' && device && (
