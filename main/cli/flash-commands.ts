@@ -42,7 +42,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
     .option('--device <uid>', 'record the flash on this device')
     .option(
       '--baud <n>',
-      `baud rate (default ${DEFAULT_FLASH_BAUD}; falls back when the link fails)`,
+      `baud rate (default: what the port's USB bridge carries, ${DEFAULT_FLASH_BAUD} for an unknown one)`,
     )
     .option('--erase', 'erase the whole flash first')
     .option(
@@ -155,7 +155,10 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
       '--firmware <id|path>',
       'library firmware id (from "fieldflash firmware list") or a build to import first; default: the board\'s newest',
     )
-    .option('--baud <n>', `baud rate (default ${DEFAULT_FLASH_BAUD})`)
+    .option(
+      '--baud <n>',
+      `baud rate (default: what the port's USB bridge carries, ${DEFAULT_FLASH_BAUD} for an unknown one)`,
+    )
     .option(
       '--before <mode>',
       `reset into the bootloader: ${BEFORE_MODES.join(', ')}`,

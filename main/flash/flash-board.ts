@@ -4,6 +4,7 @@ import { ESPLoader, Transport } from 'esptool-js'
 import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
 import type { FlashEvent, FlashResult, FlashStage, FlashedPart } from './flash-events'
+import { bridgeName, startingBaud } from '../serial/usb-bridges'
 import { SerialportDevice } from './serialport-device'
 
 /** A part to write: where, what, and the MD5 the board must report afterwards. */
@@ -53,7 +54,7 @@ export interface FlashDependencies {
 
 export const DEFAULT_FLASH_BAUD = 921600
 export const ROM_BAUD = 115200
-/** Rates the app offers; a link that fails at one is retried at the next lower one. */
+/** Rates the app offers. */
 export const FLASH_BAUD_RATES = [2000000, 1500000, 921600, 460800, 230400, 115200] as const
 /** The ESP32 ROM rejects compressed blocks larger than this; esptool uses it on the ROM path. */
 const ROM_FLASH_WRITE_SIZE = 0x400
@@ -87,7 +88,8 @@ export async function flashBoard(
   const path = request.port.path
   let stage: FlashStage = 'preparing'
   const started = deps.now()
-  const baud = request.baud ?? DEFAULT_FLASH_BAUD
+  // Without a rate asked for, the port's USB bridge decides: each has its own reliable ceiling.
+  const baud = request.baud ?? startingBaud(request.port.vid, request.port.pid)
   if (!(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
     return {
       ok: false,
@@ -164,6 +166,11 @@ export async function flashBoard(
       throw mapStageError(error, 'connecting', path, before)
     }
 
+    log(
+      request.baud === undefined
+        ? `Flashing at ${baud} baud, the rate ${bridgeName(request.port.vid ?? null, request.port.pid ?? null) ?? 'an unknown USB bridge'} carries reliably.`
+        : `Flashing at ${baud} baud, as asked.`,
+    )
     enter('detecting', 'Detecting the chip…')
     const chip = loader.chip.CHIP_NAME
     const mac = await step(loader.chip.readMac(loader))

@@ -46,3 +46,35 @@ export function bridgeName(vid: string | null, pid: string | null): string | nul
 export function isNativeEspressifUsb(vid: string | null): boolean {
   return vid?.toLowerCase() === '303a'
 }
+
+/** Where a port of unknown make starts flashing. */
+export const DEFAULT_START_BAUD = 921600
+
+/**
+ * The fastest rate each bridge carries reliably on ESP boards, by vendor (and chip when it
+ * matters): CP2102/CP2102N share a VID:PID and the older CP2102 tops out at 921600; CH340 clones
+ * lose bytes above 921600 on many boards; CH9102/CH343, FTDI and Espressif's native USB (where the
+ * rate is nominal) take 2 Mbaud.
+ */
+const START_BAUD: Record<string, number> = {
+  '10c4': 921600,
+  '1a86:7523': 921600,
+  '1a86:7522': 921600,
+  '1a86:5523': 921600,
+  '1a86:55d4': 2000000,
+  '1a86:55d3': 2000000,
+  '1a86:55d2': 2000000,
+  '0403': 2000000,
+  '067b': 460800,
+  '303a': 2000000,
+}
+
+/** The rate flashing starts at for a port's bridge; an unknown bridge starts at 921600. */
+export function startingBaud(
+  vid: string | null | undefined,
+  pid: string | null | undefined,
+): number {
+  if (!vid) return DEFAULT_START_BAUD
+  const v = vid.toLowerCase()
+  return START_BAUD[`${v}:${(pid ?? '').toLowerCase()}`] ?? START_BAUD[v] ?? DEFAULT_START_BAUD
+}

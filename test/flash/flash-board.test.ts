@@ -205,6 +205,26 @@ describe('flashBoard', () => {
     expect(emulator.commandCount('FLASH_DEFL_END')).toBeLessThan(3)
   })
 
+  it.each([
+    ['a CH9102 bridge', '1a86', '55d4', 2000000],
+    ['a CP210x bridge', '10c4', 'ea60', 921600],
+    ['an unknown bridge', 'abcd', '0001', 921600],
+  ])(
+    'starts at the rate %s carries when no rate is asked for, and says so',
+    async (_name, vid, pid, rate) => {
+      const { result, events } = await run(
+        {},
+        { port: { path: 'emulated', vid, pid }, baud: undefined },
+      )
+      expect(result).toMatchObject({ ok: true, baud: rate })
+      expect(
+        events.some(
+          (e) => e.type === 'log' && e.message.startsWith(`Flashing at ${rate} baud, the rate`),
+        ),
+      ).toBe(true)
+    },
+  )
+
   it('keeps working at a lower rate when the link cannot hold the requested baud, and says so', async () => {
     const { result, events } = await run({ faults: { maxReliableBaud: 460800 } }, {})
     expect(result).toMatchObject({ ok: true })

@@ -47,7 +47,8 @@ export function FlashStep({
   const [check, setCheck] = useState<FirmwareCheck | null>(null)
   const [checkFailure, setCheckFailure] = useState<Failure | null>(null)
   const [accept, setAccept] = useState(false)
-  const [baud, setBaud] = useState(921600)
+  // 0: automatic, the rate the port's USB bridge carries (chosen in main).
+  const [baud, setBaud] = useState(0)
   const [erase, setErase] = useState(false)
   const [jobId, setJobId] = useState<string | null>(null)
   const [stage, setStage] = useState<string>('')
@@ -143,7 +144,7 @@ export function FlashStep({
       uid: device.uid,
       portPath: port.path,
       firmwareId: base.sha256,
-      baud,
+      baud: baud || undefined,
     })
     if (!result.ok) {
       jobRef.current = null
@@ -166,7 +167,7 @@ export function FlashStep({
       uid: device.uid,
       portPath: port.path,
       firmwarePath: check.path,
-      baud,
+      baud: baud || undefined,
       erase,
       acceptTokenMismatch: tokenMismatch && accept,
     })
@@ -410,10 +411,10 @@ export function FlashStep({
                 value={baud}
                 onChange={(e) => setBaud(Number(e.target.value))}
               >
+                <option value={0}>Automatic, by the board's USB bridge (recommended)</option>
                 {BAUDS.map((b) => (
                   <option key={b} value={b}>
                     {b.toLocaleString()}
-                    {b === 921600 ? ' (recommended)' : ''}
                   </option>
                 ))}
               </select>
