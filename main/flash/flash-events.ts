@@ -66,17 +66,5 @@ export interface FlashFailure {
 
 export type FlashResult = FlashSuccess | FlashFailure
 
-/** A one-line progress text for a terminal or a status bar: "app 42% · 88.1 KB/s · 12 s left". */
-export function describeProgress(event: Extract<FlashEvent, { type: 'progress' }>): string {
-  const speed =
-    event.bytesPerSecond >= 1024 * 1024
-      ? `${(event.bytesPerSecond / 1024 / 1024).toFixed(2)} MB/s`
-      : `${(event.bytesPerSecond / 1024).toFixed(1)} KB/s`
-  const left = event.secondsLeft === null ? '' : ` · ${formatSeconds(event.secondsLeft)} left`
-  return `${event.part} (${event.partIndex + 1}/${event.partCount}) ${event.percent.toFixed(0)}% · ${speed}${left}`
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${Math.ceil(seconds)} s`
-  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
-}
+/** A one-line progress text for a terminal or a status bar (one copy, shared with the app). */
+export { describeProgress } from '../shared/progress-text'

@@ -2,17 +2,17 @@
 export const MAX_LINE_LENGTH = 16_384
 
 /**
- * Splits a serial byte stream into text lines. CR, LF and CRLF each end one line, even when the
- * CR and the LF arrive in different chunks; bytes are decoded as UTF-8 with U+FFFD for invalid
- * sequences, and a character split across chunks decodes whole. ANSI escape sequences are kept.
- * A run longer than `maxLineLength` without a line end is emitted in pieces so memory stays
+ * Splits a serial byte stream into text lines the way docs/protocol.md reads a console: LF ends a
+ * line and a CR right before it is dropped (also when the CR and the LF arrive in different
+ * chunks); a lone CR is ordinary text, so a banner line can never be forged by splitting at a CR
+ * (a console view may still render it as a terminal does). Bytes are decoded as UTF-8 with U+FFFD
+ * for invalid sequences, and a character split across chunks decodes whole. ANSI escape sequences
+ * are kept. A run longer than `maxLineLength` without an LF is emitted in pieces so memory stays
  * bounded when a board prints garbage at the wrong baud rate.
  */
 export class LineSplitter {
   private decoder = new TextDecoder('utf-8', { fatal: false })
   private partial = ''
-  /** The last chunk ended with CR: an LF at the start of the next one belongs to it. */
-  private afterCr = false
 
   constructor(private readonly maxLineLength = MAX_LINE_LENGTH) {}
 
@@ -33,32 +33,20 @@ export class LineSplitter {
   reset(): void {
     this.decoder = new TextDecoder('utf-8', { fatal: false })
     this.partial = ''
-    this.afterCr = false
   }
 
   private split(text: string): string[] {
     const lines: string[] = []
     let start = 0
-    if (this.afterCr && text.length > 0) {
-      if (text.charCodeAt(0) === 0x0a) start = 1
-      this.afterCr = false
-    }
-    for (let i = start; i < text.length; i++) {
-      const c = text.charCodeAt(i)
-      if (c !== 0x0a && c !== 0x0d) continue
-      lines.push(this.partial + text.slice(start, i))
+    for (let lf = text.indexOf('\n'); lf >= 0; lf = text.indexOf('\n', start)) {
+      const line = this.partial + text.slice(start, lf)
+      lines.push(line.endsWith('\r') ? line.slice(0, -1) : line)
       this.partial = ''
-      if (c === 0x0d) {
-        if (i + 1 < text.length) {
-          if (text.charCodeAt(i + 1) === 0x0a) i++
-        } else {
-          this.afterCr = true
-        }
-      }
-      start = i + 1
+      start = lf + 1
     }
     if (start < text.length) this.partial += text.slice(start)
-    while (this.partial.length > this.maxLineLength) {
+    // Keep a trailing CR with the part that stays: it may be the CR of a CRLF still on its way.
+    while (this.partial.length > this.maxLineLength + (this.partial.endsWith('\r') ? 1 : 0)) {
       let cut = this.maxLineLength
       // Never cut a surrogate pair in half.
       const code = this.partial.charCodeAt(cut - 1)

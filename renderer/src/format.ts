@@ -18,18 +18,11 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`
 }
 
-export function formatSpeed(bytesPerSecond: number): string {
-  return bytesPerSecond >= 1024 * 1024
-    ? `${(bytesPerSecond / 1024 / 1024).toFixed(2)} MB/s`
-    : `${(bytesPerSecond / 1024).toFixed(1)} KB/s`
-}
-
-export function formatSecondsLeft(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return 'estimating…'
-  if (seconds < 1) return 'less than a second'
-  if (seconds < 60) return `${Math.ceil(seconds)} s`
-  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
-}
+// One copy of the progress rules, shared with the CLI.
+export {
+  formatRate as formatSpeed,
+  formatTimeLeft as formatSecondsLeft,
+} from '../../main/shared/progress-text'
 
 export const TOKEN_STATE_TEXT: Record<TokenState, string> = {
   issued: 'Issued — current',

@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { LineSplitter } from '../../main/monitor/line-splitter'
+import { parseBootstrapBanner } from '../../main/provisioning/bootstrap-banner'
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
 describe('LineSplitter', () => {
-  it('ends a line on LF, on CR and on CRLF, each counted once', () => {
+  it('ends a line on LF and on CRLF; a lone CR is text, as docs/protocol.md reads a console', () => {
     const splitter = new LineSplitter()
-    expect(splitter.push(bytes('one\ntwo\rthree\r\nfour'))).toEqual(['one', 'two', 'three'])
+    expect(splitter.push(bytes('one\ntwo\rthree\r\nfour'))).toEqual(['one', 'two\rthree'])
     expect(splitter.flush()).toEqual(['four'])
+  })
+
+  it('never lets a CR inside a line make a second banner out of it', () => {
+    const splitter = new LineSplitter()
+    const line =
+      'FFBOOT v=1 uid=pump-0001 fp=3e851a53 code=STA9-Y4D6 mac=24:0a:c4:12:34:56 fw=0.1.0\r uid=other-0001\r\n'
+    const lines = splitter.push(bytes(line))
+    expect(lines).toHaveLength(1)
+    expect(parseBootstrapBanner(lines[0]!)).toEqual({ kind: 'malformed', reason: 'duplicate:uid' })
   })
 
   it('joins a line split across chunks', () => {
@@ -18,9 +28,9 @@ describe('LineSplitter', () => {
 
   it('treats a CR at the end of one chunk and an LF at the start of the next as one line end', () => {
     const splitter = new LineSplitter()
-    expect(splitter.push(bytes('first\r'))).toEqual(['first'])
-    expect(splitter.push(bytes('\nsecond\r'))).toEqual(['second'])
-    expect(splitter.push(bytes('third\n'))).toEqual(['third'])
+    expect(splitter.push(bytes('first\r'))).toEqual([])
+    expect(splitter.push(bytes('\nsecond\r'))).toEqual(['first'])
+    expect(splitter.push(bytes('third\n'))).toEqual(['second\rthird'])
   })
 
   it('keeps empty lines between line ends', () => {

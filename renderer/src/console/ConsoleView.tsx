@@ -43,7 +43,7 @@ export function ConsoleView({
             <span className="console-time" aria-hidden="true">
               {formatClock(line.at)}
             </span>
-            <span className="console-text">{line.text}</span>
+            <span className="console-text">{asTerminalShows(line.text)}</span>
           </div>
         ))}
       </div>
@@ -54,4 +54,12 @@ export function ConsoleView({
       )}
     </div>
   )
+}
+
+/** A lone CR returns to the line's start: a terminal shows what was written after the last one. */
+export function asTerminalShows(text: string): string {
+  // A CR with nothing after it moves the cursor but overwrites nothing.
+  const shown = text.replace(/\r+$/, '')
+  const cr = shown.lastIndexOf('\r')
+  return cr < 0 ? shown : shown.slice(cr + 1)
 }
