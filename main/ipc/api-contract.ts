@@ -160,6 +160,8 @@ export type MonitorEvent =
   | { sessionId: string; type: 'malformed'; reason: string }
   | { sessionId: string; type: 'bootstrap_error'; error: BootstrapError }
   | { sessionId: string; type: 'error'; code: ErrorCode | 'internal'; message: string }
+  /** Something the technician should know that is not a failure (recording paused, say). */
+  | { sessionId: string; type: 'notice'; message: string }
 
 export interface AppInfo {
   version: string

@@ -25,6 +25,8 @@ import { downloadTemplate } from '../template/download-template'
 import { parseBootstrapError } from '../verification/bootstrap-error'
 import { classifyBanner } from '../verification/classify-banner'
 import { approveOperation, recordOperation, rejectOperation } from '../verification/operations'
+import { OperationRecordLimiter, recordLimitMessage } from '../verification/record-limiter'
+import { BOOT_LINE } from '../verification/verification-session'
 import type {
   ApiEvents,
   DeviceDetails,
@@ -100,6 +102,9 @@ interface MonitorSession {
   uid: string | undefined
   /** The last banner line judged, so a repeating banner records one operation per session. */
   lastBanner: { key: string; operationId: string | null } | null
+  /** Keeps a board flooding new banners from flooding the registry. */
+  limiter: OperationRecordLimiter
+  limitSaid: boolean
 }
 
 const SITE_FIELDS: readonly SiteField[] = [
@@ -216,6 +221,14 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     let verdict = classifyBanner(store.device(banner.uid), banner, at, session.uid)
     if (session.lastBanner?.key === key) {
       operationId = session.lastBanner.operationId
+    } else if (
+      verdict.classification !== 'wrong_device' &&
+      !session.limiter.allow(banner.uid, at.getTime())
+    ) {
+      if (!session.limitSaid) {
+        session.limitSaid = true
+        emit('monitor', { sessionId, type: 'notice', message: recordLimitMessage(banner.uid) })
+      }
     } else if (verdict.classification !== 'wrong_device') {
       const recorded = recordOperation(store, { banner, port: session.monitor.path }, at)
       operationId = recorded?.operation.id ?? null
@@ -462,7 +475,18 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       path: portPath,
       baudRate,
     })
-    const session: MonitorSession = { monitor, uid, lastBanner: null }
+    const session: MonitorSession = {
+      monitor,
+      uid,
+      lastBanner: null,
+      limiter: new OperationRecordLimiter(),
+      limitSaid: false,
+    }
+    const newBoot = (): void => {
+      session.lastBanner = null
+      session.limiter.newBoot()
+      session.limitSaid = false
+    }
     sessions.set(sessionId, session)
     monitor.subscribe(
       (update) => {
@@ -475,6 +499,8 @@ export function createApi(services: Services, emit: EventSink): MainApi {
               skipped: update.skipped,
             })
             for (const line of update.lines) {
+              // The ROM's reset lines start a new boot, as for the CLI (verification-session).
+              if (BOOT_LINE.test(line.text)) newBoot()
               try {
                 judgeLine(sessionId, session, line.text)
               } catch (error) {
@@ -495,7 +521,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
             break
           case 'reset':
           case 'cleared':
-            session.lastBanner = null
+            newBoot()
             break
         }
       },

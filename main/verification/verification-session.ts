@@ -11,6 +11,7 @@ import type { FieldFlashStore } from '../store/store'
 import type { ProvisioningOperation } from '../store/records'
 import { parseBootstrapError, type BootstrapError } from './bootstrap-error'
 import { classifyBanner, type BannerVerdict } from './classify-banner'
+import { OperationRecordLimiter, recordLimitMessage } from './record-limiter'
 import {
   approveOperation,
   recordOperation,
@@ -34,6 +35,8 @@ export type BootstrapEvent =
     }
   | { kind: 'malformed'; line: MonitorLine; reason: string }
   | { kind: 'board_error'; line: MonitorLine; error: BootstrapError }
+  /** Recording stopped for a device flooding the console (said once per boot). */
+  | { kind: 'record_limited'; line: MonitorLine; uid: string; message: string }
 
 export interface WatchOptions {
   store: FieldFlashStore
@@ -45,7 +48,7 @@ export interface WatchOptions {
 }
 
 /** Lines the ESP ROM prints right after a reset: each one starts a new boot. */
-const BOOT_LINE = /(?:^|\s)rst:0x[0-9a-f]+|rst cause:\d|^ESP-ROM:|^ets [A-Z][a-z]{2} /
+export const BOOT_LINE = /(?:^|\s)rst:0x[0-9a-f]+|rst cause:\d|^ESP-ROM:|^ets [A-Z][a-z]{2} /
 
 /**
  * Watches a monitor for bootstrap banners: classifies every banner against the store and records
@@ -62,6 +65,14 @@ export function watchBootstrap(
   const record = options.record ?? true
   /** Banner key → operation id, for this boot. */
   const seen = new Map<string, string | null>()
+  const limiter = new OperationRecordLimiter()
+  const limitedSaid = new Set<string>()
+
+  const newBoot = (): void => {
+    seen.clear()
+    limiter.newBoot()
+    limitedSaid.clear()
+  }
 
   const onBanner = (line: MonitorLine, banner: BootstrapBanner): void => {
     const at = now()
@@ -74,7 +85,17 @@ export function watchBootstrap(
     const key = `${banner.uid}|${banner.fingerprint}|${banner.code}|${banner.mac}`
     let newOperation = false
     let recordError: { code: ErrorCode | 'internal'; message: string } | null = null
-    if (record && !seen.has(key)) {
+    if (record && !seen.has(key) && !limiter.allow(banner.uid, at.getTime())) {
+      if (!limitedSaid.has(banner.uid)) {
+        limitedSaid.add(banner.uid)
+        emit({
+          kind: 'record_limited',
+          line,
+          uid: banner.uid,
+          message: recordLimitMessage(banner.uid),
+        })
+      }
+    } else if (record && !seen.has(key)) {
       seen.set(key, null)
       try {
         const recorded = recordOperation(options.store, { banner, port: monitor.path }, at)
@@ -98,12 +119,12 @@ export function watchBootstrap(
   return monitor.subscribe(
     (update) => {
       if (update.kind === 'reset' || (update.kind === 'state' && update.state === 'open')) {
-        seen.clear()
+        newBoot()
         return
       }
       if (update.kind !== 'lines') return
       for (const line of update.lines) {
-        if (BOOT_LINE.test(line.text)) seen.clear()
+        if (BOOT_LINE.test(line.text)) newBoot()
         if (line.text.includes('FFBOOT')) {
           const parsed = parseBootstrapBanner(line.text)
           if (parsed.kind === 'banner') onBanner(line, parsed.banner)

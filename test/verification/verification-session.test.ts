@@ -181,3 +181,33 @@ describe('verifyOnPort', () => {
     })
   })
 })
+
+describe('watchBootstrap on a board flooding new banners', () => {
+  it('records a few operations per boot, says once that it stopped, and records again after a reboot', async () => {
+    const { store, current } = await deviceWithTokens()
+    const { a, print } = await board()
+    const monitor = await openSerialMonitor({ path: a, batchIntervalMs: 20 })
+    cleanups.push(() => monitor.close())
+    const events: BootstrapEvent[] = []
+    let clock = at(2).getTime()
+    watchBootstrap(monitor, { store, now: () => new Date((clock += 1000)) }, (e) => events.push(e))
+
+    // Ever-new fingerprints, as a broken or hostile firmware might print.
+    const fake = (i: number) =>
+      line({ ...bannerFor('pump-0001', current), fingerprint: i.toString(16).padStart(8, '0') })
+    for (let i = 0; i < 12; i++) await print(fake(i))
+    await waitFor(() => events.filter((e) => e.kind === 'banner').length === 12)
+    expect(store.device('pump-0001')!.operations).toHaveLength(3)
+    const limited = events.filter((e) => e.kind === 'record_limited')
+    expect(limited).toHaveLength(1)
+    expect(limited[0]).toMatchObject({
+      uid: 'pump-0001',
+      message: expect.stringMatching(/no more operations are recorded .* until the board reboots/),
+    })
+
+    await print('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)')
+    await print(fake(100))
+    await waitFor(() => events.filter((e) => e.kind === 'banner').length === 13)
+    expect(store.device('pump-0001')!.operations).toHaveLength(4)
+  })
+})

@@ -62,6 +62,11 @@ export function ConsoleScreen(): React.JSX.Element {
               : monitor.state}
         </p>
       </div>
+      {monitor.notice && (
+        <Notice tone="warning" title="Not recording every banner">
+          <p>{monitor.notice}</p>
+        </Notice>
+      )}
       {monitor.failure && <ErrorNotice failure={monitor.failure} />}
       {verdict && (
         <Notice

@@ -18,6 +18,8 @@ export interface MonitorView {
   verification: Verification | null
   bootstrapError: BootstrapError | null
   malformed: string | null
+  /** Something to know that is not a failure (recording paused for a flooding board). */
+  notice: string | null
   failure: Failure | null
   path: string | null
   open: () => Promise<void>
@@ -39,6 +41,7 @@ export function useMonitor(
   const [verification, setVerification] = useState<Verification | null>(null)
   const [bootstrapError, setBootstrapError] = useState<BootstrapError | null>(null)
   const [malformed, setMalformed] = useState<string | null>(null)
+  const [notice, setNotice] = useState<string | null>(null)
   const [failure, setFailure] = useState<Failure | null>(null)
   const [path, setPath] = useState<string | null>(null)
   const session = useRef<string | null>(null)
@@ -74,6 +77,9 @@ export function useMonitor(
             break
           case 'error':
             setFailure({ ok: false, code: event.code, message: event.message })
+            break
+          case 'notice':
+            setNotice(event.message)
             break
         }
       }),
@@ -140,6 +146,7 @@ export function useMonitor(
     verification,
     bootstrapError,
     malformed,
+    notice,
     failure,
     path,
     open,

@@ -126,6 +126,11 @@ export function VerifyStep({
           </button>
         )}
       </div>
+      {monitor.notice && (
+        <Notice tone="warning" title="Not recording every banner">
+          <p>{monitor.notice}</p>
+        </Notice>
+      )}
       {monitor.failure && (
         <ErrorNotice failure={monitor.failure}>
           {monitor.state === 'closed' && <p>Then press Reconnect.</p>}
