@@ -7,11 +7,48 @@ export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const
 export interface Io {
   out: (text: string) => void
   err: (text: string) => void
+  /** Bytes written to `out` that its reader has not taken yet (a slow pipe); 0 when unknown. */
+  pending?: () => number
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  pending: () => process.stdout.writableLength,
+}
+
+/** How much unread output a streaming command lets pile up before it drops lines. */
+export const MAX_PENDING_OUTPUT = 1024 * 1024
+
+/**
+ * Output for a stream that must not grow without bound when its reader is slow (`monitor` into a
+ * pipe): while more than `limit` bytes wait unread, lines are dropped and counted; the next line
+ * that fits is preceded by a notice saying how many were dropped.
+ */
+export function boundedOutput(
+  io: Io,
+  notice: (dropped: number) => string,
+  limit = MAX_PENDING_OUTPUT,
+): { write: (text: string) => void; dropped: () => number } {
+  let dropped = 0
+  let total = 0
+  return {
+    write(text) {
+      if (text === '') return
+      const lines = text.split('\n').length - 1 || 1
+      if ((io.pending?.() ?? 0) > limit) {
+        dropped += lines
+        total += lines
+        return
+      }
+      if (dropped > 0) {
+        io.out(notice(dropped))
+        dropped = 0
+      }
+      io.out(text)
+    },
+    dropped: () => total,
+  }
 }
 
 /** Prints a command's result: JSON (one document) with --json, else the human text. */

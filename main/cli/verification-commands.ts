@@ -14,7 +14,7 @@ import { parseBootstrapError } from '../verification/bootstrap-error'
 import { approveOperation, rejectOperation } from '../verification/operations'
 import { verifyOnPort, type VerifyOutcome } from '../verification/verification-session'
 import type { CliKit } from './cli-kit'
-import { emit } from './output'
+import { boundedOutput, emit } from './output'
 
 /** `verify`'s exit code when the board did not prove itself (stale, mismatch, another board, …). */
 export const EXIT_NOT_VERIFIED = 3
@@ -45,13 +45,25 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         if (!json) {
           io.err(`Monitoring ${monitor.path} at ${baudRate} baud. Press Ctrl+C to stop.\n`)
         }
-        monitor.subscribe((update) => printUpdate(update, json, io.out))
+        // A slow reader (a pipe) must not make this process grow: lines beyond 1 MiB of unread
+        // output are dropped and counted, and the count is printed when the reader catches up.
+        const output = boundedOutput(io, (count) =>
+          json
+            ? JSON.stringify({ type: 'dropped', count }) + '\n'
+            : `… ${count} lines dropped: the output was not read fast enough …\n`,
+        )
+        monitor.subscribe((update) => printUpdate(update, json, output.write))
         const stop = (): void => void monitor.close()
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
         const timer = duration === null ? null : setTimeout(stop, duration * 1000)
         try {
           const end = await monitor.ended
+          if (output.dropped() > 0) {
+            io.err(
+              `fieldflash: ${output.dropped()} lines were dropped because the output was read too slowly.\n`,
+            )
+          }
           if (end.reason === 'lost' && end.error) throw end.error
         } finally {
           if (timer) clearTimeout(timer)
