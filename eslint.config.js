@@ -3,6 +3,46 @@ import tseslint from 'typescript-eslint'
 import reactHooks from 'eslint-plugin-react-hooks'
 import globals from 'globals'
 
+// One direction of dependency in main/, lowest first: a folder imports only folders of lower
+// layers (and its own). A back-edge fails the lint. test/layering.test.ts proves the rule bites.
+export const LAYERS = [
+  ['shared'],
+  ['store'],
+  ['boards', 'site', 'audit'],
+  ['serial', 'provisioning'],
+  ['devices', 'monitor', 'flash', 'config-partition', 'template'],
+  ['verification', 'firmware-library'],
+  ['provision'],
+  ['ipc', 'cli'],
+]
+
+function layeringRules() {
+  return LAYERS.flatMap((layer, index) => {
+    const higher = LAYERS.slice(index + 1).flat()
+    // Folders of the same layer stay apart too, so a layer's parts can be read on their own.
+    return layer.map((folder) => {
+      const forbidden = [...higher, ...layer.filter((other) => other !== folder)]
+      return {
+        files: [`main/${folder}/**/*.ts`],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: [
+                {
+                  group: forbidden.map((name) => `**/${name}/*`),
+                  message: `main/${folder} sits below these folders (layers in eslint.config.js): pass what it needs in instead of importing it.`,
+                },
+                { group: ['electron'], message: 'Only main/index.ts knows Electron.' },
+              ],
+            },
+          ],
+        },
+      }
+    })
+  })
+}
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'resources/**'] },
   js.configs.recommended,
@@ -17,6 +57,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...layeringRules(),
   {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },

@@ -3,7 +3,7 @@ import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, type BeforeMode } from '../flash/
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
 import { flashFirmware } from '../flash/flash-firmware'
 import { listPorts, type PortView } from '../serial/list-ports'
-import { assertDeviceUid } from '../devices/device-uid'
+import { assertDeviceUid } from '../shared/device-uid'
 import { checkFirmwareForDevice } from '../flash/check-firmware'
 import { isTokenMismatch } from '../flash/firmware-token-check'
 import { provisionBoard } from '../provision/provision-board'

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { assertDeviceUid } from '../devices/device-uid'
+import { assertDeviceUid } from '../shared/device-uid'
 import type { Board } from '../boards/catalog'
 import { readFile } from 'node:fs/promises'
 import {

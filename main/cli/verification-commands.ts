@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { readAuditLog, type AuditEntry } from '../audit/audit-log'
-import { assertDeviceUid } from '../devices/device-uid'
+import { assertDeviceUid } from '../shared/device-uid'
 import { systemPortLister } from '../monitor/port-identity'
 import {
   DEFAULT_BAUD_RATE,

@@ -3,7 +3,7 @@ import { FieldFlashError } from '../shared/errors'
 import { currentToken, effectiveState, requireDevice, viewToken } from '../provisioning/tokens'
 import type { DeviceListItem, FieldFlashStore } from '../store/store'
 import type { DeviceRecord, TokenRecord } from '../store/records'
-import { assertDeviceUid, generateDeviceUid } from './device-uid'
+import { assertDeviceUid, generateDeviceUid } from '../shared/device-uid'
 import { generateMqttPassword, mqttUsernameFor } from './mqtt-credentials'
 import type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView } from './device-types'
 

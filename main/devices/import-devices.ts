@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync'
 import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import { DEVICE_UID_RULE, isValidDeviceUid } from './device-uid'
+import { DEVICE_UID_RULE, isValidDeviceUid } from '../shared/device-uid'
 import { duplicateUid, newDeviceRecord } from './devices'
 
 /** One device to create, with the line of the file it came from. */

@@ -1,6 +1,6 @@
 import { readAuditLog } from '../audit/audit-log'
 import type { BoardCatalog } from '../boards/catalog'
-import { assertDeviceUid } from '../devices/device-uid'
+import { assertDeviceUid } from '../shared/device-uid'
 import { addDevice, listDevices, rotateMqttPassword, viewDevice } from '../devices/devices'
 import type { FlashDependencies } from '../flash/flash-board'
 import { flashFirmware } from '../flash/flash-firmware'

@@ -1,4 +1,4 @@
-import { isValidDeviceUid } from '../devices/device-uid'
+import { isValidDeviceUid } from '../shared/device-uid'
 
 /** The fields of an `FFBOOT` line (docs/protocol.md). */
 export interface BootstrapBanner {

@@ -1,3 +1,4 @@
+// No Node imports here: the renderer sees some of these types through the IPC contract.
 /** The registry's records as the domain sees them. Never a plaintext provisioning token. */
 
 export interface DeviceRecord {
@@ -93,4 +94,20 @@ export interface FirmwareRow {
   }[]
   parts: { name: string; role: string; offset: number; size: number; sha256: string; md5: string }[]
   importedAt: string
+}
+
+/** Where the devices of one site connect: entered once, rendered into every device_config.h. */
+export interface SiteProfile {
+  platformKey: string
+  apiHost: string
+  mqttHost: string
+  mqttPort: number
+  otaBaseUrl: string
+  /** How long a minted provisioning token stays valid. */
+  tokenLifetimeHours: number
+  /**
+   * The site's Wi-Fi, written into config partitions, or null. The password is a secret: kept
+   * like the MQTT passwords, never logged or shown again.
+   */
+  wifi: { ssid: string; password: string } | null
 }

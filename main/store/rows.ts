@@ -1,7 +1,7 @@
 import { FieldFlashError } from '../shared/errors'
-import type { SiteProfile } from '../site/site-profile-types'
 import type {
   DeviceRecord,
+  SiteProfile,
   FirmwareRow,
   FlashRecord,
   ProvisioningOperation,

@@ -2,11 +2,11 @@ import { join } from 'node:path'
 import Database from 'libsql'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
-import type { SiteProfile } from '../site/site-profile-types'
 import { checkDataFile, createOwnerOnlyFile, secureDataDir } from './data-dir-guard'
 import { importLegacyJson, LEGACY_AUDIT_FILE, LEGACY_JSON_FILE } from './import-json'
 import type {
   DeviceRecord,
+  SiteProfile,
   FirmwareRow,
   FlashRecord,
   ProvisioningOperation,

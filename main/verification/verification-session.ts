@@ -1,4 +1,4 @@
-import { assertDeviceUid } from '../devices/device-uid'
+import { assertDeviceUid } from '../shared/device-uid'
 import {
   openSerialMonitor,
   type SerialMonitor,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addDevice, getDevice, listDevices, rotateMqttPassword } from '../../main/devices/devices'
-import { generateDeviceUid, isValidDeviceUid } from '../../main/devices/device-uid'
+import { generateDeviceUid, isValidDeviceUid } from '../../main/shared/device-uid'
 import { mqttUsernameFor } from '../../main/devices/mqtt-credentials'
 import { regenerateToken, revokeToken } from '../../main/provisioning/tokens'
 import { freshStore, loadCatalog } from '../helpers/fixtures'

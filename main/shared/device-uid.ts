@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { encodeBase32 } from '../shared/crockford'
-import { invalidInput } from '../shared/errors'
+import { encodeBase32 } from './crockford'
+import { invalidInput } from './errors'
 
 /** The Device ID rule of the platform: 4–90 characters of `0-9 a-z A-Z - _ .`. */
 export const DEVICE_UID_PATTERN = /^[0-9A-Za-z._-]{4,90}$/
