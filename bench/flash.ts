@@ -69,3 +69,62 @@ export async function benchFlash(): Promise<void> {
   await flashOnce('1 MiB random (incompressible)', random, 921600)
   await flashOnce('1 MiB firmware-like', firmwareLike(1024 * 1024), 921600)
 }
+
+/**
+ * The longest stall of the flashing process's event loop while it writes 4 MiB (the emulator runs
+ * in another process): what the app's window and IPC would feel.
+ */
+export async function benchEventLoopWhileFlashing(): Promise<void> {
+  const { spawn } = await import('node:child_process')
+  const { monitorEventLoopDelay } = await import('node:perf_hooks')
+  const { resolve } = await import('node:path')
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(import.meta.dirname, 'emulator-child.ts')],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
+  try {
+    const path = await new Promise<string>((done, fail) => {
+      let text = ''
+      child.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString()
+        if (text.includes('\n')) done((JSON.parse(text) as { path: string }).path)
+      })
+      child.once('exit', () => fail(new Error('the emulator process ended')))
+    })
+    const image: FlashImage = {
+      name: '4 MiB',
+      sha256: '',
+      parts: [{ name: 'app', offset: 0x10000, data: firmwareLike(4 * 1024 * 1024) }],
+    }
+    const whole = monitorEventLoopDelay({ resolution: 10 })
+    const writing = monitorEventLoopDelay({ resolution: 10 })
+    whole.enable()
+    const started = performance.now()
+    const result = await flashBoard(
+      {
+        port: { path },
+        board: null,
+        baud: 2000000,
+        before: 'no_reset',
+        loadImage: async () => image,
+      },
+      (event) => {
+        // From compression to the end: the long part of a job.
+        if (event.type === 'stage' && event.stage === 'writing') writing.enable()
+      },
+    )
+    whole.disable()
+    writing.disable()
+    if (!result.ok) throw new Error(`${result.code}: ${result.message}`)
+    const ms = (ns: number): string => `${(ns / 1e6).toFixed(1)} ms`
+    const seconds = ((performance.now() - started) / 1000).toFixed(1)
+    console.log(
+      `event loop while flashing 4 MiB (${seconds} s)`.padEnd(52),
+      `longest stall ${ms(whole.max)} (connecting included), ${ms(writing.max)} while writing; p99 ${ms(whole.percentile(99))}`,
+    )
+  } finally {
+    child.stdin!.end()
+    await new Promise((done) => child.once('exit', done))
+  }
+}

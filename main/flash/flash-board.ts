@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { deflateSync } from 'node:zlib'
+import { promisify } from 'node:util'
+import { deflate } from 'node:zlib'
 import { ESPLoader, Transport } from 'esptool-js'
 import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
@@ -72,6 +73,7 @@ const defaultDependencies: FlashDependencies = {
 }
 
 const inFlight = new Set<string>()
+const deflateAsync = promisify(deflate)
 
 /**
  * Flashes a board: connect with the reset that fits the port, detect chip, MAC and flash size,
@@ -289,9 +291,10 @@ async function writeParts(
   const prepared = []
   for (const part of parts) {
     const data = padTo4(part.data)
-    // Node's native zlib instead of esptool-js's pako level 9: same format, several times faster.
-    const compressed = deflateSync(data, { level: 9 })
-    prepared.push({ part, data, compressed, md5: createHash('md5').update(data).digest('hex') })
+    // Node's native zlib instead of esptool-js's pako level 9: same format, several times faster,
+    // and on libuv's thread pool, so the process (the app's main) stays responsive meanwhile.
+    const compressed = await step(deflateAsync(data, { level: 9 }))
+    prepared.push({ part, data, compressed, md5: await md5InSlices(data) })
   }
   const overallTotal = prepared.reduce((sum, p) => sum + p.data.length, 0)
   let overallWritten = 0
@@ -403,6 +406,17 @@ async function readFlashMd5(
   return stub
     ? Buffer.from(response).toString('hex')
     : Buffer.from(response).toString('ascii').toLowerCase()
+}
+
+/** MD5 of a large image, hashed in slices with a turn of the event loop between them. */
+async function md5InSlices(data: Uint8Array): Promise<string> {
+  const hash = createHash('md5')
+  const slice = 256 * 1024
+  for (let at = 0; at < data.length; at += slice) {
+    hash.update(data.subarray(at, at + slice))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return hash.digest('hex')
 }
 
 function padTo4(data: Uint8Array): Uint8Array {
