@@ -178,8 +178,9 @@ async function start(): Promise<void> {
     void api.dispose().finally(() => store.close())
   })
   window.webContents.setWindowOpenHandler(({ url }) => {
-    // Documentation links (board pages) open in the system browser, never inside the app.
-    if (url.startsWith('https://')) void shell.openExternal(url)
+    // The boards' documentation pages open in the system browser, never inside the app; any other
+    // address is refused, whatever the renderer asks for.
+    if (catalog.isDocumentationUrl(url)) void shell.openExternal(url)
     return { action: 'deny' }
   })
   window.webContents.on('will-navigate', (event) => event.preventDefault())

@@ -68,6 +68,14 @@ export class BoardCatalog {
     return [...this.boards.values()]
   }
 
+  /**
+   * True when `url` is exactly one of the boards' documentation pages: the only addresses the app
+   * opens in the system browser (anything else the renderer asks for is refused).
+   */
+  isDocumentationUrl(url: string): boolean {
+    return this.list().some((board) => board.docsUrl === url)
+  }
+
   /** True when the catalog has a board `id`. */
   has(id: string): boolean {
     return this.boards.has(id)

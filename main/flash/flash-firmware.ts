@@ -6,7 +6,7 @@ import type { FieldFlashStore } from '../store/store'
 import { flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
 import type { FlashEvent, FlashResult } from './flash-events'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
-import { recordFlash } from './record-flash'
+import { recordFlashOrSay } from './record-flash'
 
 export interface FlashFirmwareRequest {
   port: { path: string; vid?: string | null; pid?: string | null }
@@ -68,7 +68,9 @@ export async function flashFirmware(
     signal,
     deps,
   )
-  if (result.ok && request.deviceUid) recordFlash(services.store, request.deviceUid, result)
+  if (result.ok && request.deviceUid) {
+    return recordFlashOrSay(services.store, request.deviceUid, result)
+  }
   return result
 }
 

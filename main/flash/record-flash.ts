@@ -1,7 +1,7 @@
 import { requireDevice } from '../provisioning/tokens'
 import type { FieldFlashStore } from '../store/store'
 import type { FlashRecord } from '../store/records'
-import type { FlashSuccess } from './flash-events'
+import type { FlashFailure, FlashSuccess } from './flash-events'
 
 /**
  * Keeps a successful flash on the device's record: chip, MAC, flash size, firmware name and hash,
@@ -39,4 +39,27 @@ export function recordFlash(
     ])
     return record
   })
+}
+
+/**
+ * Records a successful flash; when the registry cannot take it, the flash is still reported as done
+ * and the failure as its own code, with the cause, so nobody flashes a good board again in vain.
+ */
+export function recordFlashOrSay(
+  store: FieldFlashStore,
+  uid: string,
+  flash: FlashSuccess,
+): FlashSuccess | FlashFailure {
+  try {
+    recordFlash(store, uid, flash)
+    return flash
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error)
+    return {
+      ok: false,
+      stage: 'resetting',
+      code: 'not_recorded',
+      message: `The board on ${flash.port} was flashed and verified (${flash.chip}, MAC ${flash.mac}), but the flash could not be recorded on ${uid}: ${cause} Fix that, then verify the board; flashing it again is not needed.`,
+    }
+  }
 }

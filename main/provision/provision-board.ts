@@ -9,7 +9,7 @@ import {
 } from '../firmware-library/firmware-library'
 import { flashBoard, type BeforeMode, type FlashDependencies } from '../flash/flash-board'
 import type { FlashEvent, FlashResult } from '../flash/flash-events'
-import { recordFlash } from '../flash/record-flash'
+import { recordFlashOrSay } from '../flash/record-flash'
 import { generateTokenString, tokenHash } from '../provisioning/token-format'
 import { mintToken, requireDevice } from '../provisioning/tokens'
 import type { TokenView } from '../provisioning/token-types'
@@ -145,16 +145,8 @@ export async function provisionBoard(
     deps,
   )
   if (!result.ok) return { ...result, uid: request.uid, token: minted.view }
-  try {
-    recordFlash(store, request.uid, result, new Date())
-  } catch (error) {
-    throw new FieldFlashError(
-      'io_error',
-      `The board on ${result.port} was provisioned (token ${minted.view.fingerprint}), but the flash could not be recorded: ${(error as Error).message}`,
-      undefined,
-      { cause: error },
-    )
-  }
+  const recorded = recordFlashOrSay(store, request.uid, result)
+  if (!recorded.ok) return { ...recorded, uid: request.uid, token: minted.view }
   return {
     ...result,
     uid: request.uid,

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'image_too_large'
   | 'chip_mismatch'
   | 'verify_failed'
+  /** The board was flashed and verified, but the registry could not record it. */
+  | 'not_recorded'
 
 /** An expected failure with a code and a user-facing message. */
 export class FieldFlashError extends Error {

@@ -48,6 +48,8 @@ export function errorTitle(code: Failure['code']): string {
       return 'Wrong chip for this board'
     case 'verify_failed':
       return 'Verification of the written flash failed'
+    case 'not_recorded':
+      return 'Flashed, but not recorded'
     case 'internal':
       return 'Something went wrong'
   }

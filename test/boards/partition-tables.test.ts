@@ -77,3 +77,20 @@ describe('the partition tables of the ESP32-family templates', async () => {
     expect(files).toContain('pump-0001/lib/ff_bootstrap/ff_config.c')
   })
 })
+
+describe('BoardCatalog.isDocumentationUrl', () => {
+  it("allows exactly the boards' documentation pages and nothing else", async () => {
+    const catalog = await loadCatalog()
+    const docs = catalog.get('esp32-devkitc').docsUrl!
+    expect(catalog.isDocumentationUrl(docs)).toBe(true)
+    for (const url of [
+      'https://evil.example.com/',
+      `${docs}?x=1`,
+      docs.replace('https:', 'http:'),
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+    ]) {
+      expect(catalog.isDocumentationUrl(url), url).toBe(false)
+    }
+  })
+})

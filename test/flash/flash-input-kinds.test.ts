@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadCatalog, tempDir, freshStore } from '../helpers/fixtures'
+import { addDevice } from '../../main/devices/devices'
 import { flashFirmware } from '../../main/flash/flash-firmware'
 import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
 import {
@@ -116,4 +117,33 @@ describe('flashFirmware over a real pty', () => {
     },
     60_000,
   )
+})
+
+describe('a flash the registry cannot record', () => {
+  it('is reported as flashed but not recorded, with the cause, not as a failed flash', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:01:02:03' })
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    // The registry refuses every write from here on (a full disk, a lock held too long).
+    const refusing = Object.create(store) as typeof store
+    refusing.write = () => {
+      throw new Error('the disk is full.')
+    }
+    const result = await flashFirmware(
+      { store: refusing, catalog },
+      {
+        port: { path: board.clientPath },
+        firmwarePath: await INPUTS['a PlatformIO build folder']!(),
+        deviceUid: 'pump-0001',
+        before: 'no_reset',
+      },
+      () => undefined,
+    )
+    expect(result).toMatchObject({ ok: false, code: 'not_recorded' })
+    expect(!result.ok && result.message).toMatch(
+      /was flashed and verified \(ESP32, MAC 24:0a:c4:01:02:03\), but the flash could not be recorded on pump-0001: the disk is full\./,
+    )
+    expect(store.device('pump-0001')!.flashes).toEqual([])
+  }, 60_000)
 })
