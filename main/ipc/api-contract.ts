@@ -101,7 +101,8 @@ export interface StartFlashRequest {
   jobId: string
   uid: string
   portPath: string
-  firmwarePath: string
+  /** What chooseFirmware answered: main keeps the path, the renderer only this handle. */
+  firmware: string
   baud?: number
   erase?: boolean
   /** The technician confirmed flashing although the firmware's token is not current. */
@@ -201,8 +202,12 @@ export interface ApiOperations {
   regenerateToken: { request: { uid: string }; response: RegeneratedToken }
   revokeToken: { request: { uid: string }; response: TokenView }
   rotateMqttPassword: { request: { uid: string }; response: DeviceView }
-  chooseFirmware: { request: { pick: 'folder' | 'file' }; response: string | null }
-  checkFirmware: { request: { uid: string; firmwarePath: string }; response: FirmwareCheck }
+  /** Opens the picker in main; answers a handle for what was chosen (and its path, to show). */
+  chooseFirmware: {
+    request: { pick: 'folder' | 'file' }
+    response: { handle: string; path: string } | null
+  }
+  checkFirmware: { request: { uid: string; firmware: string }; response: FirmwareCheck }
   startFlash: { request: StartFlashRequest; response: { jobId: string } }
   cancelFlash: { request: { jobId: string }; response: null }
   listFirmware: { request: { boardId: string }; response: LibraryFirmware[] }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readAuditLog } from '../audit/audit-log'
 import type { BoardCatalog } from '../boards/catalog'
 import { assertDeviceUid } from '../shared/device-uid'
@@ -192,8 +193,21 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     }
   }
 
-  const checkFirmware = (uid: string, firmwarePath: string): Promise<FirmwareCheck> =>
-    checkFirmwareForDevice(store, catalog, { uid, firmwarePath, now: now() })
+  /** Firmware the technician picked, by handle: main reads only paths its own dialog chose. */
+  const chosenFirmware = new Map<string, string>()
+  const firmwarePath = (handle: string): string => {
+    const path = chosenFirmware.get(handle)
+    if (path === undefined) {
+      throw new FieldFlashError(
+        'invalid_input',
+        'firmware: choose the firmware again; FieldFlash only flashes what was picked in its own dialog',
+        'firmware',
+      )
+    }
+    return path
+  }
+  const checkFirmware = (uid: string, handle: string): Promise<FirmwareCheck> =>
+    checkFirmwareForDevice(store, catalog, { uid, firmwarePath: firmwarePath(handle), now: now() })
 
   const closeSession = async (sessionId: string): Promise<void> => {
     const session = sessions.get(sessionId)
@@ -331,14 +345,20 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     regenerateToken: ({ uid }) => regenerateToken(store, uid, now()),
     revokeToken: ({ uid }) => revokeToken(store, uid, now()),
     rotateMqttPassword: ({ uid }) => rotateMqttPassword(store, uid, now()),
-    chooseFirmware: ({ pick }) => dialogs.chooseFirmware(pick),
-    checkFirmware: ({ uid, firmwarePath }) => checkFirmware(uid, firmwarePath),
+    chooseFirmware: async ({ pick }) => {
+      const path = await dialogs.chooseFirmware(pick)
+      if (path === null) return null
+      const handle = `fw-${randomBytes(8).toString('hex')}`
+      chosenFirmware.set(handle, path)
+      return { handle, path }
+    },
+    checkFirmware: ({ uid, firmware }) => checkFirmware(uid, firmware),
     startFlash: async (request) => {
-      const { jobId, uid, portPath, firmwarePath } = request
+      const { jobId, uid, portPath, firmware } = request
       if (jobs.has(jobId)) {
         throw new FieldFlashError('already_exists', `jobId: flash job ${jobId} is already running`)
       }
-      const check = await checkFirmware(uid, firmwarePath)
+      const check = await checkFirmware(uid, firmware)
       if (isTokenMismatch(check.token) && !request.acceptTokenMismatch) {
         throw new FieldFlashError('invalid_state', check.token.message)
       }
@@ -348,7 +368,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
           { store, catalog },
           {
             port,
-            firmwarePath,
+            firmwarePath: firmwarePath(firmware),
             deviceUid: uid,
             baud: request.baud,
             erase: request.erase,

@@ -12,6 +12,8 @@ const uid = text(200)
 const clientId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8–64 letters, digits or -')
 const path = z.string().min(1, 'is required').max(4096)
 const none = z.undefined()
+/** A firmware the technician picked in main's dialog (main/ipc/handlers.ts keeps its path). */
+const firmwareHandle = z.string().regex(/^fw-[0-9a-f]{16}$/, 'must be a handle from chooseFirmware')
 const siteValue = z.union([text(2048), z.number()]).optional()
 
 const siteDraft = z.strictObject({
@@ -55,12 +57,12 @@ export const REQUEST_SCHEMAS = {
   revokeToken: byUid,
   rotateMqttPassword: byUid,
   chooseFirmware: z.strictObject({ pick: z.enum(['folder', 'file']) }),
-  checkFirmware: z.strictObject({ uid, firmwarePath: path }),
+  checkFirmware: z.strictObject({ uid, firmware: firmwareHandle }),
   startFlash: z.strictObject({
     jobId: clientId,
     uid,
     portPath: path,
-    firmwarePath: path,
+    firmware: firmwareHandle,
     baud: z.number().int().positive().optional(),
     erase: z.boolean().optional(),
     acceptTokenMismatch: z.boolean().optional(),

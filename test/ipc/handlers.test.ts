@@ -115,15 +115,21 @@ describe('createApi', () => {
   })
 
   it('refuses to flash a firmware with a superseded token unless the technician accepted it', async () => {
-    const { api, store, catalog, dataDir } = await setup()
+    let picked: string | null = null
+    const { api, store, catalog, dataDir } = await setup({
+      dialogs: { chooseFirmware: async () => picked },
+    })
     addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     saveSiteProfile(store, SAMPLE_SITE)
     const zip = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir: dataDir })
-    const firmware = await buildFirmwareFromZip(zip.zipPath)
-    const current = await api.checkFirmware({ uid: 'pump-0001', firmwarePath: firmware })
+    picked = await buildFirmwareFromZip(zip.zipPath)
+    const chosen = await api.chooseFirmware({ pick: 'folder' })
+    expect(chosen).toMatchObject({ ok: true, value: { path: picked } })
+    const firmware = chosen.ok ? chosen.value!.handle : ''
+    const current = await api.checkFirmware({ uid: 'pump-0001', firmware })
     expect(current.ok && current.value.token.status).toBe('current')
     await api.regenerateToken({ uid: 'pump-0001' })
-    const stale = await api.checkFirmware({ uid: 'pump-0001', firmwarePath: firmware })
+    const stale = await api.checkFirmware({ uid: 'pump-0001', firmware })
     expect(stale.ok && stale.value.token).toMatchObject({
       status: 'stale',
       fingerprint: zip.token.fingerprint,
@@ -133,10 +139,27 @@ describe('createApi', () => {
       jobId: 'job-00000001',
       uid: 'pump-0001',
       portPath: '/dev/null-port',
-      firmwarePath: firmware,
+      firmware,
     })
     expect(refused).toMatchObject({ ok: false, code: 'invalid_state' })
   }, 30_000)
+
+  it('reads only firmware picked in its own dialog: a path or an unknown handle is refused', async () => {
+    const { api, store, catalog } = await setup()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    expect(await api.checkFirmware({ uid: 'pump-0001', firmware: '/etc/passwd' })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+      field: 'firmware',
+    })
+    expect(
+      await api.checkFirmware({ uid: 'pump-0001', firmware: 'fw-0123456789abcdef' }),
+    ).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+      message: expect.stringMatching(/choose the firmware again/),
+    })
+  })
 
   it('cancels a flash job that already ended without complaint', async () => {
     const { api } = await setup()

@@ -43,7 +43,7 @@ export function FlashStep({
   const [library, setLibrary] = useState<LibraryFirmware[] | null>(null)
   const [source, setSource] = useState<'library' | 'build' | null>(null)
   const [importNotes, setImportNotes] = useState<string[]>([])
-  const [firmwarePath, setFirmwarePath] = useState<string | null>(null)
+  const [firmware, setFirmware] = useState<{ handle: string; path: string } | null>(null)
   const [check, setCheck] = useState<FirmwareCheck | null>(null)
   const [checkFailure, setCheckFailure] = useState<Failure | null>(null)
   const [accept, setAccept] = useState(false)
@@ -105,12 +105,12 @@ export function FlashStep({
     }
   }
 
-  const inspect = async (path: string): Promise<void> => {
-    setFirmwarePath(path)
+  const inspect = async (chosen: { handle: string; path: string }): Promise<void> => {
+    setFirmware(chosen)
     setCheck(null)
     setCheckFailure(null)
     setAccept(false)
-    const result = await api.checkFirmware({ uid: device.uid, firmwarePath: path })
+    const result = await api.checkFirmware({ uid: device.uid, firmware: chosen.handle })
     if (result.ok) setCheck(result.value)
     else setCheckFailure(result)
   }
@@ -166,7 +166,7 @@ export function FlashStep({
       jobId: id,
       uid: device.uid,
       portPath: port.path,
-      firmwarePath: check.path,
+      firmware: firmware!.handle,
       baud: baud || undefined,
       erase,
       acceptTokenMismatch: tokenMismatch && accept,
@@ -176,7 +176,7 @@ export function FlashStep({
       setJobId(null)
       setStartFailure(result)
       // The firmware's token changed state since it was checked: show the new check.
-      if (result.code === 'invalid_state') void inspect(check.path)
+      if (result.code === 'invalid_state' && firmware) void inspect(firmware)
     }
   }
 
@@ -331,8 +331,8 @@ export function FlashStep({
                     Choose .bin or manifest file…
                   </button>
                 </div>
-                {firmwarePath && !check && !checkFailure && (
-                  <p role="status">Checking {firmwarePath}…</p>
+                {firmware && !check && !checkFailure && (
+                  <p role="status">Checking {firmware.path}…</p>
                 )}
                 {checkFailure && <ErrorNotice failure={checkFailure} />}
                 {check && (
