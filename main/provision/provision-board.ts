@@ -10,6 +10,7 @@ import {
 import { flashBoard, type BeforeMode, type FlashDependencies } from '../flash/flash-board'
 import type { FlashEvent, FlashResult } from '../flash/flash-events'
 import { recordFlashOrSay } from '../flash/record-flash'
+import { removeOutdatedFiles } from '../provisioning/outdated-files'
 import { generateTokenString, tokenHash } from '../provisioning/token-format'
 import { mintToken, requireDevice } from '../provisioning/tokens'
 import type { TokenView } from '../provisioning/token-types'
@@ -103,6 +104,8 @@ export async function provisionBoard(
       const change = mintToken(current, site.tokenLifetimeHours, 'provision', now, token)
       tx.saveDevice(current, change.next)
       tx.audit(change.audit)
+      // Template ZIPs and config partition files of the old token are outdated now: remove them.
+      removeOutdatedFiles(tx, request.uid, change.minted.view.fingerprint)
       return change.minted
     })
     if (minted && tokenHash(token).slice(0, 8) !== minted.view.fingerprint) minted = null

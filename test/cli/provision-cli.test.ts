@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
@@ -151,6 +151,19 @@ describe('fieldflash provision', () => {
     expect(device.currentToken.fingerprint).toBe(run.result.fingerprint)
     expect(device.flashes).toEqual([])
     expect((await cli(dataDir, 'doctor')).code).toBe(0)
+  }, 120_000)
+
+  it('removes the template ZIP of the token it supersedes', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
+    const dataDir = await setup()
+    const zip = JSON.parse(
+      (await cli(dataDir, 'template', 'pump-0001', '--out', await tempDir(), '--json')).out,
+    )
+    const run = await provision(dataDir, board.clientPath)
+    expect(run.code, run.err).toBe(0)
+    await expect(readFile(zip.zipPath)).rejects.toMatchObject({ code: 'ENOENT' })
+    const audit = JSON.parse((await cli(dataDir, 'audit', '--json')).out).entries
+    expect(audit.filter((e: { type: string }) => e.type === 'file.removed')).toHaveLength(1)
   }, 120_000)
 
   it('asks for a base firmware when the library has none for the board', async () => {
