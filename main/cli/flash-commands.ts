@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { BoardCatalog } from '../boards/catalog'
 import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, type BeforeMode } from '../flash/flash-board'
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
 import { flashFirmware } from '../flash/flash-firmware'
@@ -58,12 +59,8 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
-        const baud = o.baud === undefined ? undefined : Number(o.baud)
-        if (baud !== undefined && !(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
-          throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
-        }
-        if (!BEFORE_MODES.includes(o.before))
-          throw invalidInput('before', `must be one of ${BEFORE_MODES.join(', ')}`)
+        const baud = parseFlashBaud(o.baud)
+        checkBeforeMode(o.before)
         const offset = o.offset === undefined ? undefined : parseOffset(o.offset)
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
@@ -86,9 +83,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
             io.err(`fieldflash: warning: ${check.token.message}\n`)
           }
         }
-        const known = (await listPorts(catalog).catch(() => [] as PortView[])).find(
-          (p) => p.path === o.port,
-        )
+        const known = await findPort(catalog, o.port)
         const controller = new AbortController()
         const onSigint = (): void => controller.abort()
         process.once('SIGINT', onSigint)
@@ -168,17 +163,11 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
       action(async (cmd) => {
         const o = cmd.opts()
         assertDeviceUid(o.device, 'device')
-        const baud = o.baud === undefined ? undefined : Number(o.baud)
-        if (baud !== undefined && !(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
-          throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
-        }
-        if (!BEFORE_MODES.includes(o.before))
-          throw invalidInput('before', `must be one of ${BEFORE_MODES.join(', ')}`)
+        const baud = parseFlashBaud(o.baud)
+        checkBeforeMode(o.before)
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
-        const known = (await listPorts(catalog).catch(() => [] as PortView[])).find(
-          (p) => p.path === o.port,
-        )
+        const known = await findPort(catalog, o.port)
         const controller = new AbortController()
         const onSigint = (): void => controller.abort()
         process.once('SIGINT', onSigint)
@@ -230,6 +219,26 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
         }
       }),
     )
+}
+
+/** --baud: one of the rates the flasher offers, or undefined to let the USB bridge decide. */
+function parseFlashBaud(value: string | undefined): number | undefined {
+  const baud = value === undefined ? undefined : Number(value)
+  if (baud !== undefined && !(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
+    throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
+  }
+  return baud
+}
+
+function checkBeforeMode(value: string): void {
+  if (!BEFORE_MODES.includes(value as BeforeMode)) {
+    throw invalidInput('before', `must be one of ${BEFORE_MODES.join(', ')}`)
+  }
+}
+
+/** The listed port at `path` (its USB ids pick the starting rate), or undefined. */
+async function findPort(catalog: BoardCatalog, path: string): Promise<PortView | undefined> {
+  return (await listPorts(catalog).catch(() => [] as PortView[])).find((p) => p.path === path)
 }
 
 function parseOffset(text: string): number {

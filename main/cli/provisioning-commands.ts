@@ -186,23 +186,10 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
         const ctx = context(cmd)
-        // Ctrl+C or a kill: the temporary ZIP goes at once (a SIGKILL's is removed at next start).
-        const stop = (signal: NodeJS.Signals): void => {
-          removeLiveTempFiles()
-          process.exit(signal === 'SIGINT' ? 130 : 143)
-        }
-        process.once('SIGINT', stop)
-        process.once('SIGTERM', stop)
-        let result
-        try {
-          result = await downloadTemplate(ctx.store(), await ctx.catalog(), {
-            uid,
-            outDir: cmd.opts().out,
-          })
-        } finally {
-          process.removeListener('SIGINT', stop)
-          process.removeListener('SIGTERM', stop)
-        }
+        const catalog = await ctx.catalog()
+        const result = await removingTempFilesOnSignal(() =>
+          downloadTemplate(ctx.store(), catalog, { uid, outDir: cmd.opts().out }),
+        )
         emit(
           io,
           kit.json(),
@@ -242,23 +229,10 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         const ctx = context(cmd)
         const o = cmd.opts()
         const size = o.size === undefined ? undefined : parsePartitionSize(o.size)
-        const stop = (signal: NodeJS.Signals): void => {
-          removeLiveTempFiles()
-          process.exit(signal === 'SIGINT' ? 130 : 143)
-        }
-        process.once('SIGINT', stop)
-        process.once('SIGTERM', stop)
-        let result
-        try {
-          result = await writeConfigPartition(ctx.store(), await ctx.catalog(), {
-            uid,
-            outPath: o.out,
-            size,
-          })
-        } finally {
-          process.removeListener('SIGINT', stop)
-          process.removeListener('SIGTERM', stop)
-        }
+        const catalog = await ctx.catalog()
+        const result = await removingTempFilesOnSignal(() =>
+          writeConfigPartition(ctx.store(), catalog, { uid, outPath: o.out, size }),
+        )
         emit(
           io,
           kit.json(),
@@ -355,6 +329,25 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
+}
+
+/**
+ * Runs work that writes a file carrying secrets: on Ctrl+C or a kill its temporary file goes at
+ * once (a SIGKILL's is finished or removed at the next start).
+ */
+async function removingTempFilesOnSignal<T>(work: () => Promise<T>): Promise<T> {
+  const stop = (signal: NodeJS.Signals): void => {
+    removeLiveTempFiles()
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    return await work()
+  } finally {
+    process.removeListener('SIGINT', stop)
+    process.removeListener('SIGTERM', stop)
+  }
 }
 
 function formatSite(p: SiteProfileView): string {

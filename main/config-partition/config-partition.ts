@@ -1,4 +1,5 @@
 import { FieldFlashError } from '../shared/errors'
+import type { DeviceRecord, SiteProfile } from '../store/records'
 import { generateNvsPartition, NVS_MIN_SIZE, NVS_PAGE_SIZE, type NvsEntry } from './nvs-partition'
 
 /** The partition's name in a firmware's partition table, and the NVS namespace inside it. */
@@ -20,6 +21,26 @@ export interface DeviceConfigValues {
   provisioningToken: string
   /** The site's Wi-Fi, when it has one. */
   wifi: { ssid: string; password: string } | null
+}
+
+/** A device's values from the registry's records and the token just minted for it. */
+export function deviceConfigValues(
+  site: SiteProfile,
+  device: DeviceRecord,
+  token: string,
+): DeviceConfigValues {
+  return {
+    deviceUid: device.uid,
+    platformKey: site.platformKey,
+    mqttHost: site.mqttHost,
+    mqttPort: site.mqttPort,
+    mqttUsername: device.mqtt.username,
+    mqttPassword: device.mqtt.password,
+    otaBaseUrl: site.otaBaseUrl,
+    apiHost: site.apiHost,
+    provisioningToken: token,
+    wifi: site.wifi,
+  }
 }
 
 /** The keys, in the order they are written, with the field each comes from. */

@@ -5,7 +5,11 @@ import { requireDevice } from '../provisioning/tokens'
 import type { TokenView } from '../provisioning/token-types'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import { buildConfigPartition, DEFAULT_CONFIG_PARTITION_SIZE } from './config-partition'
+import {
+  buildConfigPartition,
+  DEFAULT_CONFIG_PARTITION_SIZE,
+  deviceConfigValues,
+} from './config-partition'
 
 export interface ConfigPartitionFile {
   path: string
@@ -44,21 +48,7 @@ export async function writeConfigPartition(
     origin: 'config-partition',
     now: request.now ?? new Date(),
     render: ({ site, device, token }) =>
-      buildConfigPartition(
-        {
-          deviceUid: device.uid,
-          platformKey: site.platformKey,
-          mqttHost: site.mqttHost,
-          mqttPort: site.mqttPort,
-          mqttUsername: device.mqtt.username,
-          mqttPassword: device.mqtt.password,
-          otaBaseUrl: site.otaBaseUrl,
-          apiHost: site.apiHost,
-          provisioningToken: token,
-          wifi: site.wifi,
-        },
-        size,
-      ),
+      buildConfigPartition(deviceConfigValues(site, device, token), size),
   })
   return { path, uid: request.uid, size, token: minted.view, superseded: minted.superseded }
 }

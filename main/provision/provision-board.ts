@@ -1,5 +1,5 @@
 import type { BoardCatalog } from '../boards/catalog'
-import { buildConfigPartition } from '../config-partition/config-partition'
+import { buildConfigPartition, deviceConfigValues } from '../config-partition/config-partition'
 import {
   findFirmware,
   importFirmware,
@@ -78,18 +78,7 @@ export async function provisionBoard(
     }))
     const token = generateTokenString()
     config = buildConfigPartition(
-      {
-        deviceUid: seen.device.uid,
-        platformKey: seen.site.platformKey,
-        mqttHost: seen.site.mqttHost,
-        mqttPort: seen.site.mqttPort,
-        mqttUsername: seen.device.mqtt.username,
-        mqttPassword: seen.device.mqtt.password,
-        otaBaseUrl: seen.site.otaBaseUrl,
-        apiHost: seen.site.apiHost,
-        provisioningToken: token,
-        wifi: seen.site.wifi,
-      },
+      deviceConfigValues(seen.site, seen.device, token),
       firmware.config.size,
     )
     minted = store.write((tx) => {

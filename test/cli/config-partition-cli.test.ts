@@ -2,17 +2,11 @@ import { spawnSync } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { REPO_ROOT, tempDir } from '../helpers/fixtures'
+import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 import { tokenInZip } from '../store/processes'
 
-const SITE = [
-  ['--platform-key', 'pk_test_1'],
-  ['--api-host', 'api.example.com'],
-  ['--mqtt-host', 'mqtt.example.com'],
-  ['--mqtt-port', '8883'],
-  ['--ota-base-url', 'https://ota.example.com/fw'],
-].flat()
+const SITE = SAMPLE_SITE_FLAGS
 
 interface NvsRead {
   entries: { namespace: string; key: string; type: string; value: string | number }[]

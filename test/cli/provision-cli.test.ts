@@ -10,7 +10,7 @@ import {
   partitionTable,
   writeFiles,
 } from '../flash/firmware/firmware-fixtures'
-import { REPO_ROOT, tempDir } from '../helpers/fixtures'
+import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 import { espImage as appImage } from '../renderer/harness/test-firmware'
 
@@ -20,13 +20,7 @@ afterEach(async () => {
   board = null
 })
 
-const SITE = [
-  ['--platform-key', 'pk_test_1'],
-  ['--api-host', 'api.example.com'],
-  ['--mqtt-host', 'mqtt.example.com'],
-  ['--mqtt-port', '8883'],
-  ['--ota-base-url', 'https://ota.example.com/fw'],
-].flat()
+const SITE = SAMPLE_SITE_FLAGS
 
 const BOOTLOADER = espImage({ chipId: 0, segments: [4096, 8192] })
 // Incompressible, so the write takes real wire time and an unplug lands in the middle of it.

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { open } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { REPO_ROOT, tempDir } from '../helpers/fixtures'
+import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 import { startPtyPair } from '../monitor/pty'
 import { MAC_A, MAC_B } from '../verification/helpers'
@@ -13,13 +13,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop()
 })
 
-const SITE = [
-  ['--platform-key', 'pk_test_1'],
-  ['--api-host', 'api.example.com'],
-  ['--mqtt-host', 'mqtt.example.com'],
-  ['--mqtt-port', '8883'],
-  ['--ota-base-url', 'https://ota.example.com/fw'],
-].flat()
+const SITE = SAMPLE_SITE_FLAGS
 
 async function deviceWithTemplate(): Promise<{
   dataDir: string

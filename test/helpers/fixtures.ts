@@ -29,6 +29,15 @@ export const SAMPLE_SITE = {
   otaBaseUrl: 'https://ota.example.com/firmware/',
 }
 
+/** SAMPLE_SITE as `fieldflash site set` flags. */
+export const SAMPLE_SITE_FLAGS = [
+  ['--platform-key', SAMPLE_SITE.platformKey],
+  ['--api-host', SAMPLE_SITE.apiHost],
+  ['--mqtt-host', SAMPLE_SITE.mqttHost],
+  ['--mqtt-port', String(SAMPLE_SITE.mqttPort)],
+  ['--ota-base-url', SAMPLE_SITE.otaBaseUrl],
+].flat()
+
 /** The board catalog the app ships. */
 export function loadCatalog(): Promise<BoardCatalog> {
   return BoardCatalog.load(resourcePaths(RESOURCES_DIR))

@@ -111,7 +111,11 @@ describe('openSerialMonitor on a real pty', () => {
       { maxLinesPerUpdate: 200 },
     )
     const write = await writer(b)
-    await write(Array.from({ length: 3000 }, (_, i) => `n${i + 1}\n`).join(''))
+    // In pieces a pty takes without stalling the writer: a single 17 KB write into a pty can sit in
+    // the kernel for long on a loaded machine.
+    for (let from = 0; from < 3000; from += 250) {
+      await write(Array.from({ length: 250 }, (_, i) => `n${from + i + 1}\n`).join(''))
+    }
     await waitFor(() => monitor.stats().lines === 3000)
     await waitFor(() => shown.reduce((s, u) => s + u.count + u.skipped, 0) === 3000)
     expect(monitor.recentLines().map((l) => l.text)).toEqual(

@@ -1,17 +1,11 @@
 import { readdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '../helpers/fixtures'
+import { SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 import { filesUnder, runBatch, tokenInZip, type BatchResult } from './processes'
 
-const SITE = [
-  ['--platform-key', 'pk_test_1'],
-  ['--api-host', 'api.example.com'],
-  ['--mqtt-host', 'mqtt.example.com'],
-  ['--mqtt-port', '8883'],
-  ['--ota-base-url', 'https://ota.example.com/fw'],
-].flat()
+const SITE = SAMPLE_SITE_FLAGS
 
 async function json<T>(dataDir: string, ...argv: string[]): Promise<T> {
   const run = await cli(dataDir, ...argv, '--json')
