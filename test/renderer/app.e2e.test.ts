@@ -327,8 +327,12 @@ describe('FieldFlash in Chromium', () => {
     await page.getByLabel('Device UID (optional)').fill('well-0009')
     await page.getByRole('button', { name: 'Create device well-0009' }).click()
 
-    // No template step: the base firmware is preselected.
+    // No template step: the base firmware is preselected, and the stepper shows the template
+    // skipped.
     await visible(page.getByRole('heading', { name: 'Flash well-0009' }))
+    await visible(
+      page.getByRole('navigation', { name: 'Provisioning steps' }).getByText('(skipped)'),
+    )
     expect(
       await page
         .getByRole('radio', { name: 'Base firmware + fresh credentials (no compiler)' })

@@ -31,6 +31,8 @@ export function Flow({
   const [boardId, setBoardId] = useState<string | null>(start?.device.boardId ?? null)
   const [portPath, setPortPath] = useState<string | null>(null)
   const [device, setDevice] = useState<DeviceView | null>(start?.device ?? null)
+  /** True when the flow went past the template: the base firmware needs no compiler. */
+  const [templateSkipped, setTemplateSkipped] = useState(false)
 
   const go = (next: StepId): void => {
     const index = STEPS.findIndex((s) => s.id === next)
@@ -42,7 +44,12 @@ export function Flow({
   return (
     <div className="flow">
       <FocusHeading>Provision a board</FocusHeading>
-      <Stepper current={step} reached={reached} onGo={setStep} />
+      <Stepper
+        current={step}
+        reached={reached}
+        onGo={setStep}
+        skipped={templateSkipped && step !== 'template' ? ['template'] : []}
+      />
       {step === 'board' && (
         <BoardStep
           boards={boards}
@@ -69,7 +76,9 @@ export function Flow({
             // With a base firmware in the library no compiler is needed: straight to flashing.
             // Without one, the template (for a developer to build) comes first.
             void api.listFirmware({ boardId: d.boardId }).then((r) => {
-              go(r.ok && r.value.length > 0 ? 'flash' : 'template')
+              const baseFirmware = r.ok && r.value.length > 0
+              setTemplateSkipped(baseFirmware)
+              go(baseFirmware ? 'flash' : 'template')
             })
           }}
         />
@@ -83,7 +92,10 @@ export function Flow({
           portPath={portPath}
           onPort={setPortPath}
           onFlashed={() => go('verify')}
-          onTemplate={() => go('template')}
+          onTemplate={() => {
+            setTemplateSkipped(false)
+            go('template')
+          }}
         />
       )}
       {step === 'verify' && device && (

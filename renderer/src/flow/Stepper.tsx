@@ -13,10 +13,13 @@ export function Stepper({
   current,
   reached,
   onGo,
+  skipped = [],
 }: {
   current: StepId
   reached: number
   onGo: (step: StepId) => void
+  /** Steps the flow passed by (the template, when a base firmware needs no compiler). */
+  skipped?: readonly StepId[]
 }): React.JSX.Element {
   const currentIndex = STEPS.findIndex((s) => s.id === current)
   return (
@@ -26,11 +29,13 @@ export function Stepper({
           const state =
             index === currentIndex
               ? 'current'
-              : index < currentIndex
-                ? 'done'
-                : index <= reached
-                  ? 'reached'
-                  : 'todo'
+              : skipped.includes(step.id)
+                ? 'skipped'
+                : index < currentIndex
+                  ? 'done'
+                  : index <= reached
+                    ? 'reached'
+                    : 'todo'
           return (
             <li key={step.id} className={`step-${state}`}>
               <button
@@ -44,6 +49,7 @@ export function Stepper({
                 </span>
                 <span className="step-label">
                   {step.label}
+                  {state === 'skipped' && <span className="step-note"> (skipped)</span>}
                   <span className="visually-hidden">
                     {state === 'done'
                       ? ' (done)'
