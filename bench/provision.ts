@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { BoardCatalog, resourcePaths } from '../main/boards/catalog'
 import { buildConfigPartition } from '../main/config-partition/config-partition'
@@ -18,9 +18,7 @@ import {
 } from '../test/flash/firmware/firmware-images'
 import { espImage as appImage } from '../test/renderer/harness/test-firmware'
 import { firmwareLike } from './flash'
-import { summary, timed } from './stats'
-
-const RESOURCES = resolve(import.meta.dirname, '..', 'resources')
+import { BENCH_SITE, RESOURCES, summary, timed } from './stats'
 
 /** Generating a device's ffcfg partition, in memory. */
 export async function benchConfigPartition(): Promise<void> {
@@ -47,13 +45,7 @@ export async function benchProvision(): Promise<void> {
   try {
     const store = FieldFlashStore.open(join(dir, 'data'))
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-    saveSiteProfile(store, {
-      platformKey: 'pk_bench',
-      apiHost: 'api.example.com',
-      mqttHost: 'mqtt.example.com',
-      mqttPort: 8883,
-      otaBaseUrl: 'https://ota.example.com/',
-    })
+    saveSiteProfile(store, BENCH_SITE)
     addDevice(store, catalog, { uid: 'bench-0001', boardId: 'esp32-devkitc' })
     const build = join(dir, 'build')
     await writeFiles(build, {

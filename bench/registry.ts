@@ -1,23 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, open, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { BoardCatalog, resourcePaths } from '../main/boards/catalog'
 import { addDevice, allDevices, getDevice, listDevices } from '../main/devices/devices'
 import { importDevices } from '../main/devices/import-devices'
 import { regenerateToken } from '../main/provisioning/tokens'
 import { saveSiteProfile } from '../main/site/site-profile'
 import { FieldFlashStore } from '../main/store/store'
-import { summary, timed } from './stats'
-
-const RESOURCES = resolve(import.meta.dirname, '..', 'resources')
-const SITE = {
-  platformKey: 'pk_bench',
-  apiHost: 'api.example.com',
-  mqttHost: 'mqtt.example.com',
-  mqttPort: 8883,
-  otaBaseUrl: 'https://ota.example.com/',
-}
+import { BENCH_SITE, RESOURCES, summary, timed } from './stats'
 
 const rows = (prefix: string, count: number, boardId = 'esp32-devkitc') =>
   Array.from({ length: count }, (_, i) => ({ line: i + 1, uid: `${prefix}-${i}`, boardId }))
@@ -28,7 +19,7 @@ export async function benchRegistry(deviceCount: number): Promise<void> {
   try {
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
     const seed = FieldFlashStore.open(dir)
-    saveSiteProfile(seed, SITE)
+    saveSiteProfile(seed, BENCH_SITE)
     const [seedMs] = await timed(() => importDevices(seed, rows('dev', deviceCount)))
     seed.close()
     console.log(
@@ -105,7 +96,7 @@ async function benchLegacyJson(dir: string, deviceCount: number): Promise<void> 
     operations: [],
     approvedAt: null,
   })
-  const doc = { schemaVersion: 1, site: SITE, devices: {} as Record<string, unknown> }
+  const doc = { schemaVersion: 1, site: BENCH_SITE, devices: {} as Record<string, unknown> }
   for (let i = 0; i < deviceCount; i++) doc.devices[`dev-${i}`] = device(`dev-${i}`)
   const file = join(dir, 'legacy.json')
   const save = async (): Promise<void> => {

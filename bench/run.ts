@@ -1,31 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { BoardCatalog, resourcePaths } from '../main/boards/catalog'
 import { addDevice } from '../main/devices/devices'
 import { saveSiteProfile } from '../main/site/site-profile'
 import { FieldFlashStore } from '../main/store/store'
 import { downloadTemplate } from '../main/template/download-template'
 import { benchRegistry } from './registry'
-import { summary, timed } from './stats'
+import { BENCH_SITE, RESOURCES, summary, timed } from './stats'
 
 // `npm run bench`: prints figures; nothing here asserts a time (targets live in the closing notes).
-
-const RESOURCES = resolve(import.meta.dirname, '..', 'resources')
-const SITE = {
-  platformKey: 'pk_bench',
-  apiHost: 'api.example.com',
-  mqttHost: 'mqtt.example.com',
-  mqttPort: 8883,
-  otaBaseUrl: 'https://ota.example.com/',
-}
 
 async function benchTemplates(count: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
   try {
     const store = FieldFlashStore.open(join(dir, 'data'))
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-    saveSiteProfile(store, SITE)
+    saveSiteProfile(store, BENCH_SITE)
     const boards = catalog.list()
     const samples: number[] = []
     for (let i = 0; i < count; i++) {

@@ -1,4 +1,17 @@
+import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+
+/** The app's resources (board catalog, shared firmware). */
+export const RESOURCES = resolve(import.meta.dirname, '..', 'resources')
+
+/** The site profile every benchmark registry uses. */
+export const BENCH_SITE = {
+  platformKey: 'pk_bench',
+  apiHost: 'api.example.com',
+  mqttHost: 'mqtt.example.com',
+  mqttPort: 8883,
+  otaBaseUrl: 'https://ota.example.com/',
+}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!

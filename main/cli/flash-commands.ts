@@ -10,7 +10,7 @@ import { isTokenMismatch } from '../flash/firmware-token-check'
 import { provisionBoard } from '../provision/provision-board'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { CliKit } from './cli-kit'
-import { EXIT, emit } from './output'
+import { EXIT, emit, exitCodeFor } from './output'
 
 const BEFORE_MODES: BeforeMode[] = ['default_reset', 'usb_reset', 'no_reset']
 
@@ -125,11 +125,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
           } else {
             io.err(`fieldflash: ${result.message}\n`)
           }
-          if (result.ok) return EXIT.ok
-          // A damaged firmware file is bad input, like a bad flag.
-          return result.code === 'invalid_input' || result.code === 'invalid_image'
-            ? EXIT.badInput
-            : EXIT.failure
+          return result.ok ? EXIT.ok : exitCodeFor(result.code)
         } finally {
           process.off('SIGINT', onSigint)
         }
@@ -210,10 +206,7 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
           } else {
             io.err(`fieldflash: ${result.message}\n`)
           }
-          if (result.ok) return EXIT.ok
-          return result.code === 'invalid_input' || result.code === 'invalid_image'
-            ? EXIT.badInput
-            : EXIT.failure
+          return result.ok ? EXIT.ok : exitCodeFor(result.code)
         } finally {
           process.off('SIGINT', onSigint)
         }

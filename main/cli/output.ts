@@ -68,6 +68,11 @@ export function reportError(io: Io, json: boolean, error: unknown): number {
       JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',
     )
   io.err(`fieldflash: ${message}\n`)
+  return exitCodeFor(code)
+}
+
+/** The one rule from an error code to an exit code. */
+export function exitCodeFor(code: string): number {
   // An unknown device or operation, a duplicate and a damaged firmware file are the input's fault.
   return code === 'invalid_input' ||
     code === 'not_found' ||

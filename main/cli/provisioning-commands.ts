@@ -112,7 +112,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           kit.json(),
           view,
           () =>
-            `Device ${view.uid} created for board ${view.boardId}.\nNext: fieldflash template ${view.uid} --out <dir>`,
+            `Device ${view.uid} created for board ${view.boardId}.\nNext: fieldflash provision --port <port> --device ${view.uid} (no compiler), or fieldflash template ${view.uid} --out <dir> to build its firmware yourself.`,
         )
       }),
     )
@@ -130,7 +130,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         } catch (error) {
           throw invalidInput(
             'file',
-            `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${file}`,
+            (error as NodeJS.ErrnoException).code === 'ENOENT'
+              ? `${file} does not exist`
+              : `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
           )
         }
         const rows = parseDeviceList(text, cmd.opts().board, await ctx.catalog())

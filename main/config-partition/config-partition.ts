@@ -1,5 +1,5 @@
 import { FieldFlashError } from '../shared/errors'
-import type { DeviceRecord, SiteProfile } from '../store/records'
+import type { DeviceValues } from '../provisioning/device-values'
 import { generateNvsPartition, NVS_MIN_SIZE, NVS_PAGE_SIZE, type NvsEntry } from './nvs-partition'
 
 /** The partition's name in a firmware's partition table, and the NVS namespace inside it. */
@@ -8,43 +8,8 @@ export const CONFIG_NAMESPACE = 'fieldflash'
 /** The size the templates' partition tables give `ffcfg`: three pages (two data, one reserved). */
 export const DEFAULT_CONFIG_PARTITION_SIZE = NVS_MIN_SIZE
 
-/** What a device's config partition holds (docs/protocol.md, "Config partition"). */
-export interface DeviceConfigValues {
-  deviceUid: string
-  platformKey: string
-  mqttHost: string
-  mqttPort: number
-  mqttUsername: string
-  mqttPassword: string
-  otaBaseUrl: string
-  apiHost: string
-  provisioningToken: string
-  /** The site's Wi-Fi, when it has one. */
-  wifi: { ssid: string; password: string } | null
-}
-
-/** A device's values from the registry's records and the token just minted for it. */
-export function deviceConfigValues(
-  site: SiteProfile,
-  device: DeviceRecord,
-  token: string,
-): DeviceConfigValues {
-  return {
-    deviceUid: device.uid,
-    platformKey: site.platformKey,
-    mqttHost: site.mqttHost,
-    mqttPort: site.mqttPort,
-    mqttUsername: device.mqtt.username,
-    mqttPassword: device.mqtt.password,
-    otaBaseUrl: site.otaBaseUrl,
-    apiHost: site.apiHost,
-    provisioningToken: token,
-    wifi: site.wifi,
-  }
-}
-
 /** The keys, in the order they are written, with the field each comes from. */
-const KEYS: readonly [key: string, field: keyof DeviceConfigValues][] = [
+const KEYS: readonly [key: string, field: keyof DeviceValues][] = [
   ['uid', 'deviceUid'],
   ['platform_key', 'platformKey'],
   ['mqtt_host', 'mqttHost'],
@@ -57,7 +22,7 @@ const KEYS: readonly [key: string, field: keyof DeviceConfigValues][] = [
 ]
 
 /** The NVS entries of a device's config partition, in protocol order. */
-export function configEntries(values: DeviceConfigValues): NvsEntry[] {
+export function configEntries(values: DeviceValues): NvsEntry[] {
   const entries: NvsEntry[] = [{ kind: 'namespace', name: CONFIG_NAMESPACE }]
   for (const [key, field] of KEYS) {
     entries.push(
@@ -85,7 +50,7 @@ const FIELD_OF_KEY: Record<string, string> = {
  * too small for them, is refused naming the field. The image holds secrets: keep it in memory.
  */
 export function buildConfigPartition(
-  values: DeviceConfigValues,
+  values: DeviceValues,
   size: number = DEFAULT_CONFIG_PARTITION_SIZE,
 ): Buffer {
   try {

@@ -5,11 +5,8 @@ import { requireDevice } from '../provisioning/tokens'
 import type { TokenView } from '../provisioning/token-types'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import {
-  buildConfigPartition,
-  DEFAULT_CONFIG_PARTITION_SIZE,
-  deviceConfigValues,
-} from './config-partition'
+import { deviceValues } from '../provisioning/device-values'
+import { buildConfigPartition, DEFAULT_CONFIG_PARTITION_SIZE } from './config-partition'
 
 export interface ConfigPartitionFile {
   path: string
@@ -48,7 +45,7 @@ export async function writeConfigPartition(
     origin: 'config-partition',
     now: request.now ?? new Date(),
     render: ({ site, device, token }) =>
-      buildConfigPartition(deviceConfigValues(site, device, token), size),
+      buildConfigPartition(deviceValues(site, device, token), size),
   })
   return { path, uid: request.uid, size, token: minted.view, superseded: minted.superseded }
 }

@@ -1,5 +1,5 @@
 import type { BoardCatalog } from '../boards/catalog'
-import { buildConfigPartition, deviceConfigValues } from '../config-partition/config-partition'
+import { buildConfigPartition } from '../config-partition/config-partition'
 import {
   findFirmware,
   importFirmware,
@@ -10,8 +10,10 @@ import {
 import { flashBoard, type BeforeMode, type FlashDependencies } from '../flash/flash-board'
 import type { FlashEvent, FlashResult } from '../flash/flash-events'
 import { recordFlashOrSay } from '../flash/record-flash'
+import { sameInputs } from '../provisioning/credential-files'
+import { deviceValues } from '../provisioning/device-values'
 import { removeOutdatedFiles } from '../provisioning/outdated-files'
-import { generateTokenString, tokenHash } from '../provisioning/token-format'
+import { generateTokenString } from '../provisioning/token-format'
 import { mintToken, requireDevice } from '../provisioning/tokens'
 import type { TokenView } from '../provisioning/token-types'
 import { FieldFlashError } from '../shared/errors'
@@ -77,19 +79,11 @@ export async function provisionBoard(
       device: requireDevice(tx, request.uid),
     }))
     const token = generateTokenString()
-    config = buildConfigPartition(
-      deviceConfigValues(seen.site, seen.device, token),
-      firmware.config.size,
-    )
+    config = buildConfigPartition(deviceValues(seen.site, seen.device, token), firmware.config.size)
     minted = store.write((tx) => {
       const current = requireDevice(tx, request.uid)
       const site = requireSiteProfile(tx)
-      if (
-        current.mqtt.password !== seen.device.mqtt.password ||
-        JSON.stringify(site) !== JSON.stringify(seen.site)
-      ) {
-        return null
-      }
+      if (!sameInputs(seen, { site, device: current })) return null
       const change = mintToken(current, site.tokenLifetimeHours, 'provision', now, token)
       tx.saveDevice(current, change.next)
       tx.audit(change.audit)
@@ -97,7 +91,6 @@ export async function provisionBoard(
       removeOutdatedFiles(tx, request.uid, change.minted.view.fingerprint)
       return change.minted
     })
-    if (minted && tokenHash(token).slice(0, 8) !== minted.view.fingerprint) minted = null
   }
   if (!minted || !config) {
     throw new FieldFlashError(

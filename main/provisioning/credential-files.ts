@@ -76,7 +76,7 @@ export async function writeCredentialFile(
   }
 }
 
-type Seen = { site: SiteProfile; device: DeviceRecord }
+export type Seen = { site: SiteProfile; device: DeviceRecord }
 
 async function place(
   store: FieldFlashStore,
@@ -155,8 +155,8 @@ async function place(
   }
 }
 
-/** The values rendered into a file are still the registry's. */
-function sameInputs(a: Seen, b: Seen): boolean {
+/** The values rendered with a token (into a file or a partition) are still the registry's. */
+export function sameInputs(a: Seen, b: Seen): boolean {
   return (
     a.device.mqtt.password === b.device.mqtt.password &&
     a.device.mqtt.username === b.device.mqtt.username &&
@@ -219,8 +219,14 @@ export function reconcileCredentialFiles(store: FieldFlashStore): void {
       tx.deleteCredentialFile(row.id)
     })
   }
-  removeOldWorkDirs()
+  // Once per data directory: versions after the registry never create these folders.
+  if (store.read((tx) => tx.getMeta(OLD_WORK_DIRS_REMOVED)) === null) {
+    removeOldWorkDirs()
+    store.write((tx) => tx.setMeta(OLD_WORK_DIRS_REMOVED, new Date().toISOString()))
+  }
 }
+
+const OLD_WORK_DIRS_REMOVED = 'old_template_work_dirs_removed'
 
 function exists(row: CredentialFileRow): boolean {
   try {

@@ -83,6 +83,8 @@ export interface StoreReader {
   tokenByHash(hash: string): { uid: string; token: TokenRecord } | null
   /** Audit entries, oldest first, optionally one device's only. */
   auditEntries(filter?: { uid?: string; after?: number; limit?: number }): StoredAuditEntry[]
+  /** The registry's own bookkeeping (for example that a legacy file was imported). */
+  getMeta(key: string): string | null
   /** Library firmware, newest import first, optionally one board's or one firmware's. */
   firmware(filter?: { sha256?: string; boardId?: string }): FirmwareRow[]
   credentialFiles(filter: {
@@ -113,7 +115,6 @@ export interface StoreWriter extends StoreReader {
   putFirmware(row: FirmwareRow): void
   deleteFirmware(sha256: string, boardId: string): void
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
-  getMeta(key: string): string | null
   setMeta(key: string, value: string): void
   /** Rows per table, to check an import. */
   counts(): { devices: number; tokens: number; operations: number; flashes: number }

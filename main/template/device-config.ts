@@ -1,17 +1,9 @@
+import type { DeviceValues } from '../provisioning/device-values'
 import { invalidInput } from '../shared/errors'
 import { cStringLiteral } from './c-string-literal'
 
 /** The nine values of the device_config.h contract (docs/protocol.md), plus non-secret context. */
-export interface DeviceConfigValues {
-  deviceUid: string
-  platformKey: string
-  mqttHost: string
-  mqttPort: number
-  mqttUsername: string
-  mqttPassword: string
-  otaBaseUrl: string
-  apiHost: string
-  provisioningToken: string
+export type DeviceConfigValues = Omit<DeviceValues, 'wifi'> & {
   boardId: string
   tokenFingerprint: string
   generatedAt: Date

@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from 'node:path'
 import JSZip from 'jszip'
 import type { BoardCatalog } from '../boards/catalog'
 import { writeCredentialFile } from '../provisioning/credential-files'
+import { deviceValues } from '../provisioning/device-values'
 import { requireDevice } from '../provisioning/tokens'
 import { requireSiteProfile } from '../site/site-profile'
 import { FieldFlashError, invalidInput } from '../shared/errors'
@@ -62,15 +63,7 @@ export async function downloadTemplate(
           files,
           uid,
           renderDeviceConfig({
-            deviceUid: uid,
-            platformKey: site.platformKey,
-            mqttHost: site.mqttHost,
-            mqttPort: site.mqttPort,
-            mqttUsername: device.mqtt.username,
-            mqttPassword: device.mqtt.password,
-            otaBaseUrl: site.otaBaseUrl,
-            apiHost: site.apiHost,
-            provisioningToken: token,
+            ...deviceValues(site, device, token),
             boardId: board.id,
             tokenFingerprint: fingerprint,
             generatedAt: now,

@@ -8,6 +8,7 @@ import {
   type FlashEvent,
   type FlashOutcome,
   type LibraryFirmware,
+  type Result,
 } from '../api'
 import { FocusHeading } from '../components/Heading'
 import { StatusIcon } from '../components/Icons'
@@ -130,8 +131,10 @@ export function FlashStep({
     jobId === null &&
     (source === 'library' ? base !== null : check !== null && (!tokenMismatch || accept))
 
-  const provision = async (): Promise<void> => {
-    if (!port || !base) return
+  /** Starts a job (a flash or a provisioning) whose events arrive on the flash channel. */
+  const runJob = async (
+    begin: (jobId: string) => Promise<Result<{ jobId: string }>>,
+  ): Promise<Failure | null> => {
     const id = newId()
     jobRef.current = id
     setJobId(id)
@@ -139,45 +142,42 @@ export function FlashStep({
     setProgress(null)
     setStartFailure(null)
     setStage('Starting…')
-    const result = await api.startProvision({
-      jobId: id,
-      uid: device.uid,
-      portPath: port.path,
-      firmwareId: base.sha256,
-      baud: baud || undefined,
-    })
-    if (!result.ok) {
-      jobRef.current = null
-      setJobId(null)
-      setStartFailure(result)
-    }
+    const result = await begin(id)
+    if (result.ok) return null
+    jobRef.current = null
+    setJobId(null)
+    setStartFailure(result)
+    return result
+  }
+
+  const provision = async (): Promise<void> => {
+    if (!port || !base) return
+    await runJob((jobId) =>
+      api.startProvision({
+        jobId,
+        uid: device.uid,
+        portPath: port.path,
+        firmwareId: base.sha256,
+        baud: baud || undefined,
+      }),
+    )
   }
 
   const start = async (): Promise<void> => {
-    if (!port || !check) return
-    const id = newId()
-    jobRef.current = id
-    setJobId(id)
-    setOutcome(null)
-    setProgress(null)
-    setStartFailure(null)
-    setStage('Starting…')
-    const result = await api.startFlash({
-      jobId: id,
-      uid: device.uid,
-      portPath: port.path,
-      firmware: firmware!.handle,
-      baud: baud || undefined,
-      erase,
-      acceptTokenMismatch: tokenMismatch && accept,
-    })
-    if (!result.ok) {
-      jobRef.current = null
-      setJobId(null)
-      setStartFailure(result)
-      // The firmware's token changed state since it was checked: show the new check.
-      if (result.code === 'invalid_state' && firmware) void inspect(firmware)
-    }
+    if (!port || !check || !firmware) return
+    const failure = await runJob((jobId) =>
+      api.startFlash({
+        jobId,
+        uid: device.uid,
+        portPath: port.path,
+        firmware: firmware.handle,
+        baud: baud || undefined,
+        erase,
+        acceptTokenMismatch: tokenMismatch && accept,
+      }),
+    )
+    // The firmware's token changed state since it was checked: show the new check.
+    if (failure?.code === 'invalid_state') void inspect(firmware)
   }
 
   const cancel = async (): Promise<void> => {
