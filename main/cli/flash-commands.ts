@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import type { BoardCatalog } from '../boards/catalog'
-import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, type BeforeMode } from '../flash/flash-board'
+import { type BeforeMode } from '../flash/flash-board'
+import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, isFlashBaud } from '../shared/baud-rates'
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
 import { flashFirmware } from '../flash/flash-firmware'
 import { listPorts, type PortView } from '../serial/list-ports'
@@ -217,7 +218,7 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
 /** --baud: one of the rates the flasher offers, or undefined to let the USB bridge decide. */
 function parseFlashBaud(value: string | undefined): number | undefined {
   const baud = value === undefined ? undefined : Number(value)
-  if (baud !== undefined && !(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
+  if (baud !== undefined && !isFlashBaud(baud)) {
     throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
   }
   return baud

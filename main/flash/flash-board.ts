@@ -4,8 +4,10 @@ import { deflate } from 'node:zlib'
 import { ESPLoader, Transport } from 'esptool-js'
 import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
-import type { FlashEvent, FlashResult, FlashStage, FlashedPart } from './flash-events'
+import type { BeforeMode, FlashEvent, FlashResult, FlashStage, FlashedPart } from './flash-events'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
+import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../shared/baud-rates'
+import { LinkRate } from './link-rate'
 import { SerialportDevice } from './serialport-device'
 
 /** A part to write: where, what, and the MD5 the board must report afterwards. */
@@ -22,7 +24,7 @@ export interface FlashImage {
   parts: FlashPart[]
 }
 
-export type BeforeMode = 'default_reset' | 'usb_reset' | 'no_reset'
+export type { BeforeMode }
 
 export interface FlashRequest {
   port: { path: string; vid?: string | null; pid?: string | null }
@@ -53,10 +55,6 @@ export interface FlashDependencies {
   now: () => number
 }
 
-export const DEFAULT_FLASH_BAUD = 921600
-export const ROM_BAUD = 115200
-/** Rates the app offers. */
-export const FLASH_BAUD_RATES = [2000000, 1500000, 921600, 460800, 230400, 115200] as const
 /** The ESP32 ROM rejects compressed blocks larger than this; esptool uses it on the ROM path. */
 const ROM_FLASH_WRITE_SIZE = 0x400
 const SPI_FLASH_MD5 = 0x13
@@ -92,7 +90,7 @@ export async function flashBoard(
   const started = deps.now()
   // Without a rate asked for, the port's USB bridge decides: each has its own reliable ceiling.
   const baud = request.baud ?? startingBaud(request.port.vid, request.port.pid)
-  if (!(FLASH_BAUD_RATES as readonly number[]).includes(baud)) {
+  if (!isFlashBaud(baud)) {
     return {
       ok: false,
       stage,
@@ -203,15 +201,14 @@ export async function flashBoard(
       )
     }
 
+    const link = new LinkRate(loader, {
+      before,
+      warn: (message) => log(message, 'warning'),
+      step,
+    })
     if (baud !== ROM_BAUD && stub) {
       enter('changing-baud', `Switching to ${baud} baud…`)
-      await step(loader.changeBaud())
-      if (currentBaud(loader) !== baud) {
-        log(
-          `The link did not hold ${baud} baud; continuing at ${currentBaud(loader)} baud.`,
-          'warning',
-        )
-      }
+      await link.raiseTo(baud)
     }
 
     const flashSize = await step(loader.detectFlashSize()).catch((error: unknown) => {
@@ -241,6 +238,7 @@ export async function flashBoard(
     // SHA-256 of the bootloader (it tests byte 23 against '1' instead of 1), which would brick it.
     const written = await writeParts(
       loader,
+      link,
       image.parts,
       emit,
       enter,
@@ -258,7 +256,7 @@ export async function flashBoard(
       chip,
       mac,
       flashSize: flashSize ?? 'unknown',
-      baud: currentBaud(loader),
+      baud: link.baud,
       stub,
       firmwareName: image.name,
       firmwareSha256: image.sha256,
@@ -280,6 +278,7 @@ export async function flashBoard(
 
 async function writeParts(
   loader: ESPLoader,
+  link: LinkRate,
   parts: FlashPart[],
   emit: (event: FlashEvent) => void,
   enter: (stage: FlashStage, message: string) => void,
@@ -319,65 +318,82 @@ async function writeParts(
     })
   }
 
-  for (const [index, { part, data, compressed, md5 }] of prepared.entries()) {
-    if (skipUnchanged) {
-      enter('verifying', `Checking whether ${part.name} is already on the board…`)
-      if ((await step(readFlashMd5(loader, part.offset, data.length, stub))) === md5) {
-        emit({
-          type: 'log',
-          level: 'info',
-          message: `${part.name} at 0x${part.offset.toString(16)} is already on the board (MD5 ${md5}); skipped.`,
-        })
-        overallWritten += data.length
-        progress(index, part, data.length, data.length)
-        results.push({
-          name: part.name,
-          offset: part.offset,
-          size: data.length,
-          md5,
-          skipped: true,
-        })
-        continue
-      }
-    }
-    enter('writing', `Writing ${part.name} at 0x${part.offset.toString(16)}…`)
-    const blocks = await step(loader.flashDeflBegin(data.length, compressed.length, part.offset))
-    const blockSize = loader.FLASH_WRITE_SIZE
-    // The stub acknowledges a block on receipt and writes it while the next one arrives, so the
-    // wait for an acknowledgement must cover erasing and writing the previous block.
-    const blockTimeout = Math.max(
-      3000,
-      loader.timeoutPerMb(loader.ERASE_WRITE_TIMEOUT_PER_MB, blockSize * 4),
-    )
+  for (let index = 0; index < prepared.length;) {
+    const { part, data, compressed, md5 } = prepared[index]!
     let partWritten = 0
-    for (let seq = 0; seq < blocks; seq++) {
-      const block = compressed.subarray(
-        seq * blockSize,
-        Math.min(compressed.length, (seq + 1) * blockSize),
+    try {
+      if (skipUnchanged) {
+        enter('verifying', `Checking whether ${part.name} is already on the board…`)
+        if ((await step(readFlashMd5(loader, part.offset, data.length, stub))) === md5) {
+          emit({
+            type: 'log',
+            level: 'info',
+            message: `${part.name} at 0x${part.offset.toString(16)} is already on the board (MD5 ${md5}); skipped.`,
+          })
+          overallWritten += data.length
+          progress(index, part, data.length, data.length)
+          results.push({
+            name: part.name,
+            offset: part.offset,
+            size: data.length,
+            md5,
+            skipped: true,
+          })
+          index++
+          continue
+        }
+      }
+      enter('writing', `Writing ${part.name} at 0x${part.offset.toString(16)}…`)
+      const blocks = await step(loader.flashDeflBegin(data.length, compressed.length, part.offset))
+      const blockSize = loader.FLASH_WRITE_SIZE
+      // The stub acknowledges a block on receipt and writes it while the next one arrives, so the
+      // wait for an acknowledgement must cover erasing and writing the previous block.
+      const blockTimeout = Math.max(
+        3000,
+        loader.timeoutPerMb(loader.ERASE_WRITE_TIMEOUT_PER_MB, blockSize * 4),
       )
-      await step(loader.flashDeflBlock(block, seq, blockTimeout))
-      // Uncompressed progress in proportion to the compressed bytes sent: exact at the end of each
-      // part, without inflating every block again just to count (what esptool-js does).
-      const nextWritten = Math.round(
-        (data.length * Math.min(compressed.length, (seq + 1) * blockSize)) / compressed.length,
-      )
-      overallWritten += nextWritten - partWritten
-      partWritten = nextWritten
-      progress(index, part, partWritten, data.length)
-    }
-    if (stub) await step(loader.flashDeflFinish(false, blockTimeout))
+      for (let seq = 0; seq < blocks; seq++) {
+        const block = compressed.subarray(
+          seq * blockSize,
+          Math.min(compressed.length, (seq + 1) * blockSize),
+        )
+        await step(loader.flashDeflBlock(block, seq, blockTimeout))
+        // Uncompressed progress in proportion to the compressed bytes sent: exact at the end of
+        // each part, without inflating every block again just to count (what esptool-js does).
+        const nextWritten = Math.round(
+          (data.length * Math.min(compressed.length, (seq + 1) * blockSize)) / compressed.length,
+        )
+        overallWritten += nextWritten - partWritten
+        partWritten = nextWritten
+        progress(index, part, partWritten, data.length)
+      }
+      if (stub) await step(loader.flashDeflFinish(false, blockTimeout))
 
-    enter('verifying', `Verifying ${part.name}…`)
-    const reported = await step(readFlashMd5(loader, part.offset, data.length, stub))
-    if (reported !== md5) {
-      throw new FieldFlashError(
-        'verify_failed',
-        `Verification failed for ${part.name} at 0x${part.offset.toString(16)}: the board reports MD5 ${reported}, expected ${md5}. Flash again; if it repeats, try a lower baud rate or another cable.`,
-      )
+      enter('verifying', `Verifying ${part.name}…`)
+      const reported = await step(readFlashMd5(loader, part.offset, data.length, stub))
+      if (reported !== md5) {
+        throw new FieldFlashError(
+          'verify_failed',
+          `Verification failed for ${part.name} at 0x${part.offset.toString(16)}: the board reports MD5 ${reported}, expected ${md5}. Flash again; if it repeats, try a lower baud rate or another cable.`,
+        )
+      }
+      results.push({ name: part.name, offset: part.offset, size: data.length, md5, skipped: false })
+      index++
+    } catch (error) {
+      // Cancellation, a lost board and a wrong MD5 end the job; a link that stopped carrying the
+      // blocks (esptool-js has already resent each one) gets a lower rate and this part anew.
+      if (error instanceof FieldFlashError || !stub || !link.canStepDown) throw error
+      await link.stepDown(`Writing ${part.name} failed (${firstLine(error)})`)
+      overallWritten -= partWritten
+      progress(index, part, 0, data.length)
     }
-    results.push({ name: part.name, offset: part.offset, size: data.length, md5, skipped: false })
   }
   return results
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0]!.trim()
 }
 
 /**
@@ -518,11 +534,6 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
     work,
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref()),
   ])
-}
-
-/** The rate the loader ended up at: esptool-js falls back to the ROM rate when a change fails. */
-function currentBaud(loader: ESPLoader): number {
-  return (loader as unknown as { baudrate: number }).baudrate
 }
 
 /** Passes esptool-js's own progress chatter through as log lines, minus the per-block noise. */

@@ -1,3 +1,6 @@
+/** How the board is put into its ROM loader: the auto-reset circuit, native USB's dance, or by hand. */
+export type BeforeMode = 'default_reset' | 'usb_reset' | 'no_reset'
+
 import type { ErrorCode } from '../shared/errors'
 
 /** Where a flash job is; the UI shows one stage at a time. */

@@ -1,3 +1,5 @@
+import { DEFAULT_FLASH_BAUD } from '../shared/baud-rates'
+
 /**
  * Friendly names for the USB serial bridges ESP boards ship with, by USB VID:PID (lowercase hex).
  * Technicians recognise "CP210x" or "CH340" from driver downloads and board silkscreens.
@@ -47,9 +49,6 @@ export function isNativeEspressifUsb(vid: string | null): boolean {
   return vid?.toLowerCase() === '303a'
 }
 
-/** Where a port of unknown make starts flashing. */
-export const DEFAULT_START_BAUD = 921600
-
 /**
  * The fastest rate each bridge carries reliably on ESP boards, by vendor (and chip when it
  * matters): CP2102/CP2102N share a VID:PID and the older CP2102 tops out at 921600; CH340 clones
@@ -74,7 +73,7 @@ export function startingBaud(
   vid: string | null | undefined,
   pid: string | null | undefined,
 ): number {
-  if (!vid) return DEFAULT_START_BAUD
+  if (!vid) return DEFAULT_FLASH_BAUD
   const v = vid.toLowerCase()
-  return START_BAUD[`${v}:${(pid ?? '').toLowerCase()}`] ?? START_BAUD[v] ?? DEFAULT_START_BAUD
+  return START_BAUD[`${v}:${(pid ?? '').toLowerCase()}`] ?? START_BAUD[v] ?? DEFAULT_FLASH_BAUD
 }

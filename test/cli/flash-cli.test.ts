@@ -76,6 +76,36 @@ describe('fieldflash flash', () => {
     })
   }, 60_000)
 
+  it('steps down a rate when blocks fail mid-write on a marginal link, says so, and finishes', async () => {
+    board = await startPtyEmulator({
+      chip: 'ESP32',
+      faults: { corruptLongFrames: { longerThan: 256, aboveBaud: 460800 } },
+    })
+    const dataDir = await tempDir()
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const firmware = await platformioBuild()
+    const run = await cli(
+      dataDir,
+      'flash',
+      '--port',
+      board.clientPath,
+      '--firmware',
+      firmware,
+      '--device',
+      'pump-0001',
+      '--before',
+      'no_reset',
+      '--baud',
+      '921600',
+    )
+    expect(run.code).toBe(0)
+    expect(run.err).toMatch(
+      /^warning: Writing bootloader\.bin failed \(.+\) at 921600 baud; continuing at 460800 baud\.$/m,
+    )
+    expect(board.emulator.corruptedFrameCount).toBeGreaterThan(0)
+    expect(run.out).toMatch(/460800 baud/)
+  }, 60_000)
+
   it('names the chip mismatch and exits 1 without writing', async () => {
     board = await startPtyEmulator({ chip: 'ESP32-C3' })
     const dataDir = await tempDir()

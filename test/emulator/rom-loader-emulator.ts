@@ -55,6 +55,16 @@ export interface FaultOptions {
   responseDelayByCommand?: Partial<Record<CommandName, number>>
   /** Highest baud rate the wiring carries; above it every byte in both directions is corrupted. */
   maxReliableBaud?: number
+  /**
+   * The wiring degrades mid-session (a cable moved, a hub browning out): once this many bytes have
+   * reached the board, `maxReliableBaud` becomes the given rate.
+   */
+  degradeLink?: { afterBytesReceived: number; maxReliableBaud: number }
+  /**
+   * A marginal link: above `aboveBaud`, every request frame longer than `longerThan` bytes arrives
+   * with a flipped bit, so the loader answers it with a checksum error, while short commands pass.
+   */
+  corruptLongFrames?: { longerThan: number; aboveBaud: number }
 }
 
 /** What the "application" in flash prints after a normal boot. */
@@ -202,6 +212,7 @@ export class RomLoaderEmulator {
   private readonly errors: SentError[] = []
   private bytesIn = 0
   private bytesOut = 0
+  private corruptedFrames = 0
   private stubStarts = 0
   private boots = 0
   private spiAttachedValue = false
@@ -310,6 +321,11 @@ export class RomLoaderEmulator {
   /** How often each command arrived (by protocol name), including rejected ones. */
   get commandCounts(): Readonly<Record<string, number>> {
     return Object.fromEntries(this.counts)
+  }
+
+  /** Request frames the corruptLongFrames fault has spoiled so far. */
+  get corruptedFrameCount(): number {
+    return this.corruptedFrames
   }
 
   /** How often one command arrived. */
@@ -483,6 +499,11 @@ export class RomLoaderEmulator {
       accepted = bytes.subarray(0, Math.max(0, limit - this.bytesIn))
     }
     this.bytesIn += accepted.length
+    const degrade = this.faults.degradeLink
+    if (degrade && this.bytesIn >= degrade.afterBytesReceived) {
+      this.faults.maxReliableBaud = degrade.maxReliableBaud
+      this.faults.degradeLink = undefined
+    }
     if (this.stateValue === 'rom' || this.stateValue === 'stub') {
       if (this.stateValue === 'rom' && this.autobaud && !this.isUsbCdc) this.deviceBaud = hostBaud
       const rateMatches = this.isUsbCdc || hostBaud === this.deviceBaud
@@ -499,6 +520,13 @@ export class RomLoaderEmulator {
       session.acked = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true)
       session.wake?.()
       return
+    }
+    const marginal = this.faults.corruptLongFrames
+    if (marginal && frame.length > marginal.longerThan && this.deviceBaud > marginal.aboveBaud) {
+      const spoiled = frame.slice()
+      spoiled[spoiled.length - 1] = (spoiled[spoiled.length - 1] ?? 0) ^ 0x01
+      frame = spoiled
+      this.corruptedFrames++
     }
     this.frames.push(frame)
     void this.processFrames()

@@ -103,6 +103,10 @@ async function run(
   return { result, events, emulator, port, flashImage }
 }
 
+function warnings(events: FlashEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'log' && e.level === 'warning' ? [e.message] : []))
+}
+
 describe('flashBoard', () => {
   it('writes every part through the stub, verifies it by MD5 and leaves exactly those bytes in flash', async () => {
     const { result, events, emulator, port, flashImage } = await run(
@@ -225,17 +229,80 @@ describe('flashBoard', () => {
     },
   )
 
-  it('keeps working at a lower rate when the link cannot hold the requested baud, and says so', async () => {
-    const { result, events } = await run({ faults: { maxReliableBaud: 460800 } }, {})
-    expect(result).toMatchObject({ ok: true })
-    expect(result.ok && result.baud).toBeLessThan(921600)
-    expect(
-      events.some(
-        (e) =>
-          e.type === 'log' && e.level === 'warning' && /did not hold 921600 baud/.test(e.message),
+  it('steps down one rate at a time when the link cannot hold the requested baud, and says so', async () => {
+    const { result, events } = await run({ faults: { maxReliableBaud: 230400 } }, { baud: 2000000 })
+    // 2000000 → 1500000 → 921600 → 460800 → 230400: each step tried, none skipped to 115200.
+    expect(result).toMatchObject({ ok: true, baud: 230400 })
+    const steps = warnings(events).filter((m) => /did not hold/.test(m))
+    expect(steps).toEqual([
+      expect.stringMatching(/did not hold 2000000 baud; .*trying 1500000 baud/),
+      expect.stringMatching(/did not hold 1500000 baud; .*trying 921600 baud/),
+      expect.stringMatching(/did not hold 921600 baud; .*trying 460800 baud/),
+      expect.stringMatching(/did not hold 460800 baud; .*trying 230400 baud/),
+    ])
+  }, 60_000)
+
+  it('finishes the image a rate lower, in place, when long blocks start failing mid-write', async () => {
+    // A marginal link: at 921600 the short commands pass and the 16 KiB blocks arrive spoilt. The
+    // stub still answers, so the rate drops without a reset and the part is written again.
+    const { result, events, emulator, flashImage } = await run(
+      {
+        resetCircuit: 'none',
+        startInDownloadMode: true,
+        faults: { corruptLongFrames: { longerThan: 2048, aboveBaud: 460800 } },
+      },
+      { before: 'no_reset' },
+    )
+    expect(result).toMatchObject({ ok: true, baud: 460800 })
+    expect(emulator.corruptedFrameCount).toBeGreaterThan(0)
+    expect(emulator.stats.stubStarts).toBe(1)
+    expect(warnings(events)).toContainEqual(
+      expect.stringMatching(
+        /^Writing bootloader failed \(.+\) at 921600 baud; continuing at 460800 baud\.$/,
       ),
-    ).toBe(true)
-  }, 30_000)
+    )
+    for (const part of flashImage.parts) {
+      expect(Buffer.from(emulator.readFlash(part.offset, part.data.length))).toEqual(
+        Buffer.from(part.data),
+      )
+    }
+    // The restarted part's progress goes back to its start instead of counting twice.
+    const overall = events.flatMap((e) => (e.type === 'progress' ? [e.overallWritten] : []))
+    expect(Math.max(...overall)).toBe(overall[overall.length - 1])
+  }, 60_000)
+
+  it('resets into the ROM loader and goes on a rate lower when the link dies mid-write', async () => {
+    // The cable degrades after ~40 KB: nothing at 921600 gets through any more, the stub is deaf.
+    const { result, events, emulator, flashImage } = await run(
+      { faults: { degradeLink: { afterBytesReceived: 40_000, maxReliableBaud: 460800 } } },
+      {},
+    )
+    expect(result).toMatchObject({ ok: true, baud: 460800 })
+    expect(emulator.stats.stubStarts).toBe(2)
+    expect(warnings(events)).toContainEqual(
+      expect.stringMatching(
+        /^Writing \w+ failed \(.+\) at 921600 baud and the board stopped answering; resetting it and continuing at 460800 baud or below\.$/,
+      ),
+    )
+    for (const part of flashImage.parts) {
+      expect(Buffer.from(emulator.readFlash(part.offset, part.data.length))).toEqual(
+        Buffer.from(part.data),
+      )
+    }
+  }, 60_000)
+
+  it('cannot reset a board it was told not to touch: a dead link ends the job with what to do', async () => {
+    const { result } = await run(
+      {
+        resetCircuit: 'none',
+        startInDownloadMode: true,
+        faults: { degradeLink: { afterBytesReceived: 40_000, maxReliableBaud: 460800 } },
+      },
+      { before: 'no_reset' },
+    )
+    expect(result).toMatchObject({ ok: false, code: 'link_failed' })
+    expect(!result.ok && result.message).toMatch(/no_reset.*download mode by hand.*lower baud/)
+  }, 60_000)
 
   it('runs one job per port at a time', async () => {
     const emulator = new RomLoaderEmulator({

@@ -339,8 +339,13 @@ describe('FieldFlash in Chromium', () => {
         .isChecked(),
     ).toBe(true)
     await capture(page, '11-provision-ready')
+    // A marginal cable: at the CP2102's 921600 baud the (compressed) blocks arrive spoilt. The job
+    // steps down a rate and says so on the way.
+    app.bench.enterDownloadMode({ corruptLongFrames: { longerThan: 256, aboveBaud: 460800 } })
     await page.getByRole('button', { name: 'Provision well-0009' }).click()
     await visible(page.getByText('Provisioned and verified'), 30_000)
+    await visible(page.getByText(/failed \(.+\) at 921600 baud; continuing at 460800 baud/))
+    await visible(page.getByText(/at 460,800 baud/))
     const device = app.store.device('well-0009')!
     const token = device.tokens.at(-1)!
     expect(token).toMatchObject({ state: 'issued', origin: 'provision' })

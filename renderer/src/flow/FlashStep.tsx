@@ -17,8 +17,7 @@ import { errorTitle, isHardwareProblem } from '../errors'
 import { formatBytes, formatSecondsLeft, formatSpeed } from '../format'
 import { PortOptions } from '../components/PortOptions'
 import { usePorts } from '../hooks'
-
-const BAUDS = [921600, 460800, 230400, 115200, 1500000, 2000000]
+import { FLASH_BAUD_RATES } from '../../../main/shared/baud-rates'
 
 type Progress = Extract<FlashEvent, { type: 'progress' }>
 
@@ -54,6 +53,8 @@ export function FlashStep({
   const [jobId, setJobId] = useState<string | null>(null)
   const [stage, setStage] = useState<string>('')
   const [progress, setProgress] = useState<Progress | null>(null)
+  // Fallbacks and other warnings of the running job (a lower baud, a skipped stub), as they happen.
+  const [warnings, setWarnings] = useState<string[]>([])
   const [outcome, setOutcome] = useState<FlashOutcome | null>(null)
   const [startFailure, setStartFailure] = useState<Failure | null>(null)
   const [cancelling, setCancelling] = useState(false)
@@ -74,6 +75,7 @@ export function FlashStep({
         const e = event.event
         if (e.type === 'stage') setStage(e.message)
         else if (e.type === 'progress') setProgress(e)
+        else if (e.level === 'warning') setWarnings((list) => [...list, e.message])
       }),
     [],
   )
@@ -140,6 +142,7 @@ export function FlashStep({
     setJobId(id)
     setOutcome(null)
     setProgress(null)
+    setWarnings([])
     setStartFailure(null)
     setStage('Starting…')
     const result = await begin(id)
@@ -197,6 +200,7 @@ export function FlashStep({
 
       {outcome && (
         <div ref={resultRef} tabIndex={-1} className="outcome">
+          <JobWarnings warnings={warnings} />
           {outcome.ok ? (
             <>
               <Notice
@@ -412,7 +416,7 @@ export function FlashStep({
                 onChange={(e) => setBaud(Number(e.target.value))}
               >
                 <option value={0}>Automatic, by the board's USB bridge (recommended)</option>
-                {BAUDS.map((b) => (
+                {FLASH_BAUD_RATES.map((b) => (
                   <option key={b} value={b}>
                     {b.toLocaleString()}
                   </option>
@@ -490,6 +494,7 @@ export function FlashStep({
               </dd>
             </div>
           </dl>
+          <JobWarnings warnings={warnings} />
           <div className="actions">
             <button
               type="button"
@@ -503,5 +508,19 @@ export function FlashStep({
         </div>
       )}
     </section>
+  )
+}
+
+/** What the job warned about on its way (each baud fallback, a ROM-only write), in order. */
+function JobWarnings({ warnings }: { warnings: string[] }): React.JSX.Element | null {
+  if (warnings.length === 0) return null
+  return (
+    <Notice tone="warning" title="Along the way">
+      <ul className="job-warnings" aria-live="polite">
+        {warnings.map((message, index) => (
+          <li key={index}>{message}</li>
+        ))}
+      </ul>
+    </Notice>
   )
 }
