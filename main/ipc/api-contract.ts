@@ -15,7 +15,13 @@ import type {
 import type { MintedToken, TokenView } from '../provisioning/token-types'
 import type { PortView } from '../serial/port-types'
 import type { ErrorCode, Result } from '../shared/errors'
-import type { SiteProfile, SiteProfileView } from '../site/site-profile-types'
+import type {
+  SiteDraft,
+  SiteField,
+  SiteProblems,
+  SiteProfile,
+  SiteProfileView,
+} from '../site/site-profile-types'
 import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/records'
 import type { TemplateDownload } from '../template/template-types'
 import type { BootstrapError } from '../verification/bootstrap-error'
@@ -52,11 +58,10 @@ export type {
 }
 
 /** The site profile as typed in the form: every field a string until it is validated. */
-export type SiteField = Exclude<keyof SiteProfile, 'wifi'>
-export type SiteProfileDraft = { [K in SiteField]?: string | number }
-
+export type SiteProfileDraft = SiteDraft
 /** Per-field problems of a draft: the rule each field breaks, absent when the field is fine. */
-export type SiteFieldProblems = Partial<Record<SiteField, string>>
+export type SiteFieldProblems = SiteProblems
+export type { SiteField }
 
 /** Everything the device page shows. */
 export interface DeviceDetails {

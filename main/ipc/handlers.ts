@@ -15,10 +15,9 @@ import { regenerateToken, requireDevice, revokeToken } from '../provisioning/tok
 import { listPorts, type PortView } from '../serial/list-ports'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
 import {
-  DEFAULT_TOKEN_LIFETIME_HOURS,
+  checkSiteDraft,
   requireSiteProfile,
-  saveSiteProfile,
-  validateSiteProfile,
+  saveSiteDraft,
   viewSiteProfile,
 } from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
@@ -38,9 +37,6 @@ import type {
   OperationName,
   RequestOf,
   ResponseOf,
-  SiteField,
-  SiteFieldProblems,
-  SiteProfileDraft,
   Verification,
 } from './api-contract'
 import {
@@ -108,14 +104,6 @@ interface MonitorSession {
   limitSaid: boolean
 }
 
-const SITE_FIELDS: readonly SiteField[] = [
-  'platformKey',
-  'apiHost',
-  'mqttHost',
-  'mqttPort',
-  'otaBaseUrl',
-  'tokenLifetimeHours',
-]
 function flashedOutcome(result: Extract<FlashResult, { ok: true }>): FlashOutcome {
   return {
     ok: true,
@@ -144,24 +132,6 @@ function libraryFirmware(entry: FirmwareEntry): LibraryFirmware {
     config: entry.config,
     importedAt: entry.importedAt,
   }
-}
-
-/** Saves from the form (Wi-Fi is kept as saved) and answers with what the user may see. */
-function saveSiteProfileView(
-  store: FieldFlashStore,
-  input: Parameters<typeof saveSiteProfile>[1],
-): ReturnType<typeof viewSiteProfile> {
-  return viewSiteProfile(saveSiteProfile(store, input))
-}
-
-/** A profile every rule accepts, so one field at a time can be checked against the real rules. */
-const VALID_SITE: Record<SiteField, string | number> = {
-  platformKey: 'k',
-  apiHost: 'example.com',
-  mqttHost: 'example.com',
-  mqttPort: 8883,
-  otaBaseUrl: 'https://example.com',
-  tokenLifetimeHours: 168,
 }
 
 const TOKEN_IN_TEXT = /ffpt_[0-9a-z]{8,}/gi
@@ -306,14 +276,8 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       const site = store.site()
       return site ? viewSiteProfile(site) : null
     },
-    checkSiteProfile: (draft) => checkSiteFields(draft),
-    saveSiteProfile: (draft) =>
-      saveSiteProfileView(store, {
-        ...draft,
-        // Left empty in the form: the default lifetime.
-        tokenLifetimeHours:
-          draft.tokenLifetimeHours === '' ? DEFAULT_TOKEN_LIFETIME_HOURS : draft.tokenLifetimeHours,
-      }),
+    checkSiteProfile: (draft) => checkSiteDraft(draft, store.site()),
+    saveSiteProfile: (draft) => viewSiteProfile(saveSiteDraft(store, draft)),
     listBoards: () => catalog.list(),
     listPorts: () => ports(),
     listDevices: (page) => listDevices(store, page ?? {}, now()),
@@ -551,25 +515,6 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       if (sessions.get(sessionId) === session) sessions.delete(sessionId)
     })
     return { sessionId, path: monitor.path }
-  }
-
-  function checkSiteFields(draft: SiteProfileDraft): SiteFieldProblems {
-    // The real rules, one field at a time against an otherwise valid profile: each problem is
-    // reported on the field it belongs to, with no rule written twice.
-    const problems: SiteFieldProblems = {}
-    for (const field of SITE_FIELDS) {
-      const value = draft[field]
-      if (field === 'tokenLifetimeHours' && (value === undefined || value === '')) continue
-      try {
-        validateSiteProfile({ ...VALID_SITE, [field]: value })
-      } catch (error) {
-        if (!(error instanceof FieldFlashError) || error.field !== field) throw error
-        problems[field] = error.message.startsWith(`${field}: `)
-          ? error.message.slice(field.length + 2)
-          : error.message
-      }
-    }
-    return problems
   }
 
   function logUnexpected(operation: string, error: unknown): void {

@@ -23,6 +23,9 @@ const siteDraft = z.strictObject({
   mqttPort: siteValue,
   otaBaseUrl: siteValue,
   tokenLifetimeHours: siteValue,
+  wifiMode: z.enum(['none', 'open', 'password']).optional(),
+  wifiSsid: text(256).optional(),
+  wifiPassword: text(256).optional(),
 })
 const byUid = z.strictObject({ uid })
 const decision = {

@@ -8,3 +8,29 @@ export type { SiteProfile }
 export type SiteProfileView = Omit<SiteProfile, 'wifi'> & {
   wifi: { ssid: string; open: boolean } | null
 }
+
+/** The fields a user fills in, as the CLI's options and the form's inputs name them. */
+export const SITE_FIELDS = [
+  'platformKey',
+  'apiHost',
+  'mqttHost',
+  'mqttPort',
+  'otaBaseUrl',
+  'tokenLifetimeHours',
+  'wifiSsid',
+  'wifiPassword',
+] as const
+export type SiteField = (typeof SITE_FIELDS)[number]
+
+/** Per-field problems: the rule each field breaks, absent when the field is fine. */
+export type SiteProblems = Partial<Record<SiteField, string>>
+
+/** The site form as typed: text fields, and the Wi-Fi as a choice of none, open or WPA. */
+export type SiteDraft = {
+  [K in Exclude<SiteField, 'wifiSsid' | 'wifiPassword'>]?: string | number
+} & {
+  wifiMode?: 'none' | 'open' | 'password'
+  wifiSsid?: string
+  /** Empty with `password`: keep the saved one. */
+  wifiPassword?: string
+}

@@ -1,9 +1,17 @@
 import { isIPv4, isIPv6 } from 'node:net'
+import { z } from 'zod'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import type { SiteProfile, SiteProfileView } from './site-profile-types'
+import {
+  SITE_FIELDS,
+  type SiteDraft,
+  type SiteField,
+  type SiteProblems,
+  type SiteProfile,
+  type SiteProfileView,
+} from './site-profile-types'
 
-export type { SiteProfile, SiteProfileView }
+export type { SiteDraft, SiteField, SiteProblems, SiteProfile, SiteProfileView }
 
 export const DEFAULT_TOKEN_LIFETIME_HOURS = 168
 const MAX_TOKEN_LIFETIME_HOURS = 24 * 365
@@ -32,80 +40,127 @@ export function isValidHost(value: string): boolean {
   return labels.every((label) => LABEL.test(label))
 }
 
-function requireString(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalidInput(field, 'is required')
-  return value
-}
-
-function validateHost(field: string, value: unknown): string {
-  const host = requireString(field, value)
-  if (!isValidHost(host)) throw invalidInput(field, HOST_RULE)
-  return host
-}
-
-/** Validates every field; the first failure names its field and the rule it broke. */
-export function validateSiteProfile(
-  input: Partial<Record<keyof SiteProfile, unknown>>,
-): SiteProfile {
-  const platformKey = requireString('platformKey', input.platformKey)
-  if (!PLATFORM_KEY.test(platformKey)) {
-    throw invalidInput('platformKey', 'must be 1–128 printable ASCII characters without spaces')
-  }
-  const apiHost = validateHost('apiHost', input.apiHost)
-  const mqttHost = validateHost('mqttHost', input.mqttHost)
-  if (/:\d+$/.test(mqttHost) && !mqttHost.endsWith(']')) {
-    throw invalidInput('mqttHost', 'must not carry a port; put it in mqttPort')
-  }
-  const mqttPort = toInteger(input.mqttPort)
-  if (mqttPort === null || mqttPort < 1 || mqttPort > 65535) {
-    throw invalidInput('mqttPort', 'must be a whole number from 1 to 65535')
-  }
-  const otaBaseUrl = validateOtaBaseUrl(input.otaBaseUrl)
-  const lifetime =
-    input.tokenLifetimeHours === undefined
-      ? DEFAULT_TOKEN_LIFETIME_HOURS
-      : toInteger(input.tokenLifetimeHours)
-  if (lifetime === null || lifetime < 1 || lifetime > MAX_TOKEN_LIFETIME_HOURS) {
-    throw invalidInput(
-      'tokenLifetimeHours',
-      `must be a whole number of hours from 1 to ${MAX_TOKEN_LIFETIME_HOURS}`,
-    )
-  }
-  return {
-    platformKey,
-    apiHost,
-    mqttHost,
-    mqttPort,
-    otaBaseUrl,
-    tokenLifetimeHours: lifetime,
-    wifi: validateWifi(input.wifi),
-  }
-}
-
 /** The rule for the site's Wi-Fi password, stated once. */
 export const WIFI_PASSWORD_RULE =
   'must be 8–63 printable ASCII characters, 64 hex digits, or empty for an open network'
 
-/** The site's Wi-Fi: null for none; SSID 1–32 bytes; a WPA passphrase, a 64-hex PSK or "" (open). */
+const PORT_RULE = 'must be a whole number from 1 to 65535'
+const LIFETIME_RULE = `must be a whole number of hours from 1 to ${MAX_TOKEN_LIFETIME_HOURS}`
+const OTA_RULE =
+  'must be an absolute http:// or https:// URL with a host, without spaces, query or fragment'
+
+const required = z.string({ error: 'is required' }).min(1, { error: 'is required', abort: true })
+const host = required.refine(isValidHost, { error: HOST_RULE, abort: true })
+
+/**
+ * A whole number given as a number or as digits (the form sends text), within [min, max];
+ * `fallback` stands in for a missing one.
+ */
+function wholeNumber(min: number, max: number, rule: string, fallback?: number) {
+  return z
+    .unknown()
+    .optional()
+    .transform((value, context) => {
+      const number = value === undefined && fallback !== undefined ? fallback : toInteger(value)
+      if (number === null || number < min || number > max) {
+        context.addIssue({ code: 'custom', message: rule })
+        return z.NEVER
+      }
+      return number
+    })
+}
+
+/**
+ * The site profile's rules, one schema for the CLI, the app and the stored row. Issues are
+ * reported per field (`wifi.ssid` as `wifiSsid`), every field at once.
+ */
+const siteProfileSchema = z.object({
+  platformKey: required.regex(PLATFORM_KEY, {
+    error: 'must be 1–128 printable ASCII characters without spaces',
+  }),
+  apiHost: host,
+  mqttHost: host.refine((value) => !(/:\d+$/.test(value) && !value.endsWith(']')), {
+    error: 'must not carry a port; put it in mqttPort',
+  }),
+  mqttPort: wholeNumber(1, 65535, PORT_RULE),
+  otaBaseUrl: required.superRefine((value, context) => {
+    const problem = otaBaseUrlProblem(value)
+    if (problem) context.addIssue({ code: 'custom', message: problem })
+  }),
+  tokenLifetimeHours: wholeNumber(
+    1,
+    MAX_TOKEN_LIFETIME_HOURS,
+    LIFETIME_RULE,
+    DEFAULT_TOKEN_LIFETIME_HOURS,
+  ),
+  wifi: z
+    .object(
+      {
+        ssid: z.string({ error: 'is required' }).refine(
+          (ssid) => {
+            const bytes = Buffer.byteLength(ssid, 'utf8')
+            return bytes >= 1 && bytes <= 32 && !ssid.includes('\0')
+          },
+          { error: 'must be 1–32 bytes (UTF-8) without NUL' },
+        ),
+        password: z
+          .string({ error: 'is required' })
+          .refine(
+            (password) =>
+              password === '' ||
+              /^[\x20-\x7e]{8,63}$/.test(password) ||
+              /^[0-9a-fA-F]{64}$/.test(password),
+            { error: WIFI_PASSWORD_RULE },
+          ),
+      },
+      { error: 'must be an SSID and a password' },
+    )
+    .nullish()
+    .transform((wifi) => wifi ?? null),
+})
+
+function fieldOf(path: PropertyKey[]): SiteField {
+  if (path[0] === 'wifi') return path[1] === 'password' ? 'wifiPassword' : 'wifiSsid'
+  return path[0] as SiteField
+}
+
+/** Checks every field at once: the profile, or each failing field's first problem. */
+export function checkSiteProfile(
+  input: Partial<Record<keyof SiteProfile, unknown>>,
+): { profile: SiteProfile; problems: null } | { profile: null; problems: SiteProblems } {
+  const parsed = siteProfileSchema.safeParse(input)
+  if (parsed.success) return { profile: parsed.data, problems: null }
+  const problems: SiteProblems = {}
+  for (const issue of parsed.error.issues) problems[fieldOf(issue.path)] ??= issue.message
+  return { profile: null, problems }
+}
+
+/** Validates every field; a failure names its (first failing) field and the rule it broke. */
+export function validateSiteProfile(
+  input: Partial<Record<keyof SiteProfile, unknown>>,
+): SiteProfile {
+  const checked = checkSiteProfile(input)
+  if (checked.problems) {
+    const field = SITE_FIELDS.find((name) => checked.problems[name])!
+    throw invalidInput(field, checked.problems[field]!)
+  }
+  return checked.profile
+}
+
+/** Kept for callers that check Wi-Fi alone (the CLI's options). */
 export function validateWifi(value: unknown): SiteProfile['wifi'] {
-  if (value === undefined || value === null) return null
-  if (typeof value !== 'object') throw invalidInput('wifi', 'must be an SSID and a password')
-  const { ssid, password } = value as { ssid?: unknown; password?: unknown }
-  if (
-    typeof ssid !== 'string' ||
-    Buffer.byteLength(ssid, 'utf8') < 1 ||
-    Buffer.byteLength(ssid, 'utf8') > 32 ||
-    ssid.includes('\0')
-  ) {
-    throw invalidInput('wifiSsid', 'must be 1–32 bytes (UTF-8) without NUL')
-  }
-  if (
-    typeof password !== 'string' ||
-    !(password === '' || /^[\x20-\x7e]{8,63}$/.test(password) || /^[0-9a-fA-F]{64}$/.test(password))
-  ) {
-    throw invalidInput('wifiPassword', WIFI_PASSWORD_RULE)
-  }
-  return { ssid, password }
+  return validateSiteProfile({ ...VALID_SITE, wifi: value }).wifi
+}
+
+/** A profile every rule accepts, so one part of one can be checked against the real rules. */
+const VALID_SITE: SiteProfile = {
+  platformKey: 'k',
+  apiHost: 'example.com',
+  mqttHost: 'example.com',
+  mqttPort: 8883,
+  otaBaseUrl: 'https://example.com',
+  tokenLifetimeHours: DEFAULT_TOKEN_LIFETIME_HOURS,
+  wifi: null,
 }
 
 /** The profile as it may be shown: the Wi-Fi password never leaves main. */
@@ -122,50 +177,86 @@ function toInteger(value: unknown): number | null {
   return null
 }
 
-function validateOtaBaseUrl(value: unknown): string {
-  const text = requireString('otaBaseUrl', value)
-  const rule =
-    'must be an absolute http:// or https:// URL with a host, without spaces, query or fragment'
-  if (/[\s"\\]/.test(text) || /[^\x21-\x7e]/.test(text)) throw invalidInput('otaBaseUrl', rule)
+/** What is wrong with an OTA base URL, or null. */
+function otaBaseUrlProblem(text: string): string | null {
+  if (/[\s"\\]/.test(text) || /[^\x21-\x7e]/.test(text)) return OTA_RULE
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    throw invalidInput('otaBaseUrl', rule)
+    return OTA_RULE
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidInput('otaBaseUrl', rule)
-  if (url.username || url.password) {
-    throw invalidInput('otaBaseUrl', 'must not embed a user name or password')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return OTA_RULE
+  if (url.username || url.password) return 'must not embed a user name or password'
+  if (url.search || url.hash || !/^https?:\/\/[^/]/.test(text)) return OTA_RULE
+  if (!isValidHost(url.host)) return OTA_RULE
+  return null
+}
+
+export type SiteInput = Partial<Record<keyof SiteProfile, unknown>>
+
+/**
+ * `input` over the saved profile: fields left undefined keep their saved value, and a Wi-Fi given
+ * without a password keeps the saved WPA password (the form never sees it, so it cannot resend it).
+ */
+function overSaved(before: SiteProfile | null, input: SiteInput): SiteInput {
+  const merged: SiteInput = { ...before }
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined) merged[key as keyof SiteProfile] = value
   }
-  if (url.search || url.hash || !/^https?:\/\/[^/]/.test(text))
-    throw invalidInput('otaBaseUrl', rule)
-  if (!isValidHost(url.host)) throw invalidInput('otaBaseUrl', rule)
-  return text
+  const wifi = input.wifi as { ssid?: unknown; password?: unknown } | null | undefined
+  if (wifi && typeof wifi === 'object' && wifi.password === undefined && before?.wifi?.password) {
+    merged.wifi = { ...wifi, password: before.wifi.password }
+  }
+  return merged
 }
 
 /**
  * Saves a validated site profile. Fields left undefined keep their saved value, read in the same
  * transaction, so two processes updating different fields never undo each other.
  */
-export function saveSiteProfile(
-  store: FieldFlashStore,
-  input: Partial<Record<keyof SiteProfile, unknown>>,
-): SiteProfile {
+export function saveSiteProfile(store: FieldFlashStore, input: SiteInput): SiteProfile {
   return store.write((tx) => {
     const before = tx.site()
-    const merged: Partial<Record<keyof SiteProfile, unknown>> = { ...before }
-    for (const [key, value] of Object.entries(input)) {
-      if (value !== undefined) merged[key as keyof SiteProfile] = value
-    }
-    const profile = validateSiteProfile(merged)
+    const profile = validateSiteProfile(overSaved(before, input))
     const changed = (Object.keys(profile) as (keyof SiteProfile)[]).filter(
-      (key) => before?.[key] !== profile[key],
+      (key) => JSON.stringify(before?.[key]) !== JSON.stringify(profile[key]),
     )
     tx.saveSite(profile)
     // Field names only: the values (the platform key among them) stay out of the log.
     tx.audit([{ type: 'site.saved', changed }])
     return profile
   })
+}
+
+/** The profile input a form draft stands for. */
+export function siteInputFromDraft(draft: SiteDraft): SiteInput {
+  const { wifiMode, wifiSsid, wifiPassword, tokenLifetimeHours, ...fields } = draft
+  return {
+    ...fields,
+    // Left empty in the form: the default lifetime.
+    tokenLifetimeHours:
+      tokenLifetimeHours === '' ? DEFAULT_TOKEN_LIFETIME_HOURS : tokenLifetimeHours,
+    wifi:
+      wifiMode === undefined
+        ? undefined
+        : wifiMode === 'none'
+          ? null
+          : {
+              ssid: wifiSsid ?? '',
+              password: wifiMode === 'open' ? '' : wifiPassword === '' ? undefined : wifiPassword,
+            },
+  }
+}
+
+/** Every problem of a form draft as it would be saved over `saved`, by field. */
+export function checkSiteDraft(draft: SiteDraft, saved: SiteProfile | null): SiteProblems {
+  return checkSiteProfile(overSaved(saved, siteInputFromDraft(draft))).problems ?? {}
+}
+
+/** Saves a form draft in one transaction over the saved profile. */
+export function saveSiteDraft(store: FieldFlashStore, draft: SiteDraft): SiteProfile {
+  return saveSiteProfile(store, siteInputFromDraft(draft))
 }
 
 /** The site profile, or `site_not_configured` telling the user how to set it. */

@@ -205,6 +205,14 @@ describe('FieldFlash in Chromium', () => {
     await page.getByLabel('MQTT port').fill('8883')
     await page.getByLabel('OTA base URL').fill('https://ota.example.com/fw')
     await hidden(page.getByText(/must be a DNS name/))
+    // The site Wi-Fi, for the config partitions: a WPA password under 8 characters is refused.
+    await page.getByRole('radio', { name: /WPA2\/WPA3 with a password/ }).check()
+    await page.getByLabel('Network name (SSID)').fill('Plant 3 – Hall')
+    await page.getByLabel('Wi-Fi password').fill('short')
+    await page.getByLabel('Wi-Fi password').blur()
+    await visible(page.getByText(/must be 8–63 printable ASCII characters/))
+    await page.getByLabel('Wi-Fi password').fill('correct horse')
+    await hidden(page.getByText(/must be 8–63 printable ASCII characters/))
     await page.getByRole('button', { name: 'Save and start' }).click()
 
     // Board: the plugged-in CP2102 is listed with its friendly name; its boards are suggested.
@@ -299,6 +307,12 @@ describe('FieldFlash in Chromium', () => {
     await page.getByRole('button', { name: 'Close console' }).click()
     await page.getByRole('button', { name: 'Settings' }).click()
     await visible(page.getByText(app.dataDir))
+    // Saved, kept in main: the form shows the SSID and that a password is set, never the password.
+    expect(app.store.site()!.wifi).toEqual({ ssid: 'Plant 3 – Hall', password: 'correct horse' })
+    expect(await page.getByLabel('Network name (SSID)').inputValue()).toBe('Plant 3 – Hall')
+    expect(await page.getByLabel('Wi-Fi password').inputValue()).toBe('')
+    await visible(page.getByText(/A password is saved/))
+    expect(await page.content()).not.toContain('correct horse')
     await capture(page, '14-settings')
 
     expect(app.pageErrors).toEqual([])

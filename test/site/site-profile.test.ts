@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { FieldFlashError } from '../../main/shared/errors'
-import { isValidHost, saveSiteProfile, validateSiteProfile } from '../../main/site/site-profile'
+import {
+  checkSiteDraft,
+  checkSiteProfile,
+  isValidHost,
+  saveSiteDraft,
+  saveSiteProfile,
+  validateSiteProfile,
+  viewSiteProfile,
+} from '../../main/site/site-profile'
 import { freshStore, SAMPLE_SITE } from '../helpers/fixtures'
 
 function failure(input: Record<string, unknown>): FieldFlashError {
@@ -74,5 +82,80 @@ describe('saveSiteProfile', () => {
     const { store } = await freshStore()
     expect(() => saveSiteProfile(store, { ...SAMPLE_SITE, mqttPort: 99999 })).toThrow(/mqttPort/)
     expect(store.site()?.mqttPort).toBe(8883)
+  })
+})
+
+describe('the site Wi-Fi', () => {
+  it.each([
+    [{ ssid: '', password: '' }, 'wifiSsid', /must be 1–32 bytes/],
+    [{ ssid: 'x'.repeat(33), password: '' }, 'wifiSsid', /must be 1–32 bytes/],
+    [{ ssid: 'ü'.repeat(17), password: '' }, 'wifiSsid', /must be 1–32 bytes \(UTF-8\)/],
+    [{ ssid: 'a\0b', password: '' }, 'wifiSsid', /without NUL/],
+    [{ ssid: 'Hall', password: 'short' }, 'wifiPassword', /must be 8–63 printable ASCII/],
+    [{ ssid: 'Hall', password: 'x'.repeat(64) }, 'wifiPassword', /64 hex digits/],
+    [{ ssid: 'Hall', password: 'pässwörter' }, 'wifiPassword', /printable ASCII/],
+    [{ ssid: 'Hall' }, 'wifiPassword', /is required/],
+  ])('refuses %j naming the field', (wifi, field, message) => {
+    const error = failure({ wifi })
+    expect(error.field).toBe(field)
+    expect(error.message).toMatch(message)
+  })
+
+  it('accepts 32-byte SSIDs, WPA passphrases, 64-hex PSKs and open networks', () => {
+    for (const wifi of [
+      { ssid: 'é'.repeat(16), password: '' },
+      { ssid: 'Plant 3', password: '12345678' },
+      { ssid: 'Plant 3', password: '~'.repeat(63) },
+      { ssid: 'Plant 3', password: 'aB'.repeat(32) },
+    ]) {
+      expect(validateSiteProfile({ ...SAMPLE_SITE, wifi }).wifi).toEqual(wifi)
+    }
+  })
+
+  it('reports every field of a draft at once, each with its own rule', () => {
+    expect(
+      checkSiteDraft(
+        {
+          ...SAMPLE_SITE,
+          mqttPort: '0',
+          apiHost: 'https://x',
+          wifiMode: 'password',
+          wifiSsid: '',
+          wifiPassword: '1234',
+        },
+        null,
+      ),
+    ).toEqual({
+      apiHost: expect.stringMatching(/^must be a DNS name/),
+      mqttPort: 'must be a whole number from 1 to 65535',
+      wifiSsid: expect.stringMatching(/^must be 1–32 bytes/),
+      wifiPassword: expect.stringMatching(/^must be 8–63 printable/),
+    })
+    expect(checkSiteProfile({ ...SAMPLE_SITE }).problems).toBeNull()
+  })
+
+  it('keeps the saved WPA password when the form leaves it empty, and never shows it', async () => {
+    const { store } = await freshStore()
+    saveSiteDraft(store, {
+      ...SAMPLE_SITE,
+      wifiMode: 'password',
+      wifiSsid: 'Hall',
+      wifiPassword: 'correct horse',
+    })
+    // The form cannot know the password: it sends the SSID with an empty password.
+    expect(checkSiteDraft({ wifiMode: 'password', wifiSsid: 'Hall 2' }, store.site())).toEqual({})
+    saveSiteDraft(store, { wifiMode: 'password', wifiSsid: 'Hall 2', wifiPassword: '' })
+    expect(store.site()!.wifi).toEqual({ ssid: 'Hall 2', password: 'correct horse' })
+    expect(viewSiteProfile(store.site()!).wifi).toEqual({ ssid: 'Hall 2', open: false })
+    expect(JSON.stringify(viewSiteProfile(store.site()!))).not.toContain('correct horse')
+
+    saveSiteDraft(store, { wifiMode: 'open', wifiSsid: 'Guest' })
+    expect(store.site()!.wifi).toEqual({ ssid: 'Guest', password: '' })
+    // From an open network to WPA, a password must be typed: there is none to keep.
+    expect(checkSiteDraft({ wifiMode: 'password', wifiSsid: 'Guest' }, store.site())).toEqual({
+      wifiPassword: 'is required',
+    })
+    saveSiteDraft(store, { wifiMode: 'none' })
+    expect(store.site()!.wifi).toBeNull()
   })
 })

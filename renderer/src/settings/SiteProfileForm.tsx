@@ -9,8 +9,11 @@ import {
 import { Field } from '../components/Field'
 import { ErrorNotice } from '../components/Notice'
 
+type TextField = Exclude<SiteField, 'wifiSsid' | 'wifiPassword'>
+type WifiMode = 'none' | 'open' | 'password'
+
 const FIELDS: {
-  field: SiteField
+  field: TextField
   label: string
   hint: string
   placeholder: string
@@ -57,10 +60,20 @@ const FIELDS: {
   },
 ]
 
-type Draft = Record<SiteField, string>
+type Draft = Record<SiteField, string> & { wifiMode: WifiMode }
+
+const WIFI_MODES: { mode: WifiMode; label: string }[] = [
+  { mode: 'none', label: 'None: boards get their network some other way' },
+  { mode: 'open', label: 'Open network (no password)' },
+  { mode: 'password', label: 'WPA2/WPA3 with a password' },
+]
 
 function toDraft(profile: SiteProfileView | null): Draft {
   return {
+    wifiMode: profile?.wifi ? (profile.wifi.open ? 'open' : 'password') : 'none',
+    wifiSsid: profile?.wifi?.ssid ?? '',
+    // Main never sends the saved password; left empty, it is kept.
+    wifiPassword: '',
     platformKey: profile?.platformKey ?? '',
     apiHost: profile?.apiHost ?? '',
     mqttHost: profile?.mqttHost ?? '',
@@ -103,6 +116,15 @@ export function SiteProfileForm({
     return () => clearTimeout(timer)
   }, [draft])
 
+  const savedPassword = profile?.wifi !== null && profile?.wifi !== undefined && !profile.wifi.open
+  const wifiFields: SiteField[] =
+    draft.wifiMode === 'none'
+      ? []
+      : draft.wifiMode === 'open'
+        ? ['wifiSsid']
+        : ['wifiSsid', 'wifiPassword']
+  const shownFields: SiteField[] = [...FIELDS.map((f) => f.field), ...wifiFields]
+
   const change = (field: SiteField, value: string): void => {
     setDraft((d) => ({ ...d, [field]: value }))
     setTouched((t) => ({ ...t, [field]: true }))
@@ -111,7 +133,7 @@ export function SiteProfileForm({
 
   const submit = async (event: React.FormEvent): Promise<void> => {
     event.preventDefault()
-    setTouched(Object.fromEntries(FIELDS.map((f) => [f.field, true])))
+    setTouched(Object.fromEntries(shownFields.map((field) => [field, true])))
     setFailure(null)
     setSaving(true)
     const result = await api.saveSiteProfile(draft)
@@ -130,7 +152,7 @@ export function SiteProfileForm({
     setFailure(result)
   }
 
-  const shownProblems = FIELDS.filter((f) => touched[f.field] && problems[f.field]).length
+  const shownProblems = shownFields.filter((field) => touched[field] && problems[field]).length
   return (
     <form ref={formRef} className="site-form" noValidate onSubmit={(e) => void submit(e)}>
       <div className="field-grid">
@@ -152,6 +174,63 @@ export function SiteProfileForm({
           />
         ))}
       </div>
+      <fieldset className="wifi">
+        <legend>Site Wi-Fi (optional)</legend>
+        <p className="hint">
+          Written into each board&apos;s config partition when it is provisioned, so it joins the
+          network on first boot.
+        </p>
+        {WIFI_MODES.map(({ mode, label }) => (
+          <label key={mode} className="checkbox">
+            <input
+              type="radio"
+              name="wifiMode"
+              value={mode}
+              checked={draft.wifiMode === mode}
+              onChange={() => {
+                setDraft((d) => ({ ...d, wifiMode: mode }))
+                setSaved(false)
+              }}
+            />
+            {label}
+          </label>
+        ))}
+        {draft.wifiMode !== 'none' && (
+          <div className="field-grid">
+            <Field
+              name="wifiSsid"
+              label="Network name (SSID)"
+              hint="As the access point announces it; up to 32 bytes."
+              autoComplete="off"
+              spellCheck={false}
+              value={draft.wifiSsid}
+              required
+              onChange={(e) => change('wifiSsid', e.target.value)}
+              onBlur={() => setTouched((t) => ({ ...t, wifiSsid: true }))}
+              problem={touched.wifiSsid ? (problems.wifiSsid ?? null) : null}
+            />
+            {draft.wifiMode === 'password' && (
+              <Field
+                name="wifiPassword"
+                type="password"
+                label="Wi-Fi password"
+                hint={
+                  savedPassword
+                    ? 'A password is saved. Leave this empty to keep it, or type a new one.'
+                    : '8–63 characters, or the 64 hex digits of the key.'
+                }
+                autoComplete="new-password"
+                spellCheck={false}
+                value={draft.wifiPassword}
+                required={!savedPassword}
+                onChange={(e) => change('wifiPassword', e.target.value)}
+                onBlur={() => setTouched((t) => ({ ...t, wifiPassword: true }))}
+                problem={touched.wifiPassword ? (problems.wifiPassword ?? null) : null}
+              />
+            )}
+          </div>
+        )}
+      </fieldset>
       {failure && <ErrorNotice failure={failure} />}
       <div className="actions">
         <button type="submit" className="primary big" disabled={saving}>
