@@ -10,7 +10,6 @@ import {
   type SerialMonitor,
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
-import { parseBootstrapBanner } from '../provisioning/bootstrap-banner'
 import { regenerateToken, requireDevice, revokeToken } from '../provisioning/tokens'
 import { listPorts, type PortView } from '../serial/list-ports'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
@@ -22,11 +21,8 @@ import {
 } from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
 import { downloadTemplate } from '../template/download-template'
-import { parseBootstrapError } from '../verification/bootstrap-error'
-import { classifyBanner } from '../verification/classify-banner'
-import { approveOperation, recordOperation, rejectOperation } from '../verification/operations'
-import { OperationRecordLimiter, recordLimitMessage } from '../verification/record-limiter'
-import { BOOT_LINE } from '../verification/verification-session'
+import { approveOperation, rejectOperation } from '../verification/operations'
+import { watchBootstrap } from '../verification/verification-session'
 import type {
   ApiEvents,
   DeviceDetails,
@@ -97,11 +93,6 @@ type Implementations = {
 interface MonitorSession {
   monitor: SerialMonitor
   uid: string | undefined
-  /** The last banner line judged, so a repeating banner records one operation per session. */
-  lastBanner: { key: string; operationId: string | null } | null
-  /** Keeps a board flooding new banners from flooding the registry. */
-  limiter: OperationRecordLimiter
-  limitSaid: boolean
 }
 
 function flashedOutcome(result: Extract<FlashResult, { ok: true }>): FlashOutcome {
@@ -184,50 +175,6 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     if (!session) return
     sessions.delete(sessionId)
     await session.monitor.close()
-  }
-
-  const judgeLine = (sessionId: string, session: MonitorSession, text: string): void => {
-    const failure = parseBootstrapError(text)
-    if (failure) {
-      emit('monitor', { sessionId, type: 'bootstrap_error', error: failure })
-      return
-    }
-    const parsed = parseBootstrapBanner(text)
-    if (parsed.kind === 'none') return
-    if (parsed.kind === 'malformed') {
-      emit('monitor', { sessionId, type: 'malformed', reason: parsed.reason })
-      return
-    }
-    const banner = parsed.banner
-    const key = `${banner.uid} ${banner.fingerprint} ${banner.code} ${banner.mac}`
-    const at = now()
-    let operationId: string | null = null
-    let verdict = classifyBanner(store.device(banner.uid), banner, at, session.uid)
-    if (session.lastBanner?.key === key) {
-      operationId = session.lastBanner.operationId
-    } else if (
-      verdict.classification !== 'wrong_device' &&
-      !session.limiter.allow(banner.uid, at.getTime())
-    ) {
-      if (!session.limitSaid) {
-        session.limitSaid = true
-        emit('monitor', { sessionId, type: 'notice', message: recordLimitMessage(banner.uid) })
-      }
-    } else if (verdict.classification !== 'wrong_device') {
-      const recorded = recordOperation(store, { banner, port: session.monitor.path }, at)
-      operationId = recorded?.operation.id ?? null
-      verdict = recorded?.verdict ?? verdict
-    }
-    session.lastBanner = { key, operationId }
-    const operation = operationId
-      ? store.device(banner.uid)?.operations.find((op) => op.id === operationId)
-      : undefined
-    const verification: Verification = {
-      verdict,
-      operationId,
-      operationState: operation?.state ?? null,
-    }
-    emit('monitor', { sessionId, type: 'verification', verification })
   }
 
   /** Closes a console holding the port (the flash needs it) and finds the port's USB ids. */
@@ -459,58 +406,55 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       path: portPath,
       baudRate,
     })
-    const session: MonitorSession = {
-      monitor,
-      uid,
-      lastBanner: null,
-      limiter: new OperationRecordLimiter(),
-      limitSaid: false,
-    }
-    const newBoot = (): void => {
-      session.lastBanner = null
-      session.limiter.newBoot()
-      session.limitSaid = false
-    }
+    const session: MonitorSession = { monitor, uid }
     sessions.set(sessionId, session)
     monitor.subscribe(
       (update) => {
-        switch (update.kind) {
-          case 'lines':
-            emit('monitor', {
-              sessionId,
-              type: 'lines',
-              lines: update.lines,
-              skipped: update.skipped,
-            })
-            for (const line of update.lines) {
-              // The ROM's reset lines start a new boot, as for the CLI (verification-session).
-              if (BOOT_LINE.test(line.text)) newBoot()
-              try {
-                judgeLine(sessionId, session, line.text)
-              } catch (error) {
-                reportMonitorError(sessionId, error)
-              }
-            }
-            break
-          case 'state':
-            emit('monitor', { sessionId, type: 'state', state: update.state, path: update.path })
-            break
-          case 'error':
-            emit('monitor', {
-              sessionId,
-              type: 'error',
-              code: update.code,
-              message: update.message,
-            })
-            break
-          case 'reset':
-          case 'cleared':
-            newBoot()
-            break
+        if (update.kind === 'lines') {
+          emit('monitor', {
+            sessionId,
+            type: 'lines',
+            lines: update.lines,
+            skipped: update.skipped,
+          })
+        } else if (update.kind === 'state') {
+          emit('monitor', { sessionId, type: 'state', state: update.state, path: update.path })
+        } else if (update.kind === 'error') {
+          emit('monitor', { sessionId, type: 'error', code: update.code, message: update.message })
         }
       },
       { ignorePause: true },
     )
+    // The same judge as `fieldflash verify` and `monitor`: one rule for banners, boots and records.
+    watchBootstrap(monitor, { store, expectedUid: uid, now }, (event) => {
+      switch (event.kind) {
+        case 'banner': {
+          if (event.recordError) {
+            const { code, message } = event.recordError
+            emit('monitor', { sessionId, type: 'error', code, message })
+          }
+          const verification: Verification = {
+            verdict: event.verdict,
+            operationId: event.operation?.id ?? null,
+            operationState: event.operation?.state ?? null,
+          }
+          emit('monitor', { sessionId, type: 'verification', verification })
+          break
+        }
+        case 'malformed':
+          emit('monitor', { sessionId, type: 'malformed', reason: event.reason })
+          break
+        case 'board_error':
+          emit('monitor', { sessionId, type: 'bootstrap_error', error: event.error })
+          break
+        case 'record_limited':
+          emit('monitor', { sessionId, type: 'notice', message: event.message })
+          break
+        case 'failure':
+          reportMonitorError(sessionId, event.error)
+          break
+      }
+    })
     void monitor.ended.then(() => {
       if (sessions.get(sessionId) === session) sessions.delete(sessionId)
     })

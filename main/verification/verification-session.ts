@@ -37,6 +37,8 @@ export type BootstrapEvent =
   | { kind: 'board_error'; line: MonitorLine; error: BootstrapError }
   /** Recording stopped for a device flooding the console (said once per boot). */
   | { kind: 'record_limited'; line: MonitorLine; uid: string; message: string }
+  /** A line could not be judged (the registry could not be read): the watch goes on. */
+  | { kind: 'failure'; line: MonitorLine; error: unknown }
 
 export interface WatchOptions {
   store: FieldFlashStore
@@ -125,14 +127,18 @@ export function watchBootstrap(
       if (update.kind !== 'lines') return
       for (const line of update.lines) {
         if (BOOT_LINE.test(line.text)) newBoot()
-        if (line.text.includes('FFBOOT')) {
-          const parsed = parseBootstrapBanner(line.text)
-          if (parsed.kind === 'banner') onBanner(line, parsed.banner)
-          else if (parsed.kind === 'malformed')
-            emit({ kind: 'malformed', line, reason: parsed.reason })
-        } else if (line.text.includes('FFERR')) {
-          const error = parseBootstrapError(line.text)
-          if (error) emit({ kind: 'board_error', line, error })
+        try {
+          if (line.text.includes('FFBOOT')) {
+            const parsed = parseBootstrapBanner(line.text)
+            if (parsed.kind === 'banner') onBanner(line, parsed.banner)
+            else if (parsed.kind === 'malformed')
+              emit({ kind: 'malformed', line, reason: parsed.reason })
+          } else if (line.text.includes('FFERR')) {
+            const error = parseBootstrapError(line.text)
+            if (error) emit({ kind: 'board_error', line, error })
+          }
+        } catch (error) {
+          emit({ kind: 'failure', line, error })
         }
       }
     },
@@ -212,6 +218,7 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
         (event) => {
           request.onEvent?.(event)
           if (event.kind === 'malformed') malformed.push(event.reason)
+          else if (event.kind === 'failure') reject(event.error)
           else if (event.kind === 'board_error') {
             resolve({ kind: 'board_error', port: monitor.path, error: event.error })
           } else if (event.kind === 'banner') {

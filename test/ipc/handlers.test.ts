@@ -1,12 +1,16 @@
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { addDevice } from '../../main/devices/devices'
 import { OPERATIONS, operationChannel } from '../../main/ipc/api-contract'
 import { createApi, type Dialogs } from '../../main/ipc/handlers'
 import { REQUEST_SCHEMAS } from '../../main/ipc/schemas'
+import { formatBootstrapBanner } from '../../main/provisioning/bootstrap-banner'
+import { regenerateToken } from '../../main/provisioning/tokens'
 import { saveSiteProfile } from '../../main/site/site-profile'
 import { downloadTemplate } from '../../main/template/download-template'
-import { freshStore, loadCatalog, SAMPLE_SITE } from '../helpers/fixtures'
+import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
+import { startPtyPair } from '../monitor/pty'
 import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {}) {
@@ -173,5 +177,62 @@ describe('createApi', () => {
       portPath: join(dataDir, 'ttyUSB9'),
     })
     expect(result).toMatchObject({ ok: false, code: 'port_not_found' })
+  })
+})
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** Resolves once `check` holds; the test's own timeout bounds the wait. */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
+describe("the app's console", () => {
+  it('judges banners by the same rules as the CLI: a wrong board is recorded on its own device, a ROM reset starts a new boot', async () => {
+    const { api, dispose, store, catalog, events } = await setup()
+    cleanups.push(dispose)
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    addDevice(store, catalog, { uid: 'pump-0002', boardId: 'esp32-devkitc' })
+    const expected = regenerateToken(store, 'pump-0001').view
+    const other = regenerateToken(store, 'pump-0002').view
+    const pair = await startPtyPair(await tempDir())
+    cleanups.push(pair.stop)
+    const board = await open(pair.b, 'w')
+    cleanups.push(() => board.close())
+    const print = (text: string) => board.write(text + '\r\n')
+    const banner = (uid: string, fingerprint: string, code: string) =>
+      formatBootstrapBanner({ uid, fingerprint, code, mac: '24:0a:c4:12:34:56', firmware: '1.0' })
+    const monitorEvents = () =>
+      events.flatMap((e) => {
+        const { name, payload } = e as { name: string; payload: { type: string } }
+        return name === 'monitor' && payload.type !== 'lines' && payload.type !== 'state'
+          ? [payload as { type: string; verification?: { verdict: { classification: string } } }]
+          : []
+      })
+
+    expect(
+      await api.openMonitor({ sessionId: 'session-0001', portPath: pair.a, uid: 'pump-0001' }),
+    ).toMatchObject({ ok: true })
+    await print(banner('pump-0002', other.fingerprint, other.expectedCode))
+    await until(() => monitorEvents().length === 1)
+    expect(monitorEvents()[0]!.verification!.verdict.classification).toBe('wrong_device')
+    // Seen is recorded, as `fieldflash verify --device pump-0001` records it.
+    expect(store.device('pump-0002')!.operations).toHaveLength(1)
+
+    // A board printing ever-new fingerprints: three records per boot, one notice, then a reset.
+    for (let i = 0; i < 4; i++) {
+      await print(banner('pump-0001', i.toString(16).padStart(8, '0'), expected.expectedCode))
+    }
+    await until(() => monitorEvents().filter((e) => e.type === 'verification').length === 5)
+    expect(store.device('pump-0001')!.operations).toHaveLength(3)
+    expect(monitorEvents().filter((e) => e.type === 'notice')).toHaveLength(1)
+    await print('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)')
+    await print(banner('pump-0001', expected.fingerprint, expected.expectedCode))
+    await until(() => monitorEvents().filter((e) => e.type === 'verification').length === 6)
+    expect(monitorEvents().at(-1)!.verification!.verdict.classification).toBe('verified')
+    expect(store.device('pump-0001')!.operations).toHaveLength(4)
   })
 })
