@@ -3,11 +3,13 @@ import type { BoardCatalog } from '../boards/catalog'
 import { type BeforeMode } from '../flash/flash-board'
 import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, isFlashBaud } from '../shared/baud-rates'
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
-import { flashFirmware } from '../flash/flash-firmware'
+import {
+  ACCEPT_TOKEN_MISMATCH,
+  checkFirmwareTokenFor,
+  flashFirmware,
+} from '../flash/flash-firmware'
 import { listPorts, type PortView } from '../serial/list-ports'
 import { assertDeviceUid } from '../shared/device-uid'
-import { checkFirmwareForDevice } from '../flash/check-firmware'
-import { isTokenMismatch } from '../flash/firmware-token-check'
 import { provisionBoard } from '../provision/provision-board'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { CliKit } from './cli-kit'
@@ -67,22 +69,23 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
         const catalog = await ctx.catalog()
         if (o.device !== undefined) {
           assertDeviceUid(o.device, 'device')
-          // The same check as the app's, before the port is even opened: a firmware built from an
-          // outdated, revoked or foreign template is refused unless the technician insists.
-          const check = await checkFirmwareForDevice(ctx.store(), catalog, {
-            uid: o.device,
-            firmwarePath: o.firmware,
-            now: new Date(),
+          // Refused before the port is even opened, by flashFirmware's rule (as in the app).
+          await checkFirmwareTokenFor(
+            { store: ctx.store(), catalog },
+            {
+              uid: o.device,
+              firmwarePath: o.firmware,
+              acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
+              now: new Date(),
+            },
+          ).catch((error: unknown) => {
+            if (!(error instanceof FieldFlashError) || error.field !== ACCEPT_TOKEN_MISMATCH)
+              throw error
+            throw new FieldFlashError(
+              error.code,
+              `${error.message} To flash it anyway, add --accept-token-mismatch.`,
+            )
           })
-          if (isTokenMismatch(check.token)) {
-            if (!o.acceptTokenMismatch) {
-              throw new FieldFlashError(
-                'invalid_state',
-                `${check.token.message} Nothing was written. To flash it anyway, add --accept-token-mismatch.`,
-              )
-            }
-            io.err(`fieldflash: warning: ${check.token.message}\n`)
-          }
         }
         const known = await findPort(catalog, o.port)
         const controller = new AbortController()
@@ -101,6 +104,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
               erase: Boolean(o.erase),
               before: o.before,
               offset,
+              acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
             },
             progress.event,
             controller.signal,

@@ -6,6 +6,9 @@ import type { FieldFlashStore } from '../store/store'
 import { flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
 import type { FlashEvent, FlashResult } from './flash-events'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
+import { checkFirmwareForDevice } from './check-firmware'
+import type { FirmwareCheck } from './firmware-check-types'
+import { isTokenMismatch } from './firmware-token-check'
 import { recordFlashOrSay } from './record-flash'
 
 export interface FlashFirmwareRequest {
@@ -21,12 +24,38 @@ export interface FlashFirmwareRequest {
   before?: BeforeMode
   /** Where a single .bin goes; 0x0 by default. */
   offset?: number
+  /** Flash a firmware whose token is not the device's current one (said as a warning). */
+  acceptTokenMismatch?: boolean
+}
+
+/** The option that overrides a token refusal; each face names it its own way. */
+export const ACCEPT_TOKEN_MISMATCH = 'acceptTokenMismatch'
+
+/**
+ * The one rule for a firmware built for a device: a superseded, revoked, foreign or unknown token
+ * is refused before anything is written, unless the technician accepted it. Answers the check
+ * (and, when accepted, the warning to show); throws `invalid_state` naming the token otherwise.
+ */
+export async function checkFirmwareTokenFor(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: { uid: string; firmwarePath: string; acceptTokenMismatch?: boolean; now: Date },
+): Promise<{ check: FirmwareCheck; warning: string | null }> {
+  const check = await checkFirmwareForDevice(services.store, services.catalog, request)
+  if (!isTokenMismatch(check.token)) return { check, warning: null }
+  if (!request.acceptTokenMismatch) {
+    throw new FieldFlashError(
+      'invalid_state',
+      `${check.token.message} Nothing was written.`,
+      ACCEPT_TOKEN_MISMATCH,
+    )
+  }
+  return { check, warning: check.token.message }
 }
 
 /**
  * The whole "flash" step: checks the firmware against the board before the port is opened, flashes
  * (re-checking it against the chip and flash size actually found), and records a successful flash
- * on the device. Never throws: every failure is a `FlashResult` with a code.
+ * on the device. Failures are a `FlashResult` with a code; only a bug throws.
  */
 export async function flashFirmware(
   services: { store: FieldFlashStore; catalog: BoardCatalog },
@@ -38,7 +67,15 @@ export async function flashFirmware(
   let board: Board | null
   try {
     board = resolveBoard(services, request)
-    if (board) {
+    if (request.deviceUid) {
+      const { warning } = await checkFirmwareTokenFor(services, {
+        uid: request.deviceUid,
+        firmwarePath: request.firmwarePath,
+        acceptTokenMismatch: request.acceptTokenMismatch,
+        now: new Date(),
+      })
+      if (warning) emit({ type: 'log', level: 'warning', message: warning })
+    } else if (board) {
       // Fail on a broken or mismatched image before anything touches the board.
       await loadFirmwareBundle({ path: request.firmwarePath, board, offset: request.offset })
     }

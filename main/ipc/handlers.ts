@@ -4,7 +4,7 @@ import type { BoardCatalog } from '../boards/catalog'
 import { assertDeviceUid } from '../shared/device-uid'
 import { addDevice, listDevices, rotateMqttPassword, viewDevice } from '../devices/devices'
 import type { FlashDependencies } from '../flash/flash-board'
-import { flashFirmware } from '../flash/flash-firmware'
+import { checkFirmwareTokenFor, flashFirmware } from '../flash/flash-firmware'
 import {
   openSerialMonitor,
   type SerialMonitor,
@@ -43,7 +43,6 @@ import {
 import { checkFirmwareForDevice } from '../flash/check-firmware'
 import type { FlashEvent, FlashResult } from '../flash/flash-events'
 import { provisionBoard } from '../provision/provision-board'
-import { isTokenMismatch } from '../flash/firmware-token-check'
 import { parseRequest } from './schemas'
 
 /** The native dialogs main opens for the renderer; injected, so tests substitute them. */
@@ -269,10 +268,16 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       if (jobs.has(jobId)) {
         throw new FieldFlashError('already_exists', `jobId: flash job ${jobId} is already running`)
       }
-      const check = await checkFirmware(uid, firmware)
-      if (isTokenMismatch(check.token) && !request.acceptTokenMismatch) {
-        throw new FieldFlashError('invalid_state', check.token.message)
-      }
+      // Refused before a job starts, so the form can show the check again (flashFirmware's rule).
+      await checkFirmwareTokenFor(
+        { store, catalog },
+        {
+          uid,
+          firmwarePath: firmwarePath(firmware),
+          acceptTokenMismatch: request.acceptTokenMismatch,
+          now: now(),
+        },
+      )
       const port = await freePort(portPath)
       runJob(jobId, 'startFlash', (emitEvent, signal) =>
         flashFirmware(
@@ -283,6 +288,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
             deviceUid: uid,
             baud: request.baud,
             erase: request.erase,
+            acceptTokenMismatch: request.acceptTokenMismatch,
           },
           emitEvent,
           signal,
