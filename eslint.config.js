@@ -43,6 +43,31 @@ function layeringRules() {
   })
 }
 
+// The renderer's features stay apart: each may use the shared pieces (components/, hooks, format,
+// errors, api) but not another feature's files. App.tsx composes them.
+export const RENDERER_FEATURES = ['flow', 'console', 'devices', 'settings']
+
+function rendererFeatureRules() {
+  return RENDERER_FEATURES.map((feature) => ({
+    files: [`renderer/src/${feature}/**/*.{ts,tsx}`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: RENDERER_FEATURES.filter((other) => other !== feature).map(
+                (other) => `**/${other}/*`,
+              ),
+              message: `renderer/src/${feature} is a feature of its own: move what both need into components/.`,
+            },
+          ],
+        },
+      ],
+    },
+  }))
+}
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'resources/**'] },
   js.configs.recommended,
@@ -64,4 +89,5 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: reactHooks.configs.recommended.rules,
   },
+  ...rendererFeatureRules(),
 )

@@ -36,3 +36,15 @@ describe('the layering of main/ (eslint.config.js)', () => {
     expect(await lint('main/devices/good.ts', code)).toEqual([])
   }, 60_000)
 })
+
+describe("the renderer's features (eslint.config.js)", () => {
+  it('fails the lint when one feature imports another', async () => {
+    const code = "import { Flow } from '../flow/Flow'\nvoid Flow\n"
+    expect(await lint('renderer/src/console/Bad.tsx', code)).not.toEqual([])
+  }, 60_000)
+
+  it('lets a feature use the shared components', async () => {
+    const code = "import { ConsoleView } from '../components/ConsoleView'\nvoid ConsoleView\n"
+    expect(await lint('renderer/src/flow/Good.tsx', code)).toEqual([])
+  }, 60_000)
+})

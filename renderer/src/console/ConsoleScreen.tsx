@@ -3,9 +3,9 @@ import { FocusHeading } from '../components/Heading'
 import { ErrorNotice, Notice } from '../components/Notice'
 import { PortOptions } from '../components/PortOptions'
 import { usePorts } from '../hooks'
-import { verdictTone } from '../flow/VerifyStep'
-import { ConsoleView } from './ConsoleView'
-import { useMonitor } from './useMonitor'
+import { verdictTone } from '../components/verdict'
+import { ConsoleView } from '../components/ConsoleView'
+import { useMonitor } from '../components/useMonitor'
 
 /** The serial console on its own: any port, any board; bootstrap banners are still judged. */
 export function ConsoleScreen(): React.JSX.Element {

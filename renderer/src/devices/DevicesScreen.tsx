@@ -4,7 +4,7 @@ import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice } from '../components/Notice'
 import { formatTime, TOKEN_STATE_TEXT } from '../format'
-import { useDeviceList } from './useDeviceList'
+import { useDeviceList } from '../components/useDeviceList'
 
 const STATUS: Record<DeviceStatus, { text: string; tone: string }> = {
   new: { text: 'Not flashed', tone: '' },

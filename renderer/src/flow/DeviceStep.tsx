@@ -4,7 +4,7 @@ import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice } from '../components/Notice'
 import { TOKEN_STATE_TEXT } from '../format'
-import { useDeviceList } from '../devices/useDeviceList'
+import { useDeviceList } from '../components/useDeviceList'
 
 /** Step 2: a new device (UID generated or typed, checked as typed) or an existing one. */
 export function DeviceStep({

@@ -1,34 +1,19 @@
 import { useEffect, useState } from 'react'
 import {
   api,
-  type BannerClassification,
   type DeviceDetails,
   type DeviceView,
   type Failure,
 } from '../api'
-import { ConsoleView } from '../console/ConsoleView'
-import { useMonitor } from '../console/useMonitor'
+import { ConsoleView } from '../components/ConsoleView'
+import { verdictTone } from '../components/verdict'
+import { useMonitor } from '../components/useMonitor'
 import { FocusHeading } from '../components/Heading'
-import { StatusIcon, type Tone } from '../components/Icons'
+import { StatusIcon } from '../components/Icons'
 import { ErrorNotice, Notice } from '../components/Notice'
 import { formatTime } from '../format'
 import { portLabel, usePorts } from '../hooks'
-import { technicianName } from '../settings/technician'
-
-export function verdictTone(classification: BannerClassification): Tone {
-  switch (classification) {
-    case 'verified':
-      return 'success'
-    case 'consumed':
-      return 'info'
-    case 'stale':
-    case 'expired':
-    case 'revoked':
-      return 'warning'
-    default:
-      return 'danger'
-  }
-}
+import { technicianName } from '../components/technician'
 
 /** Step 5: the board proves its token on the console; the technician compares and approves. */
 export function VerifyStep({

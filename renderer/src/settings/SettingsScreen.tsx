@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { api, type AppInfo, type SiteProfileView } from '../api'
 import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
-import { setTechnicianName, technicianName } from './technician'
+import { setTechnicianName, technicianName } from '../components/technician'
 import { SiteProfileForm } from './SiteProfileForm'
 
 /** The site profile, who approves, and where the data lives. */
