@@ -1,4 +1,5 @@
 import { FieldFlashError } from '../shared/errors'
+import { redactTokens } from '../shared/redact'
 
 /** Exit codes of every command: 0 success, 2 bad input (also an unknown or duplicate UID), 1 anything else. */
 export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const
@@ -62,7 +63,7 @@ export function reportError(io: Io, json: boolean, error: unknown): number {
   const code = known ? error.code : 'internal'
   const message = known
     ? error.message
-    : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
+    : `Unexpected error: ${redactTokens((error as Error)?.message ?? String(error))}`
   if (json)
     io.out(
       JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',

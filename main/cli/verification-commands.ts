@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { readAuditLog, type AuditEntry } from '../audit/audit-log'
 import { assertDeviceUid } from '../shared/device-uid'
-import { systemPortLister } from '../monitor/port-identity'
+import { systemPortLister } from '../serial/port-identity'
 import {
   DEFAULT_BAUD_RATE,
   openSerialMonitor,

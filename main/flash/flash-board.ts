@@ -5,6 +5,7 @@ import { ESPLoader, Transport } from 'esptool-js'
 import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
 import type { BeforeMode, FlashEvent, FlashResult, FlashStage, FlashedPart } from './flash-events'
+import { resetIntoFirmware } from '../serial/board-reset'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
 import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../shared/baud-rates'
 import { LinkRate } from './link-rate'
@@ -249,7 +250,12 @@ export async function flashBoard(
     )
 
     enter('resetting', 'Resetting the board into the new firmware…')
-    await step(hardReset(port))
+    const board = port
+    await step(
+      resetIntoFirmware(({ dtr, rts }) =>
+        board.setSignals({ dataTerminalReady: dtr, requestToSend: rts }),
+      ),
+    )
     return {
       ok: true,
       port: path,
@@ -499,17 +505,6 @@ function mapStageError(
     undefined,
     { cause: error },
   )
-}
-
-/**
- * Pulses EN through RTS with IO0 released (DTR off), so the board boots the new firmware.
- * esptool-js 0.7.0's `after('hard_reset')` only releases RTS and leaves DTR asserted: a board with
- * the classic auto-reset circuit then stays in the stub, or boots with IO0 held low.
- */
-async function hardReset(port: WebSerialLikePort): Promise<void> {
-  await port.setSignals({ dataTerminalReady: false, requestToSend: true })
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  await port.setSignals({ dataTerminalReady: false, requestToSend: false })
 }
 
 /** Disconnects esptool-js's transport (stopping its read loop) and closes the port, whatever state they are in. */

@@ -13,6 +13,7 @@ import {
 import { regenerateToken, requireDevice, revokeToken } from '../provisioning/tokens'
 import { listPorts, type PortView } from '../serial/list-ports'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
+import { redactTokens } from '../shared/redact'
 import {
   checkSiteDraft,
   requireSiteProfile,
@@ -123,8 +124,6 @@ function libraryFirmware(entry: FirmwareEntry): LibraryFirmware {
     importedAt: entry.importedAt,
   }
 }
-
-const TOKEN_IN_TEXT = /ffpt_[0-9a-z]{8,}/gi
 
 /**
  * Implements the API over the main-process services. No Electron here: main/index.ts wires it to
@@ -470,7 +469,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
   function logUnexpected(operation: string, error: unknown): void {
     if (error instanceof FieldFlashError) return
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
-    log(`${operation} failed: ${text.replace(TOKEN_IN_TEXT, 'ffpt_[redacted]')}`)
+    log(`${operation} failed: ${redactTokens(text)}`)
   }
 
   function reportMonitorError(sessionId: string, error: unknown): void {

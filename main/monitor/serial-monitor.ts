@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { access, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { resetIntoFirmware } from '../serial/board-reset'
 import { describeSerialError } from '../serial/serial-errors'
 import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
 import { LineRing, type MonitorLine } from './line-ring'
@@ -18,7 +19,7 @@ import {
   systemPortLister,
   type PortIdentity,
   type PortLister,
-} from './port-identity'
+} from '../serial/port-identity'
 
 export type { MonitorLine } from './line-ring'
 
@@ -286,11 +287,7 @@ class Monitor implements SerialMonitor {
   }
 
   async resetBoard(): Promise<void> {
-    // The usual auto-reset circuit: RTS pulls EN low only while DTR is released; DTR released
-    // also keeps IO0 high, so the board boots the firmware rather than the ROM loader.
-    await this.setSignals({ dtr: false, rts: true })
-    await sleep(100)
-    await this.setSignals({ dtr: false, rts: false })
+    await resetIntoFirmware((lines) => this.setSignals(lines))
     this.flush()
     this.splitter.reset()
     this.broadcast({ kind: 'reset' })

@@ -1,7 +1,7 @@
 import { SerialPort } from 'serialport'
 import type { BoardCatalog } from '../boards/catalog'
 import type { PortView } from './port-types'
-import { bridgeName, isNativeEspressifUsb } from './usb-bridges'
+import { bridgeName, isNativeEspressifUsb, usbId } from './usb-bridges'
 
 export type { PortView }
 
@@ -15,8 +15,8 @@ export async function listPorts(
   const ports = await list()
   return ports
     .map((p) => {
-      const vid = p.vendorId ? p.vendorId.toLowerCase().padStart(4, '0') : null
-      const pid = p.productId ? p.productId.toLowerCase().padStart(4, '0') : null
+      const vid = usbId(p.vendorId)
+      const pid = usbId(p.productId)
       return {
         path: p.path,
         manufacturer: p.manufacturer ?? null,

@@ -32,13 +32,20 @@ const VENDORS: Record<string, string> = {
   '303a': 'Espressif',
 }
 
+/**
+ * A USB vendor or product id as FieldFlash keeps it: 4 lowercase hex digits (serialport reports
+ * "10C4" on one OS and "10c4" on another), or null when the port has none.
+ */
+export function usbId(raw: string | null | undefined): string | null {
+  return raw ? raw.toLowerCase().padStart(4, '0') : null
+}
+
 /** A readable bridge name for a VID:PID, or null for an unknown vendor. */
 export function bridgeName(vid: string | null, pid: string | null): string | null {
   if (!vid) return null
-  const key = `${vid.toLowerCase()}:${(pid ?? '').toLowerCase()}`
-  return (
-    BRIDGES[key] ?? (VENDORS[vid.toLowerCase()] ? `${VENDORS[vid.toLowerCase()]} USB serial` : null)
-  )
+  const v = usbId(vid)!
+  const vendor = VENDORS[v]
+  return BRIDGES[`${v}:${usbId(pid) ?? ''}`] ?? (vendor ? `${vendor} USB serial` : null)
 }
 
 /**
@@ -46,7 +53,7 @@ export function bridgeName(vid: string | null, pid: string | null): string | nul
  * so the port may come back under a new path, and they reset through a different DTR/RTS dance.
  */
 export function isNativeEspressifUsb(vid: string | null): boolean {
-  return vid?.toLowerCase() === '303a'
+  return usbId(vid) === '303a'
 }
 
 /**
@@ -74,6 +81,6 @@ export function startingBaud(
   pid: string | null | undefined,
 ): number {
   if (!vid) return DEFAULT_FLASH_BAUD
-  const v = vid.toLowerCase()
-  return START_BAUD[`${v}:${(pid ?? '').toLowerCase()}`] ?? START_BAUD[v] ?? DEFAULT_FLASH_BAUD
+  const v = usbId(vid)!
+  return START_BAUD[`${v}:${usbId(pid) ?? ''}`] ?? START_BAUD[v] ?? DEFAULT_FLASH_BAUD
 }

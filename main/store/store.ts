@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import Database from 'libsql'
+import { redactTokens } from '../shared/redact'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
 import { checkDataFile, createOwnerOnlyFile, secureDataDir } from './data-dir-guard'
@@ -142,9 +143,6 @@ const LIST_DEVICES = (order: 'ASC' | 'DESC'): string =>
    ORDER BY d.seq ${order} LIMIT ?2`
 const LIST_DEVICES_OLDEST = LIST_DEVICES('ASC')
 const LIST_DEVICES_NEWEST = LIST_DEVICES('DESC')
-
-/** A provisioning token anywhere in an audit value: never written, whatever a caller passed. */
-const TOKEN_PATTERN = /ffpt_[0-9a-z]{8,}/gi
 
 /**
  * The device registry: SQLite in WAL mode in the data directory, shared safely by every FieldFlash
@@ -625,7 +623,7 @@ function redact(
   const clean = (v: unknown): unknown => {
     if (typeof v === 'string') {
       if (secrets.some((s) => s.length > 0 && v.includes(s))) return '[redacted]'
-      return v.replace(TOKEN_PATTERN, 'ffpt_[redacted]')
+      return redactTokens(v)
     }
     if (Array.isArray(v)) return v.map(clean)
     return v

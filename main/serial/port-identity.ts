@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SerialPort } from 'serialport'
+import { usbId } from './usb-bridges'
 
 /** How a USB serial port is recognised again after it re-enumerated (perhaps under a new path). */
 export interface PortIdentity {
@@ -26,8 +27,8 @@ export type PortLister = () => Promise<ListedPort[]>
 export const systemPortLister: PortLister = async () =>
   (await SerialPort.list()).map((p) => ({
     path: p.path,
-    vid: p.vendorId ? p.vendorId.toLowerCase().padStart(4, '0') : null,
-    pid: p.productId ? p.productId.toLowerCase().padStart(4, '0') : null,
+    vid: usbId(p.vendorId),
+    pid: usbId(p.productId),
     serialNumber: p.serialNumber ?? null,
   }))
 
@@ -36,8 +37,8 @@ export async function identifyPort(path: string, list: PortLister): Promise<Port
   const port = (await list()).find((p) => p.path === path)
   if (!port?.vid || !port.pid) return null
   return {
-    vid: port.vid.toLowerCase(),
-    pid: port.pid.toLowerCase(),
+    vid: usbId(port.vid)!,
+    pid: usbId(port.pid)!,
     serialNumber: port.serialNumber,
     path,
   }
@@ -45,7 +46,7 @@ export async function identifyPort(path: string, list: PortLister): Promise<Port
 
 /** True when `port` is the device `identity` describes. */
 export function matchesIdentity(port: ListedPort, identity: PortIdentity): boolean {
-  if (port.vid?.toLowerCase() !== identity.vid || port.pid?.toLowerCase() !== identity.pid) {
+  if (usbId(port.vid) !== identity.vid || usbId(port.pid) !== identity.pid) {
     return false
   }
   return identity.serialNumber !== null
