@@ -90,4 +90,22 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   ...rendererFeatureRules(),
+  {
+    // The bench (emulator, ptys, images) serves tests and benchmarks; neither it nor bench/ leans on
+    // test/, and nothing in main/ leans on either.
+    files: ['devkit/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test/*'],
+              message: 'test/ is for tests only; move what is shared into devkit/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 )

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { flashBoard, type FlashImage } from '../main/flash/flash-board'
-import { startPtyEmulator } from '../test/emulator/pty'
+import { startPtyEmulator } from '../devkit/pty'
 
 /** A firmware-like 1 MiB image: code-like text and tables that compress about as a real app does. */
 export function firmwareLike(size: number): Uint8Array {

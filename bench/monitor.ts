@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { openSerialMonitor } from '../main/monitor/serial-monitor'
-import { startPtyBoard } from '../test/monitor/pty'
+import { startPtyBoard } from '../devkit/pty'
 
 // 10 MB of console log pushed through a real pty (socat) into the serial monitor as fast as the
 // kernel moves it: lines per second, lines lost (must be 0) and the monitor's peak memory.

@@ -9,14 +9,14 @@ import { importFirmware } from '../main/firmware-library/firmware-library'
 import { provisionBoard } from '../main/provision/provision-board'
 import { saveSiteProfile } from '../main/site/site-profile'
 import { FieldFlashStore } from '../main/store/store'
-import { startPtyEmulator } from '../test/emulator/pty'
+import { startPtyEmulator } from '../devkit/pty'
 import {
   espImage,
   FIELDFLASH_4MB,
   partitionTable,
+  singleSegmentImage,
   writeFiles,
-} from '../test/flash/firmware/firmware-images'
-import { espImage as appImage } from '../test/renderer/harness/test-firmware'
+} from '../devkit/firmware-images'
 import { firmwareLike } from './flash'
 import { BENCH_SITE, RESOURCES, summary, timed } from './stats'
 
@@ -51,7 +51,7 @@ export async function benchProvision(): Promise<void> {
     await writeFiles(build, {
       'bootloader.bin': espImage({ chipId: 0, segments: [4096, 16_384] }),
       'partitions.bin': partitionTable(FIELDFLASH_4MB),
-      'firmware.bin': appImage(firmwareLike(1024 * 1024 - 64), 0x3f400020),
+      'firmware.bin': singleSegmentImage(firmwareLike(1024 * 1024 - 64), 0x3f400020),
     })
     await importFirmware(store, catalog, { path: build, boardId: 'esp32-devkitc' })
 

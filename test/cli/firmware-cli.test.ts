@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest'
 import {
   ARDUINO_DEFAULT_4MB,
   espImage,
+  singleSegmentImage,
   FIELDFLASH_4MB,
   partitionTable,
   writeFiles,
 } from '../flash/firmware/firmware-fixtures'
 import { tempDir } from '../helpers/fixtures'
-import { espImage as appImage } from '../renderer/harness/test-firmware'
 import { cli } from '../helpers/run-cli'
 
 /** A PlatformIO build folder of an ESP32 base firmware with the given partition table. */
@@ -39,7 +39,7 @@ function appWithVersion(version: string): Uint8Array {
   segment.writeUInt32LE(0xabcd5432, 0)
   segment.write(version, 16, 'utf8')
   segment.write('fieldflash-generic', 48, 'utf8')
-  return appImage(segment, 0x3f400020)
+  return singleSegmentImage(segment, 0x3f400020)
 }
 
 describe('fieldflash firmware', () => {
@@ -133,7 +133,7 @@ describe('fieldflash firmware', () => {
     const token = 'ffpt_z7q5m49tb2fr7md1gswjdzcm8qs5njpz6j7dwqdxaqjgaw90q19g2a4aqpy'
     const segment = new Uint8Array(4096)
     segment.set(new TextEncoder().encode(`#define PROVISIONING_TOKEN "${token}"`), 100)
-    const withToken = appImage(segment, 0x3f400020)
+    const withToken = singleSegmentImage(segment, 0x3f400020)
     const run = await cli(
       dataDir,
       'firmware',

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FieldFlashStore } from '../../main/store/store'
-import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
+import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import {
   ARDUINO_DEFAULT_4MB,
   espImage,

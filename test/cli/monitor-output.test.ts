@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../main/cli/cli'
 import { tempDir } from '../helpers/fixtures'
-import { startPtyPair } from '../monitor/pty'
+import { startPtyPair } from '../../devkit/pty'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {

@@ -3,16 +3,16 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
+import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import {
   espImage,
+  singleSegmentImage,
   FIELDFLASH_4MB,
   partitionTable,
   writeFiles,
 } from '../flash/firmware/firmware-fixtures'
 import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
-import { espImage as appImage } from '../renderer/harness/test-firmware'
 
 let board: PtyEmulator | null = null
 afterEach(async () => {
@@ -24,7 +24,7 @@ const SITE = SAMPLE_SITE_FLAGS
 
 const BOOTLOADER = espImage({ chipId: 0, segments: [4096, 8192] })
 // Incompressible, so the write takes real wire time and an unplug lands in the middle of it.
-const APP = appImage(randomBytes(96 * 1024), 0x3f400020)
+const APP = singleSegmentImage(randomBytes(96 * 1024), 0x3f400020)
 
 /** A registry with pump-0001 and the board's base firmware imported. */
 async function setup(): Promise<string> {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../main/cli/cli'
 import { REPO_ROOT, tempDir } from '../helpers/fixtures'
-import { startPtyBoard, startPtyPair } from '../monitor/pty'
+import { startPtyBoard, startPtyPair } from '../../devkit/pty'
 import { MAC_A } from '../verification/helpers'
 import { buildBoardFromZip, type ZipBoard } from '../verification/zip-board'
 

@@ -13,7 +13,7 @@ import {
   type VerifyOutcome,
 } from '../../main/verification/verification-session'
 import { loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
-import { startPtyBoard } from '../monitor/pty'
+import { startPtyBoard } from '../../devkit/pty'
 import { MAC_A, MAC_B, recordFlash } from '../verification/helpers'
 import { buildBoardFromZip, type ZipBoard } from '../verification/zip-board'
 

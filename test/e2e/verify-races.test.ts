@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
-import { startPtyPair } from '../monitor/pty'
+import { startPtyPair } from '../../devkit/pty'
 import { MAC_A, MAC_B } from '../verification/helpers'
 
 /** Two `fieldflash verify --approve` processes, and a revoke, racing on one token. */

@@ -1,10 +1,10 @@
 // esptool-js 0.7.0, unmodified, connecting to emulated boards through the in-process port.
 
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLoader, disconnectQuietly, type LoaderRun } from './esptool-harness.js'
-import { InProcessSerialPort } from './in-process-port.js'
-import { RomLoaderEmulator, type EmulatorOptions } from './rom-loader-emulator.js'
-import type { ChipName } from './chips.js'
+import { createLoader, disconnectQuietly, type LoaderRun } from './esptool-harness'
+import { InProcessSerialPort } from '../../devkit/emulator/in-process-port'
+import { RomLoaderEmulator, type EmulatorOptions } from '../../devkit/emulator/rom-loader-emulator'
+import type { ChipName } from '../../devkit/emulator/chips'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

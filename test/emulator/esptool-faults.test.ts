@@ -10,10 +10,10 @@ import {
   textImage,
   timed,
   type LoaderRun,
-} from './esptool-harness.js'
-import { InProcessSerialPort } from './in-process-port.js'
-import { Command, words } from './protocol.js'
-import { RomLoaderEmulator, type EmulatorOptions } from './rom-loader-emulator.js'
+} from './esptool-harness'
+import { InProcessSerialPort } from '../../devkit/emulator/in-process-port'
+import { Command, words } from '../../devkit/emulator/protocol'
+import { RomLoaderEmulator, type EmulatorOptions } from '../../devkit/emulator/rom-loader-emulator'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -10,10 +10,13 @@ import {
   textImage,
   timed,
   type LoaderRun,
-} from './esptool-harness.js'
-import { InProcessSerialPort, type InProcessPortOptions } from './in-process-port.js'
-import { Command, words } from './protocol.js'
-import { RomLoaderEmulator, type EmulatorOptions } from './rom-loader-emulator.js'
+} from './esptool-harness'
+import {
+  InProcessSerialPort,
+  type InProcessPortOptions,
+} from '../../devkit/emulator/in-process-port'
+import { Command, words } from '../../devkit/emulator/protocol'
+import { RomLoaderEmulator, type EmulatorOptions } from '../../devkit/emulator/rom-loader-emulator'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -10,10 +10,10 @@ import {
   noiseImage,
   textImage,
   type LoaderRun,
-} from './esptool-harness.js'
-import { InProcessSerialPort } from './in-process-port.js'
-import { RomError } from './protocol.js'
-import { RomLoaderEmulator, type EmulatorOptions } from './rom-loader-emulator.js'
+} from './esptool-harness'
+import { InProcessSerialPort } from '../../devkit/emulator/in-process-port'
+import { RomError } from '../../devkit/emulator/protocol'
+import { RomLoaderEmulator, type EmulatorOptions } from '../../devkit/emulator/rom-loader-emulator'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

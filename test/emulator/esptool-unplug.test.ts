@@ -1,15 +1,9 @@
 // Unplugging the board in the middle of flashing, then plugging it back in and retrying.
 
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  createLoader,
-  disconnectQuietly,
-  flashOptions,
-  noiseImage,
-  timed,
-} from './esptool-harness.js'
-import { InProcessSerialPort } from './in-process-port.js'
-import { RomLoaderEmulator } from './rom-loader-emulator.js'
+import { createLoader, disconnectQuietly, flashOptions, noiseImage, timed } from './esptool-harness'
+import { InProcessSerialPort } from '../../devkit/emulator/in-process-port'
+import { RomLoaderEmulator } from '../../devkit/emulator/rom-loader-emulator'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

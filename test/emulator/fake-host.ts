@@ -1,9 +1,9 @@
 // Test-only: a bare host end of the wire that sends request frames and collects response frames,
 // for protocol-level tests that do not need esptool-js.
 
-import { buildRequest, parseResponse, type ResponsePacket } from './protocol.js'
-import type { HostLink, RomLoaderEmulator } from './rom-loader-emulator.js'
-import { SlipDecoder, slipEncode } from './slip.js'
+import { buildRequest, parseResponse, type ResponsePacket } from '../../devkit/emulator/protocol'
+import type { HostLink, RomLoaderEmulator } from '../../devkit/emulator/rom-loader-emulator'
+import { SlipDecoder, slipEncode } from '../../devkit/emulator/slip'
 
 export class FakeHost implements HostLink {
   readonly frames: Uint8Array[] = []

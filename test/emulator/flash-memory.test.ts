@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FLASH_SECTOR_SIZE, FlashMemory, MiB } from './flash-memory.js'
+import { FLASH_SECTOR_SIZE, FlashMemory, MiB } from '../../devkit/emulator/flash-memory'
 
 describe('FlashMemory', () => {
   it('reads 0xFF everywhere when new', () => {

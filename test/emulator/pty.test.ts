@@ -2,11 +2,11 @@
 
 import { SerialPort } from 'serialport'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLoader, disconnectQuietly, flashOptions, noiseImage } from './esptool-harness.js'
-import { Command, SYNC_PAYLOAD, buildRequest, parseResponse } from './protocol.js'
-import { startPtyEmulator, type PtyEmulator } from './pty.js'
-import { SerialportWebPort } from './serialport-web-port.js'
-import { SlipDecoder, slipEncode } from './slip.js'
+import { createLoader, disconnectQuietly, flashOptions, noiseImage } from './esptool-harness'
+import { Command, SYNC_PAYLOAD, buildRequest, parseResponse } from '../../devkit/emulator/protocol'
+import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
+import { SerialportWebPort } from '../../devkit/emulator/serialport-web-port'
+import { SlipDecoder, slipEncode } from '../../devkit/emulator/slip'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { FakeHost, settle } from './fake-host.js'
+import { FakeHost, settle } from './fake-host'
 import {
   Command,
   RomError,
@@ -9,9 +9,9 @@ import {
   dataChecksum,
   parseResponse,
   words,
-} from './protocol.js'
-import { RomLoaderEmulator, type EmulatorOptions } from './rom-loader-emulator.js'
-import { slipEncode } from './slip.js'
+} from '../../devkit/emulator/protocol'
+import { RomLoaderEmulator, type EmulatorOptions } from '../../devkit/emulator/rom-loader-emulator'
+import { slipEncode } from '../../devkit/emulator/slip'
 
 const emulators: RomLoaderEmulator[] = []
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SlipDecoder, slipEncode } from './slip.js'
+import { SlipDecoder, slipEncode } from '../../devkit/emulator/slip'
 
 function decodeAll(chunks: Uint8Array[]): { frames: number[][]; drops: string[] } {
   const frames: number[][] = []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LineNoise, PacedLine } from './uart.js'
+import { LineNoise, PacedLine } from '../../devkit/emulator/uart'
 
 describe('PacedLine', () => {
   it('takes bytes × 10 / baud seconds to carry data, in order', async () => {

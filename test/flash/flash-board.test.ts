@@ -8,8 +8,8 @@ import {
   type FlashRequest,
 } from '../../main/flash/flash-board'
 import type { FlashEvent, FlashResult } from '../../main/flash/flash-events'
-import { InProcessSerialPort } from '../emulator/in-process-port'
-import { RomLoaderEmulator, type EmulatorOptions } from '../emulator/rom-loader-emulator'
+import { InProcessSerialPort } from '../../devkit/emulator/in-process-port'
+import { RomLoaderEmulator, type EmulatorOptions } from '../../devkit/emulator/rom-loader-emulator'
 import { loadCatalog } from '../helpers/fixtures'
 
 /**

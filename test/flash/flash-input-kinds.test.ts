@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { loadCatalog, tempDir, freshStore } from '../helpers/fixtures'
 import { addDevice } from '../../main/devices/devices'
 import { flashFirmware } from '../../main/flash/flash-firmware'
-import { startPtyEmulator, type PtyEmulator } from '../emulator/pty'
+import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import {
   ARDUINO_DEFAULT_4MB,
   espImage,

@@ -10,7 +10,7 @@ import { regenerateToken } from '../../main/provisioning/tokens'
 import { saveSiteProfile } from '../../main/site/site-profile'
 import { downloadTemplate } from '../../main/template/download-template'
 import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
-import { startPtyPair } from '../monitor/pty'
+import { startPtyPair } from '../../devkit/pty'
 import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {}) {

@@ -9,7 +9,7 @@ import {
   type SerialMonitorOptions,
 } from '../../main/monitor/serial-monitor'
 import { tempDir } from '../helpers/fixtures'
-import { startPtyPair } from './pty'
+import { startPtyPair } from '../../devkit/pty'
 
 /** Cleanups, run newest first after each test. */
 const running: Array<() => Promise<void>> = []

@@ -24,12 +24,7 @@ import {
 import { BENCH_MAC, BenchBoard } from './harness/bench-board'
 import { buildFirmwareFromZip } from './harness/test-firmware'
 import { importFirmware } from '../../main/firmware-library/firmware-library'
-import {
-  espImage,
-  FIELDFLASH_4MB,
-  partitionTable,
-  writeFiles,
-} from '../flash/firmware/firmware-images'
+import { espImage, FIELDFLASH_4MB, partitionTable, writeFiles } from '../../devkit/firmware-images'
 
 // The renderer in real Chromium, its `window.fieldflash` bridged to the real main-process handlers
 // with a temp data folder, the real board catalog, and a bench board behind a pty: the ROM-loader

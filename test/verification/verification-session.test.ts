@@ -8,7 +8,7 @@ import {
   type BootstrapEvent,
 } from '../../main/verification/verification-session'
 import { tempDir } from '../helpers/fixtures'
-import { startPtyPair } from '../monitor/pty'
+import { startPtyPair } from '../../devkit/pty'
 import { at, bannerFor, deviceWithTokens } from './helpers'
 
 const cleanups: Array<() => Promise<void>> = []

@@ -1,10 +1,5 @@
 import { useEffect, useState } from 'react'
-import {
-  api,
-  type DeviceDetails,
-  type DeviceView,
-  type Failure,
-} from '../api'
+import { api, type DeviceDetails, type DeviceView, type Failure } from '../api'
 import { ConsoleView } from '../components/ConsoleView'
 import { verdictTone } from '../components/verdict'
 import { useMonitor } from '../components/useMonitor'

@@ -5,7 +5,7 @@ import { afterEach, expect } from 'vitest'
 import type { Board } from '../../../main/boards/board-schema'
 import { FirmwareError, type FirmwareErrorCode } from '../../../main/flash/firmware/firmware-errors'
 
-export * from './firmware-images'
+export * from '../../../devkit/firmware-images'
 
 const cleanups: string[] = []
 afterEach(async () => {

@@ -15,8 +15,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SerialPort } from 'serialport'
-import { assertSocatAvailable } from '../../emulator/pty'
-import { RomLoaderEmulator, type FaultOptions } from '../../emulator/rom-loader-emulator'
+import { requireSocat, startPtyPair, type SocatProcess } from '../../../devkit/pty'
+import { RomLoaderEmulator, type FaultOptions } from '../../../devkit/emulator/rom-loader-emulator'
 import { extractHostBoard } from './test-firmware'
 
 export const BENCH_MAC = '24:0a:c4:12:34:56'
@@ -29,7 +29,7 @@ export class BenchBoard {
   state: 'download' | 'app' | 'unplugged' = 'download'
   /** What the running app printed, for test diagnostics. */
   appOutput = ''
-  private socat: ChildProcess | null = null
+  private socat: SocatProcess | null = null
   private boardPort: SerialPort | null = null
   private app: ChildProcess | null = null
   private constructor(
@@ -41,7 +41,7 @@ export class BenchBoard {
 
   /** Creates the pty pair and puts a board in download mode behind it. */
   static async start(): Promise<BenchBoard> {
-    await assertSocatAvailable()
+    await requireSocat()
     const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
     const bench = new BenchBoard(dir, join(dir, 'ttyUSB0'))
     await bench.plugIn()
@@ -144,21 +144,9 @@ export class BenchBoard {
   }
 
   private async plugIn(): Promise<void> {
-    const boardPath = join(this.dir, 'board-end')
-    const socat = spawn(
-      'socat',
-      ['-d', '-d', `pty,raw,echo=0,link=${boardPath}`, `pty,raw,echo=0,link=${this.clientPath}`],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    )
-    let log = ''
-    socat.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()))
+    const socat = await startPtyPair(this.dir, ['board-end', 'ttyUSB0'])
     this.socat = socat
-    const deadline = Date.now() + 5000
-    while (!existsSync(boardPath) || !existsSync(this.clientPath)) {
-      if (socat.exitCode !== null || Date.now() > deadline)
-        throw new Error(`socat did not start: ${log}`)
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
+    const boardPath = socat.a
     const port = new SerialPort({ path: boardPath, baudRate: 115200, autoOpen: false })
     await new Promise<void>((resolve, reject) =>
       port.open((error) => (error ? reject(error) : resolve())),
@@ -176,10 +164,6 @@ export class BenchBoard {
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()))
     const socat = this.socat
     this.socat = null
-    if (socat && socat.exitCode === null && socat.signalCode === null) {
-      const exited = new Promise<void>((resolve) => socat.once('exit', () => resolve()))
-      socat.kill('SIGTERM')
-      await exited
-    }
+    await socat?.stop()
   }
 }

@@ -9,31 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import JSZip from 'jszip'
 import { buildHostBoard, removeBuild } from '../../firmware/build'
+import { singleSegmentImage } from '../../../devkit/firmware-images'
 
 const MARK = Buffer.from('FFHOSTBOARD1')
-
-/** An ESP32 image (chip id 0) with one segment, checksum byte on its 16-byte boundary. */
-export function espImage(segment: Uint8Array, loadAddress: number): Uint8Array {
-  const padded = Buffer.alloc(Math.ceil(segment.length / 4) * 4)
-  padded.set(segment)
-  const header = Buffer.alloc(24)
-  header[0] = 0xe9
-  header[1] = 1
-  header[2] = 2 // DIO
-  header[3] = 0x20 // 4 MB, 40 MHz
-  header.writeUInt32LE(0x40080400, 4)
-  header[8] = 0xee // WP pin
-  header.writeUInt16LE(0, 12) // chip id: ESP32
-  const segmentHeader = Buffer.alloc(8)
-  segmentHeader.writeUInt32LE(loadAddress, 0)
-  segmentHeader.writeUInt32LE(padded.length, 4)
-  let checksum = 0xef
-  for (const byte of padded) checksum ^= byte
-  const body = Buffer.concat([header, segmentHeader, padded])
-  const tail = Buffer.alloc(16 - (body.length % 16))
-  tail[tail.length - 1] = checksum
-  return Buffer.concat([body, tail])
-}
 
 /** nvs, otadata, one OTA app at 0x10000: the Arduino default layout, shortened. */
 export function partitionTable(): Uint8Array {
@@ -93,11 +71,14 @@ export async function buildFirmwareFromZip(zipPath: string): Promise<string> {
   length.writeUInt32LE(program.length)
   const build = join(dir, '.pio', 'build', 'esp32-devkitc')
   await mkdir(build, { recursive: true })
-  await writeFile(join(build, 'bootloader.bin'), espImage(Buffer.alloc(64, 0x11), 0x3fff0030))
+  await writeFile(
+    join(build, 'bootloader.bin'),
+    singleSegmentImage(Buffer.alloc(64, 0x11), 0x3fff0030),
+  )
   await writeFile(join(build, 'partitions.bin'), partitionTable())
   await writeFile(
     join(build, 'firmware.bin'),
-    espImage(Buffer.concat([MARK, length, program]), 0x3f400020),
+    singleSegmentImage(Buffer.concat([MARK, length, program]), 0x3f400020),
   )
   return build
 }

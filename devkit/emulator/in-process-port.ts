@@ -3,8 +3,8 @@
 // (fresh ones after every open; a new `readable` after a cancelled one, as Chromium does),
 // setSignals, getInfo and the optional in-place `setBaudRate`.
 
-import { LineNoise } from './uart.js'
-import type { HostLink, RomLoaderEmulator } from './rom-loader-emulator.js'
+import { LineNoise } from './uart'
+import type { HostLink, RomLoaderEmulator } from './rom-loader-emulator'
 
 /** USB ids of a CP2102 USB-UART bridge, the classic dev-board wiring. */
 export const CP2102 = { usbVendorId: 0x10c4, usbProductId: 0xea60 } as const

@@ -3,7 +3,7 @@
 // It speaks the protocol from the byte level up and is transport-agnostic: an in-process
 // Web-Serial-like port (in-process-port.ts) or a pseudo-terminal (pty.ts) attaches to it.
 
-import { BlockInflater } from './block-inflater.js'
+import { BlockInflater } from './block-inflater'
 import {
   CHIPS,
   jedecIdFor,
@@ -13,8 +13,8 @@ import {
   type ChipName,
   type ChipRevision,
   type ResetCause,
-} from './chips.js'
-import { FLASH_SECTOR_SIZE, FlashMemory, MiB } from './flash-memory.js'
+} from './chips'
+import { FLASH_SECTOR_SIZE, FlashMemory, MiB } from './flash-memory'
 import {
   Command,
   RomError,
@@ -28,9 +28,9 @@ import {
   wordAt,
   type CommandName,
   type RequestPacket,
-} from './protocol.js'
-import { SlipDecoder, slipEncode } from './slip.js'
-import { LineNoise, PacedLine } from './uart.js'
+} from './protocol'
+import { SlipDecoder, slipEncode } from './slip'
+import { LineNoise, PacedLine } from './uart'
 
 /** How DTR/RTS reach EN and IO0. */
 export type ResetCircuit =

@@ -1,4 +1,4 @@
-// Firmware image builders for tests and benchmarks (no test-runner imports, so bench/ may use them).
+// Firmware image builders for tests and benchmarks.
 import { createHash } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -63,6 +63,29 @@ export function espImage(options: EspImageOptions = {}): Uint8Array {
   if (!hashAppended) return image
   const digest = createHash('sha256').update(image).digest()
   return concat(image, digest)
+}
+
+/** An ESP32 image (chip id 0) with one segment, checksum byte on its 16-byte boundary. */
+export function singleSegmentImage(segment: Uint8Array, loadAddress: number): Uint8Array {
+  const padded = Buffer.alloc(Math.ceil(segment.length / 4) * 4)
+  padded.set(segment)
+  const header = Buffer.alloc(24)
+  header[0] = 0xe9
+  header[1] = 1
+  header[2] = 2 // DIO
+  header[3] = 0x20 // 4 MB, 40 MHz
+  header.writeUInt32LE(0x40080400, 4)
+  header[8] = 0xee // WP pin
+  header.writeUInt16LE(0, 12) // chip id: ESP32
+  const segmentHeader = Buffer.alloc(8)
+  segmentHeader.writeUInt32LE(loadAddress, 0)
+  segmentHeader.writeUInt32LE(padded.length, 4)
+  let checksum = 0xef
+  for (const byte of padded) checksum ^= byte
+  const body = Buffer.concat([header, segmentHeader, padded])
+  const tail = Buffer.alloc(16 - (body.length % 16))
+  tail[tail.length - 1] = checksum
+  return Buffer.concat([body, tail])
 }
 
 /** An ESP8266 "v2" image: 0xEA header, an irom segment, then a normal 0xE9 image. */

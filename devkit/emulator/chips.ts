@@ -3,7 +3,7 @@
 // it is named next to each fact (paths under node_modules/esptool-js/lib/). Boot banners are the
 // texts real chips print, as quoted in public esptool / esp-idf issue logs (named per banner).
 
-import { Command } from './protocol.js'
+import { Command } from './protocol'
 
 export type ChipName = 'ESP32' | 'ESP32-S3' | 'ESP32-C3' | 'ESP8266'
 
