@@ -39,7 +39,15 @@ export async function runCli(
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.badInput
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT.ok
+      // Commander has printed its message; a --json caller gets it as the usual error object too.
+      if (kit.json()) {
+        const message = error.message.replace(/^error: /, '')
+        io.out(JSON.stringify({ ok: false, code: 'invalid_input', message }) + '\n')
+      }
+      return EXIT.badInput
+    }
     return reportError(io, kit.json(), error)
   } finally {
     kit.close()

@@ -1,11 +1,10 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import {
   importFirmware,
   listFirmware,
   removeFirmware,
   type FirmwareEntry,
 } from '../firmware-library/firmware-library'
-import { invalidInput } from '../shared/errors'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'
 
@@ -23,18 +22,18 @@ export function registerFirmwareCommands(program: Command, kit: CliKit): void {
       'check a base firmware (build folder, flasher_args.json, manifest.json or merged .bin) and add it to the library',
     )
     .requiredOption('--board <id>', 'the board it is built for, from "fieldflash boards"')
-    .option(
-      '--config-partition <name>',
-      'ffcfg (default), or nvs: erases the board’s Wi-Fi and calibration at every provisioning',
-      'ffcfg',
+    .addOption(
+      new Option(
+        '--config-partition <name>',
+        'ffcfg, or nvs: erases the board’s Wi-Fi and calibration at every provisioning',
+      )
+        .choices(['ffcfg', 'nvs'])
+        .default('ffcfg'),
     )
     .action(
       action(async (cmd, path: string) => {
         const ctx = context(cmd)
         const o = cmd.opts()
-        if (o.configPartition !== 'ffcfg' && o.configPartition !== 'nvs') {
-          throw invalidInput('configPartition', 'must be ffcfg or nvs')
-        }
         const result = await importFirmware(ctx.store(), await ctx.catalog(), {
           path,
           boardId: o.board,

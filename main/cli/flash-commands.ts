@@ -1,7 +1,5 @@
 import type { Command } from 'commander'
 import type { BoardCatalog } from '../boards/catalog'
-import { type BeforeMode } from '../flash/flash-board'
-import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, isFlashBaud } from '../shared/baud-rates'
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
 import {
   ACCEPT_TOKEN_MISMATCH,
@@ -11,11 +9,10 @@ import {
 import { listPorts, type PortView } from '../serial/list-ports'
 import { assertDeviceUid } from '../shared/device-uid'
 import { provisionBoard } from '../provision/provision-board'
-import { FieldFlashError, invalidInput } from '../shared/errors'
+import { FieldFlashError } from '../shared/errors'
 import type { CliKit } from './cli-kit'
+import { beforeOption, flashBaudOption, offsetOption } from './options'
 import { EXIT, emit, exitCodeFor } from './output'
-
-const BEFORE_MODES: BeforeMode[] = ['default_reset', 'usb_reset', 'no_reset']
 
 /** `ports`, `flash` and `provision`. */
 export function registerFlashCommands(program: Command, kit: CliKit): void {
@@ -44,17 +41,10 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
     )
     .option('--board <id>', 'board from "fieldflash boards" (default: the device\'s board)')
     .option('--device <uid>', 'record the flash on this device')
-    .option(
-      '--baud <n>',
-      `baud rate (default: what the port's USB bridge carries, ${DEFAULT_FLASH_BAUD} for an unknown one)`,
-    )
+    .addOption(flashBaudOption())
     .option('--erase', 'erase the whole flash first')
-    .option(
-      '--before <mode>',
-      `reset into the bootloader: ${BEFORE_MODES.join(', ')}`,
-      'default_reset',
-    )
-    .option('--offset <hex>', 'where a single .bin goes (default 0x0)')
+    .addOption(beforeOption())
+    .addOption(offsetOption())
     .option(
       '--accept-token-mismatch',
       "flash although the firmware does not carry the device's current token (it will not verify)",
@@ -62,9 +52,6 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
-        const baud = parseFlashBaud(o.baud)
-        checkBeforeMode(o.before)
-        const offset = o.offset === undefined ? undefined : parseOffset(o.offset)
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
         if (o.device !== undefined) {
@@ -100,10 +87,10 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
               firmwarePath: o.firmware,
               boardId: o.board,
               deviceUid: o.device,
-              baud,
+              baud: o.baud,
               erase: Boolean(o.erase),
               before: o.before,
-              offset,
+              offset: o.offset,
               acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
             },
             progress.event,
@@ -151,21 +138,12 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
       '--firmware <id|path>',
       'library firmware id (from "fieldflash firmware list") or a build to import first; default: the board\'s newest',
     )
-    .option(
-      '--baud <n>',
-      `baud rate (default: what the port's USB bridge carries, ${DEFAULT_FLASH_BAUD} for an unknown one)`,
-    )
-    .option(
-      '--before <mode>',
-      `reset into the bootloader: ${BEFORE_MODES.join(', ')}`,
-      'default_reset',
-    )
+    .addOption(flashBaudOption())
+    .addOption(beforeOption())
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
         assertDeviceUid(o.device, 'device')
-        const baud = parseFlashBaud(o.baud)
-        checkBeforeMode(o.before)
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
         const known = await findPort(catalog, o.port)
@@ -180,7 +158,7 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
               uid: o.device,
               port: { path: o.port, vid: known?.vid, pid: known?.pid },
               firmware: o.firmware,
-              baud,
+              baud: o.baud,
               before: o.before,
             },
             progress.event,
@@ -219,30 +197,9 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
     )
 }
 
-/** --baud: one of the rates the flasher offers, or undefined to let the USB bridge decide. */
-function parseFlashBaud(value: string | undefined): number | undefined {
-  const baud = value === undefined ? undefined : Number(value)
-  if (baud !== undefined && !isFlashBaud(baud)) {
-    throw invalidInput('baud', `must be one of ${FLASH_BAUD_RATES.join(', ')}`)
-  }
-  return baud
-}
-
-function checkBeforeMode(value: string): void {
-  if (!BEFORE_MODES.includes(value as BeforeMode)) {
-    throw invalidInput('before', `must be one of ${BEFORE_MODES.join(', ')}`)
-  }
-}
-
 /** The listed port at `path` (its USB ids pick the starting rate), or undefined. */
 async function findPort(catalog: BoardCatalog, path: string): Promise<PortView | undefined> {
   return (await listPorts(catalog).catch(() => [] as PortView[])).find((p) => p.path === path)
-}
-
-function parseOffset(text: string): number {
-  if (!/^(0x[0-9a-f]+|\d+)$/i.test(text))
-    throw invalidInput('offset', 'must be a number such as 0x10000')
-  return Number(text)
 }
 
 function formatPort(p: PortView): string {

@@ -2,18 +2,14 @@ import type { Command } from 'commander'
 import { readAuditLog, type AuditEntry } from '../audit/audit-log'
 import { assertDeviceUid } from '../shared/device-uid'
 import { systemPortLister } from '../serial/port-identity'
-import {
-  DEFAULT_BAUD_RATE,
-  openSerialMonitor,
-  type MonitorLine,
-  type MonitorUpdate,
-} from '../monitor/serial-monitor'
+import { openSerialMonitor, type MonitorLine, type MonitorUpdate } from '../monitor/serial-monitor'
 import { parseBootstrapBanner } from '../provisioning/bootstrap-banner'
 import { invalidInput } from '../shared/errors'
 import { parseBootstrapError } from '../verification/bootstrap-error'
 import { approveOperation, rejectOperation } from '../verification/operations'
 import { verifyOnPort, type VerifyOutcome } from '../verification/verification-session'
 import type { CliKit } from './cli-kit'
+import { consoleBaudOption, secondsOption } from './options'
 import { boundedOutput, emit } from './output'
 
 /** `verify`'s exit code when the board did not prove itself (stale, mismatch, another board, …). */
@@ -27,16 +23,22 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .command('monitor')
     .description("stream a board's serial console (Ctrl+C to stop)")
     .requiredOption('--port <path>', 'serial port, for example /dev/ttyUSB0 or COM3')
-    .option('--baud <n>', `baud rate (default ${DEFAULT_BAUD_RATE})`)
-    .option('--duration <s>', 'stop after this many seconds (for scripts and tests)')
+    .addOption(consoleBaudOption())
+    .addOption(
+      secondsOption(
+        '--duration <s>',
+        'stop after this many seconds (for scripts and tests)',
+        'duration',
+      ),
+    )
     .option('--json', 'one JSON object per line; bootstrap banners are marked')
     .option('--data-dir <dir>', 'taken like by every command; the console itself reads no data')
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
         const json = o.json === true
-        const baudRate = parseBaud(o.baud)
-        const duration = o.duration === undefined ? null : parseSeconds('duration', o.duration)
+        const baudRate: number = o.baud
+        const duration: number | null = o.duration ?? null
         const monitor = await openSerialMonitor({
           path: o.port,
           baudRate,
@@ -79,8 +81,10 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     )
     .requiredOption('--port <path>', 'serial port of the board')
     .option('--device <uid>', 'the device this board should be')
-    .option('--timeout <s>', 'seconds to wait for the banner (default 30)')
-    .option('--baud <n>', `baud rate (default ${DEFAULT_BAUD_RATE})`)
+    .addOption(
+      secondsOption('--timeout <s>', 'seconds to wait for the banner', 'timeout').default(30),
+    )
+    .addOption(consoleBaudOption())
     .option('--approve', 'approve the operation when the board is verified (uses up its token)')
     .option('--approver <name>', 'your name, recorded with the approval')
     .action(
@@ -88,8 +92,8 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         const ctx = context(cmd)
         const o = cmd.opts()
         const json = kit.json()
-        const baudRate = parseBaud(o.baud)
-        const timeout = o.timeout === undefined ? 30 : parseSeconds('timeout', o.timeout)
+        const baudRate: number = o.baud
+        const timeout: number = o.timeout
         if (o.device !== undefined) assertDeviceUid(o.device, 'device')
         if (o.approver !== undefined && !o.approve) {
           throw invalidInput('approver', 'only goes with --approve')
@@ -185,22 +189,6 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
-}
-
-function parseBaud(value: unknown): number {
-  if (value === undefined) return DEFAULT_BAUD_RATE
-  if (typeof value !== 'string' || !/^\d{3,8}$/.test(value)) {
-    throw invalidInput('baud', 'must be a whole number such as 115200')
-  }
-  return Number(value)
-}
-
-function parseSeconds(field: string, value: unknown): number {
-  const seconds = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN
-  if (!(seconds >= 0.1 && seconds <= 86_400)) {
-    throw invalidInput(field, 'must be a number of seconds from 0.1 to 86400')
-  }
-  return seconds
 }
 
 // --- monitor output -------------------------------------------------------------------------
