@@ -65,6 +65,8 @@ export interface FaultOptions {
    * with a flipped bit, so the loader answers it with a checksum error, while short commands pass.
    */
   corruptLongFrames?: { longerThan: number; aboveBaud: number }
+  /** The ROM answers MEM_END but does not run the uploaded stub: no OHAI, the ROM keeps talking. */
+  refuseStub?: boolean
 }
 
 /** What the "application" in flash prints after a normal boot. */
@@ -747,6 +749,8 @@ export class RomLoaderEmulator {
       this.enterState('crashed')
       return
     }
+    // The ROM refuses to run downloaded code (as secure download mode does): it stays the loader.
+    if (this.faults.refuseStub) return
     // The uploaded code is the flasher stub: it takes over the UART at the current rate and greets.
     this.enterState('stub')
     this.stubStarts++

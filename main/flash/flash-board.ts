@@ -185,19 +185,21 @@ export async function flashBoard(
 
     enter('loading-stub', 'Starting the flasher stub…')
     let stub = true
+    let stubFailure = 'esptool-js has no stub for this chip'
     try {
       await step(loader.runStub())
       stub = loader.IS_STUB
     } catch (error) {
       if (error instanceof FieldFlashError) throw error
       stub = false
+      stubFailure = firstLine(error)
     }
     if (!stub) {
       // The ROM loader accepts only small compressed blocks and answers MD5 in another format;
-      // both are handled below. It is slower, so say so.
+      // both are handled below. It is slower, so say so, and why.
       loader.FLASH_WRITE_SIZE = ROM_FLASH_WRITE_SIZE
       log(
-        'The flasher stub could not be started; writing through the ROM loader (slower).',
+        `The flasher stub could not be started (${stubFailure}); writing through the ROM loader (slower).`,
         'warning',
       )
     }
@@ -212,10 +214,18 @@ export async function flashBoard(
       await link.raiseTo(baud)
     }
 
+    let sizeFailure = 'the flash chip id is not one esptool-js knows'
     const flashSize = await step(loader.detectFlashSize()).catch((error: unknown) => {
       if (error instanceof FieldFlashError) throw error
+      sizeFailure = firstLine(error)
       return undefined
     })
+    if (!flashSize) {
+      log(
+        `The flash size could not be detected (${sizeFailure}); the image is not checked against it.`,
+        'warning',
+      )
+    }
     const flashSizeBytes = flashSize ? loader.flashSizeBytes(flashSize as never) : null
     if (flashSize) log(`Flash size ${flashSize}`)
     const image = await request.loadImage({ chip, flashSizeBytes })

@@ -187,6 +187,31 @@ describe('flashBoard', () => {
     expect(!result.ok && result.message).toMatch(/hold BOOT, tap EN/i)
   }, 30_000)
 
+  it('says why when the flash size cannot be detected, and flashes without that check', async () => {
+    // A JEDEC id whose size byte esptool-js does not know (0xff).
+    const { result, events } = await run({ flashJedecId: 0xff40c8 }, {})
+    expect(result).toMatchObject({ ok: true, flashSize: 'unknown' })
+    expect(warnings(events)).toContainEqual(
+      expect.stringMatching(/^The flash size could not be detected \(.+\); the image is not/),
+    )
+  })
+
+  it('says why when the stub cannot start, and writes through the ROM loader', async () => {
+    // The stub's OHAI never comes; the ROM loader goes on answering.
+    const { result, events, emulator, flashImage } = await run({ faults: { refuseStub: true } }, {})
+    expect(result).toMatchObject({ ok: true, stub: false, baud: 115200 })
+    expect(warnings(events)).toContainEqual(
+      expect.stringMatching(
+        /^The flasher stub could not be started \(.+\); writing through the ROM/,
+      ),
+    )
+    for (const part of flashImage.parts) {
+      expect(Buffer.from(emulator.readFlash(part.offset, part.data.length))).toEqual(
+        Buffer.from(part.data),
+      )
+    }
+  }, 60_000)
+
   it('reports a corrupted write as a verification failure naming the part', async () => {
     const { result } = await run({ faults: { corruptFlashOffsets: [0x10000 + 500] } }, {})
     expect(result).toMatchObject({ ok: false, code: 'verify_failed', stage: 'verifying' })
