@@ -150,9 +150,10 @@ export async function startPtyEmulator(options: PtyEmulatorOptions = {}): Promis
   )
 
   let stopped = false
+  // socat goes first, as the cable does: closing our end first could wait on a write in flight.
   const shutDown = async (): Promise<void> => {
-    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()))
     await pair.stop()
+    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()))
   }
   emulator.attachHost({
     receive: (bytes) => {

@@ -10,28 +10,30 @@ describe('PacedLine', () => {
     await line.send(payload, 115200, true)
     const elapsed = performance.now() - start
     expect(received).toEqual([...payload])
+    // Never faster than the wire (a loaded machine may only make it slower).
     expect(elapsed).toBeGreaterThanOrEqual(195)
-    expect(elapsed).toBeLessThan(600)
   })
 
-  it('delivers at once when pacing is off', async () => {
+  it('delivers at once when pacing is off: no time has to pass on its clock', async () => {
     const received: number[] = []
-    const line = new PacedLine((bytes) => received.push(...bytes))
-    const start = performance.now()
+    // A clock that never moves: paced bytes would never be due, unpaced ones are.
+    const line = new PacedLine(
+      (bytes) => received.push(...bytes),
+      () => 0,
+    )
     await line.send(new Uint8Array(100_000), 9600, false)
-    expect(performance.now() - start).toBeLessThan(100)
     expect(received).toHaveLength(100_000)
   })
 
   it('drops undelivered bytes when cleared and still settles the pending send', async () => {
     const received: number[] = []
     const line = new PacedLine((bytes) => received.push(...bytes))
-    const sending = line.send(new Uint8Array(11520), 115200, true) // 1 s of data
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    const sending = line.send(new Uint8Array(11520), 1200, true) // 96 s of data
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
     line.clear()
     await sending
-    expect(received.length).toBeGreaterThan(0)
-    expect(received.length).toBeLessThan(2000)
+    expect(line.pendingBytes).toBe(0)
+    expect(received.length).toBeLessThan(11520)
   })
 })
 

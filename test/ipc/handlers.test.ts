@@ -11,6 +11,7 @@ import { saveSiteProfile } from '../../main/site/site-profile'
 import { downloadTemplate } from '../../main/template/download-template'
 import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
 import { startPtyPair } from '../../devkit/pty'
+import { until } from '../helpers/wait'
 import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {}) {
@@ -184,11 +185,6 @@ const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-/** Resolves once `check` holds; the test's own timeout bounds the wait. */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10))
-}
 
 describe("the app's console", () => {
   it('judges banners by the same rules as the CLI: a wrong board is recorded on its own device, a ROM reset starts a new boot', async () => {

@@ -10,6 +10,7 @@ import {
 import { tempDir } from '../helpers/fixtures'
 import { startPtyPair } from '../../devkit/pty'
 import { at, bannerFor, deviceWithTokens } from './helpers'
+import { until } from '../helpers/wait'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -29,14 +30,6 @@ function line(banner: ReturnType<typeof bannerFor>): string {
   return formatBootstrapBanner({ ...banner, firmware: '0.1.0' })
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
 describe('watchBootstrap', () => {
   it('classifies every banner, records one operation per boot, and reports broken and FFERR lines', async () => {
     const { store, current } = await deviceWithTokens()
@@ -52,7 +45,7 @@ describe('watchBootstrap', () => {
     await print(banner)
     await print('FFBOOT v=1 uid=pump-0001 code=ABCD-EFGH')
     await print('FFERR v=1 uid=pump-0001 reason=token_checksum')
-    await waitFor(() => events.length === 4)
+    await until(() => events.length === 4)
 
     expect(events.map((e) => e.kind)).toEqual(['banner', 'banner', 'malformed', 'board_error'])
     const [first, second, broken, fferr] = events
@@ -196,7 +189,7 @@ describe('watchBootstrap on a board flooding new banners', () => {
     const fake = (i: number) =>
       line({ ...bannerFor('pump-0001', current), fingerprint: i.toString(16).padStart(8, '0') })
     for (let i = 0; i < 12; i++) await print(fake(i))
-    await waitFor(() => events.filter((e) => e.kind === 'banner').length === 12)
+    await until(() => events.filter((e) => e.kind === 'banner').length === 12)
     expect(store.device('pump-0001')!.operations).toHaveLength(3)
     const limited = events.filter((e) => e.kind === 'record_limited')
     expect(limited).toHaveLength(1)
@@ -207,7 +200,7 @@ describe('watchBootstrap on a board flooding new banners', () => {
 
     await print('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)')
     await print(fake(100))
-    await waitFor(() => events.filter((e) => e.kind === 'banner').length === 13)
+    await until(() => events.filter((e) => e.kind === 'banner').length === 13)
     expect(store.device('pump-0001')!.operations).toHaveLength(4)
   })
 })
