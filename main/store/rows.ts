@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { FieldFlashError } from '../shared/errors'
 import type {
   DeviceRecord,
@@ -19,6 +20,54 @@ type Query = <R>(sql: string, ...params: unknown[]) => R[]
 const TOKEN_STATES = new Set<TokenState>(['issued', 'superseded', 'consumed', 'revoked', 'expired'])
 const OPERATION_STATES = new Set(['pending', 'approved', 'rejected'])
 const TOKEN_ORIGINS = new Set(['template', 'regenerate', 'config-partition', 'provision'])
+
+// The JSON documents kept in columns, each with its shape: a damaged one names the field at fault.
+// Shapes, not every rule: a record older versions wrote must still read.
+const whole = z.number().int().nonnegative()
+const FLASHED_PARTS = z.array(z.object({ offset: whole, size: whole, md5: z.string() }))
+const FIRMWARE_PARTITIONS = z.array(
+  z.object({
+    label: z.string(),
+    type: z.union([z.string(), whole]),
+    subtype: z.union([z.string(), whole]),
+    offset: whole,
+    size: whole,
+  }),
+)
+const FIRMWARE_PARTS = z.array(
+  z.object({
+    name: z.string(),
+    role: z.string(),
+    offset: whole,
+    size: whole,
+    sha256: z.string(),
+    md5: z.string(),
+  }),
+)
+const AUDIT_BODY = z.record(z.string(), z.unknown())
+
+/** A JSON column parsed and checked against its schema; anything else is damage. */
+function jsonColumn<T>(
+  row: Row,
+  column: string,
+  schema: z.ZodType<T>,
+  path: string,
+  what: string,
+): T {
+  let value: unknown
+  try {
+    value = JSON.parse(text(row, column, path, what))
+  } catch {
+    throw damaged(path, `${what}: ${column} is not valid JSON`)
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const at = [column, ...issue.path].join('.')
+    throw damaged(path, `${what}: ${at} ${issue.message.toLowerCase()}`)
+  }
+  return parsed.data
+}
 
 /** The error for a row that breaks a rule. */
 export function damaged(path: string, what: string): FieldFlashError {
@@ -88,13 +137,6 @@ export function rowToToken(row: Row, path: string, uid: string, prefix = ''): To
 
 function rowToFlash(row: Row, path: string, uid: string): FlashRecord {
   const what = `a flash of device ${uid}`
-  let parts: unknown
-  try {
-    parts = JSON.parse(text(row, 'parts', path, what))
-  } catch {
-    throw damaged(path, `${what}: parts are not valid JSON`)
-  }
-  if (!Array.isArray(parts)) throw damaged(path, `${what}: parts are not a list`)
   return {
     at: text(row, 'at', path, what),
     port: text(row, 'port', path, what),
@@ -103,7 +145,7 @@ function rowToFlash(row: Row, path: string, uid: string): FlashRecord {
     flashSize: text(row, 'flash_size', path, what),
     firmwareName: text(row, 'firmware_name', path, what),
     firmwareSha256: text(row, 'firmware_sha256', path, what),
-    parts: parts as FlashRecord['parts'],
+    parts: jsonColumn(row, 'parts', FLASHED_PARTS, path, what),
   }
 }
 
@@ -214,16 +256,9 @@ export type AuditRow = Row
 export function rowToAuditEntry(row: Row, path: string): StoredAuditEntry {
   const seq = integer(row, 'seq', path, 'an audit entry')
   const what = `audit entry ${seq}`
-  let body: unknown
-  try {
-    body = JSON.parse(text(row, 'body', path, what))
-  } catch {
-    throw damaged(path, `${what}: not valid JSON`)
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw damaged(path, `${what}: not an object`)
+  const body = jsonColumn(row, 'body', AUDIT_BODY, path, what)
   return {
-    ...(body as Record<string, unknown>),
+    ...body,
     seq,
     at: text(row, 'at', path, what),
     type: text(row, 'type', path, what),
@@ -234,16 +269,6 @@ export function rowToAuditEntry(row: Row, path: string): StoredAuditEntry {
 export function rowToFirmware(row: Row, path: string): FirmwareRow {
   const sha256 = text(row, 'sha256', path, 'a library firmware')
   const what = `library firmware ${sha256.slice(0, 12)}`
-  const json = (column: string): unknown[] => {
-    let value: unknown
-    try {
-      value = JSON.parse(text(row, column, path, what))
-    } catch {
-      throw damaged(path, `${what}: ${column} is not valid JSON`)
-    }
-    if (!Array.isArray(value)) throw damaged(path, `${what}: ${column} is not a list`)
-    return value
-  }
   const label = text(row, 'config_label', path, what)
   if (label !== 'ffcfg' && label !== 'nvs') throw damaged(path, `${what}: unknown config partition`)
   return {
@@ -259,8 +284,8 @@ export function rowToFirmware(row: Row, path: string): FirmwareRow {
       offset: integer(row, 'config_offset', path, what),
       size: integer(row, 'config_size', path, what),
     },
-    partitions: json('partitions') as FirmwareRow['partitions'],
-    parts: json('parts') as FirmwareRow['parts'],
+    partitions: jsonColumn(row, 'partitions', FIRMWARE_PARTITIONS, path, what),
+    parts: jsonColumn(row, 'parts', FIRMWARE_PARTS, path, what),
     importedAt: text(row, 'imported_at', path, what),
   }
 }

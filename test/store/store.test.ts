@@ -117,6 +117,26 @@ describe('FieldFlashStore', () => {
     )
   })
 
+  it('checks the JSON documents in columns too, naming the field at fault', async () => {
+    const { store, dataDir } = await freshStore()
+    addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    store.close()
+    const db = new Database(join(dataDir, 'fieldflash.db'))
+    db.prepare(
+      `INSERT INTO flashes (device_uid, at, port, chip, mac, flash_size, firmware_name,
+         firmware_sha256, parts) VALUES ('pump-0001', '2026-01-01T00:00:00.000Z', 'p', 'ESP32',
+         '24:0a:c4:00:00:01', '4MB', 'fw', ?, '[{"offset":4096,"size":"big","md5":"x"}]')`,
+    ).run('0'.repeat(64))
+    db.close()
+    const reopened = FieldFlashStore.open(dataDir)
+    expect(() => getDevice(reopened, 'pump-0001')).toThrow(
+      expect.objectContaining({
+        code: 'store_corrupt',
+        message: expect.stringMatching(/a flash of device pump-0001: parts\.0\.size invalid input/),
+      }),
+    )
+  })
+
   it('passes its integrity check when sound', async () => {
     const { store } = await freshStore()
     expect(store.integrityCheck()).toEqual([])
