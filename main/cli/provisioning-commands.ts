@@ -44,7 +44,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .option('--token-lifetime-hours <hours>')
     .option(
       '--wifi-ssid <ssid>',
-      'the site Wi-Fi written into config partitions (with --wifi-password)',
+      'the site Wi-Fi written into config partitions (a saved password is kept)',
     )
     .option(
       '--wifi-password <password>',
@@ -54,13 +54,8 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .action(
       action((cmd) => {
         const o = cmd.opts()
-        if ((o.wifiSsid === undefined) !== (o.wifiPassword === undefined)) {
-          throw invalidInput(
-            o.wifiSsid === undefined ? 'wifiSsid' : 'wifiPassword',
-            'goes with --wifi-ssid and --wifi-password together',
-          )
-        }
-        // Fields not given keep their saved value, read in the same transaction as the save.
+        // Fields not given keep their saved value (half a Wi-Fi keeps the other half), read in
+        // the same transaction as the save.
         const profile = saveSiteProfile(context(cmd).store(), {
           platformKey: o.platformKey,
           apiHost: o.apiHost,
@@ -71,7 +66,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           wifi:
             o.wifi === false
               ? null
-              : o.wifiSsid !== undefined
+              : o.wifiSsid !== undefined || o.wifiPassword !== undefined
                 ? { ssid: o.wifiSsid, password: o.wifiPassword }
                 : undefined,
         })

@@ -196,8 +196,9 @@ function otaBaseUrlProblem(text: string): string | null {
 export type SiteInput = Partial<Record<keyof SiteProfile, unknown>>
 
 /**
- * `input` over the saved profile: fields left undefined keep their saved value, and a Wi-Fi given
- * without a password keeps the saved WPA password (the form never sees it, so it cannot resend it).
+ * `input` over the saved profile: fields left undefined keep their saved value. So does half of a
+ * Wi-Fi: a new SSID keeps the saved WPA password (the form never sees it, so it cannot resend it),
+ * a new password keeps the saved SSID.
  */
 function overSaved(before: SiteProfile | null, input: SiteInput): SiteInput {
   const merged: SiteInput = { ...before }
@@ -205,8 +206,15 @@ function overSaved(before: SiteProfile | null, input: SiteInput): SiteInput {
     if (value !== undefined) merged[key as keyof SiteProfile] = value
   }
   const wifi = input.wifi as { ssid?: unknown; password?: unknown } | null | undefined
-  if (wifi && typeof wifi === 'object' && wifi.password === undefined && before?.wifi?.password) {
-    merged.wifi = { ...wifi, password: before.wifi.password }
+  if (wifi && typeof wifi === 'object' && before?.wifi) {
+    merged.wifi = {
+      ssid: wifi.ssid === undefined ? before.wifi.ssid : wifi.ssid,
+      // An open network has no password to keep: moving to WPA needs one typed.
+      password:
+        wifi.password === undefined && before.wifi.password !== ''
+          ? before.wifi.password
+          : wifi.password,
+    }
   }
   return merged
 }

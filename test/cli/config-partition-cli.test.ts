@@ -104,6 +104,14 @@ describe('fieldflash config-partition', () => {
       { namespace: 'fieldflash', key: 'wifi_pass', type: 'string', value: 'correct horse battery' },
     ])
     expect((await cli(dataDir, 'audit')).out).not.toContain('correct horse')
+    // Half a Wi-Fi keeps the other half, as in the app: a new SSID keeps the saved password.
+    expect((await cli(dataDir, 'site', 'set', '--wifi-ssid', 'Hall 2')).code).toBe(0)
+    expect((await cli(dataDir, 'config-partition', 'pump-0001', '--out', out)).code).toBe(0)
+    expect(
+      readImage(out)
+        .entries.slice(-2)
+        .map((e) => e.value),
+    ).toEqual(['Hall 2', 'correct horse battery'])
     expect((await cli(dataDir, 'site', 'set', '--no-wifi')).code).toBe(0)
     expect((await cli(dataDir, 'site', 'show', '--json')).out).toContain('"wifi": null')
   })
@@ -111,7 +119,8 @@ describe('fieldflash config-partition', () => {
   it.each([
     [['--wifi-ssid', 'x'.repeat(33), '--wifi-password', ''], /wifiSsid: must be 1–32 bytes/],
     [['--wifi-ssid', 'Hall', '--wifi-password', 'short'], /wifiPassword: must be 8–63 printable/],
-    [['--wifi-ssid', 'Hall'], /wifiPassword: goes with --wifi-ssid and --wifi-password together/],
+    [['--wifi-ssid', 'Hall'], /wifiPassword: is required/],
+    [['--wifi-password', '12345678'], /wifiSsid: is required/],
   ])('refuses Wi-Fi %j naming the field', async (args, message) => {
     const dataDir = await setup()
     const run = await cli(dataDir, 'site', 'set', ...args)
