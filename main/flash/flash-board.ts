@@ -9,7 +9,7 @@ import { resetIntoFirmware } from '../serial/board-reset'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
 import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../shared/baud-rates'
 import { LinkRate } from './link-rate'
-import { SerialportDevice } from './serialport-device'
+import { SerialportDevice } from '../serial/serialport-device'
 
 /** A part to write: where, what, and the MD5 the board must report afterwards. */
 export interface FlashPart {

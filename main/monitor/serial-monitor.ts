@@ -12,7 +12,7 @@ import {
   type ControlSignals,
   type OpenedPort,
   type PortOpener,
-} from './monitor-port'
+} from '../serial/monitor-port'
 import {
   identifyPort,
   refindPort,

@@ -1,7 +1,7 @@
 import { open, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ControlSignals, PortOpener } from '../../main/monitor/monitor-port'
+import type { ControlSignals, PortOpener } from '../../main/serial/monitor-port'
 import type { ListedPort } from '../../main/serial/port-identity'
 import {
   openSerialMonitor,

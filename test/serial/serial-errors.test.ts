@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SerialPort } from 'serialport'
 import { describeSerialError } from '../../main/serial/serial-errors'
-import { SerialportDevice } from '../../main/flash/serialport-device'
+import { SerialportDevice } from '../../main/serial/serialport-device'
 import { startPtyEmulator } from '../../devkit/pty'
 
 const errno = (code: string, message: string) => Object.assign(new Error(message), { code })

@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport'
-import { describeSerialError } from '../serial/serial-errors'
+import { describeSerialError } from './serial-errors'
 
 /** The Web Serial signals esptool-js sets; undefined means "leave as is". */
 export interface SignalsRequest {
