@@ -1,3 +1,5 @@
+import { readdir, readFile, realpath } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { SerialPort } from 'serialport'
 import type { BoardCatalog } from '../boards/catalog'
 import type { PortView } from './port-types'
@@ -5,12 +7,66 @@ import { bridgeName, isNativeEspressifUsb, usbId } from './usb-bridges'
 
 export type { PortView }
 
-type RawPort = Awaited<ReturnType<typeof SerialPort.list>>[number]
+export type RawPort = Awaited<ReturnType<typeof SerialPort.list>>[number]
+
+/**
+ * The system's serial ports as serialport lists them. On Linux serialport asks `udevadm`, which
+ * minimal systems and containers lack; then the ports are read from sysfs instead (USB ids,
+ * maker and serial number included), rather than failing to list any.
+ */
+export async function listSystemPorts(): Promise<RawPort[]> {
+  try {
+    return await SerialPort.list()
+  } catch (error) {
+    if (process.platform !== 'linux' || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw error
+    }
+    return listFromSysfs()
+  }
+}
+
+/** USB and ACM serial ports from sysfs's tty class, with the ids of the USB device above each. */
+export async function listFromSysfs(ttyClass = '/sys/class/tty'): Promise<RawPort[]> {
+  const names = (await readdir(ttyClass).catch(() => [] as string[])).filter((name) =>
+    /^tty(USB|ACM)\d+$/.test(name),
+  )
+  return Promise.all(
+    names.map(async (name): Promise<RawPort> => {
+      const usb = await usbDeviceOf(join(ttyClass, name, 'device'))
+      const attribute = async (file: string): Promise<string | undefined> =>
+        usb ? (await readFile(join(usb, file), 'utf8').catch(() => undefined))?.trim() : undefined
+      return {
+        path: `/dev/${name}`,
+        manufacturer: await attribute('manufacturer'),
+        serialNumber: await attribute('serial'),
+        vendorId: await attribute('idVendor'),
+        productId: await attribute('idProduct'),
+        pnpId: undefined,
+        locationId: undefined,
+      }
+    }),
+  )
+}
+
+/** The USB device directory above a tty's device (the first ancestor with an idVendor). */
+async function usbDeviceOf(deviceLink: string): Promise<string | null> {
+  let dir = await realpath(deviceLink).catch(() => null)
+  for (let depth = 0; dir && depth < 4; depth++, dir = dirname(dir)) {
+    if (
+      await readFile(join(dir, 'idVendor')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir
+  }
+  return null
+}
 
 /** Lists serial ports with bridge names and matching boards; cheap enough to poll for hot-plug. */
 export async function listPorts(
   catalog: BoardCatalog,
-  list: () => Promise<RawPort[]> = () => SerialPort.list(),
+  list: () => Promise<RawPort[]> = listSystemPorts,
 ): Promise<PortView[]> {
   const ports = await list()
   return ports

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SerialPort } from 'serialport'
+import { listSystemPorts } from './list-ports'
 import { usbId } from './usb-bridges'
 
 /** How a USB serial port is recognised again after it re-enumerated (perhaps under a new path). */
@@ -25,7 +25,7 @@ export type PortLister = () => Promise<ListedPort[]>
 
 /** The system's ports via serialport, normalised like `listPorts` (lowercase 4-digit hex IDs). */
 export const systemPortLister: PortLister = async () =>
-  (await SerialPort.list()).map((p) => ({
+  (await listSystemPorts()).map((p) => ({
     path: p.path,
     vid: usbId(p.vendorId),
     pid: usbId(p.productId),

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -172,5 +172,20 @@ describe('fieldflash CLI', () => {
     expect(failed).toMatchObject({ code: 2 })
     expect((failed as { stderr: string }).stderr).toMatch(/uid: must be 4–90 characters/)
     expect((await stat(join(dataDir, 'fieldflash.db'))).mode & 0o777).toBe(0o600)
+  })
+
+  it('ends quietly when its reader goes away (`fieldflash boards | head -1`)', async () => {
+    const child = spawn('node', ['bin/fieldflash.js', 'boards'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, FIELDFLASH_DATA_DIR: await tempDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // The reader leaves before the command has written anything.
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
   })
 })
