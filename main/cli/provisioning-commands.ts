@@ -11,7 +11,7 @@ import {
   type DeviceView,
 } from '../devices/devices'
 import { importDevices, parseDeviceList } from '../devices/import-devices'
-import { requireDevice } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import type { DeviceRecord } from '../store/records'
 import { invalidInput } from '../shared/errors'
 import { regenerateToken, revokeToken, type TokenView } from '../provisioning/tokens'

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { BoardCatalog } from '../boards/catalog'
 import { writeCredentialFile } from '../provisioning/credential-files'
-import { requireDevice } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import type { TokenView } from '../provisioning/token-types'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'

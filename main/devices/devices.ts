@@ -1,6 +1,7 @@
 import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError } from '../shared/errors'
-import { currentToken, effectiveState, requireDevice, viewToken } from '../provisioning/tokens'
+import { currentToken, effectiveState, viewToken } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import type { DeviceListItem, FieldFlashStore } from '../store/store'
 import type { DeviceRecord, TokenRecord } from '../store/records'
 import { assertDeviceUid, generateDeviceUid } from '../shared/device-uid'

@@ -1,5 +1,5 @@
 import type { BoardCatalog } from '../boards/catalog'
-import { requireDevice } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import type { FieldFlashStore } from '../store/store'
 import type { FirmwareCheck } from './firmware-check-types'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'

@@ -1,6 +1,6 @@
 import type { BoardCatalog } from '../boards/catalog'
 import type { Board } from '../boards/board-schema'
-import { requireDevice } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import { flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'

@@ -1,4 +1,4 @@
-import { requireDevice } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import type { FieldFlashStore } from '../store/store'
 import type { FlashRecord } from '../store/records'
 import type { FlashFailure, FlashSuccess } from './flash-events'

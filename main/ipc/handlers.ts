@@ -10,7 +10,8 @@ import {
   type SerialMonitor,
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
-import { regenerateToken, requireDevice, revokeToken } from '../provisioning/tokens'
+import { regenerateToken, revokeToken } from '../provisioning/tokens'
+import { requireDevice } from '../store/require-device'
 import { listPorts, type PortView } from '../serial/list-ports'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
 import { redactTokens } from '../shared/redact'

@@ -11,7 +11,8 @@ import type { CredentialFileRow, FieldFlashStore, StoreWriter } from '../store/s
 import type { DeviceRecord, TokenOrigin } from '../store/records'
 import { removeOutdatedFiles } from './outdated-files'
 import { generateTokenString, tokenHash } from './token-format'
-import { currentToken, mintToken, requireDevice } from './tokens'
+import { currentToken, mintToken } from './tokens'
+import { requireDevice } from '../store/require-device'
 import type { MintedToken } from './token-types'
 
 // A credential file carries a device's fresh one-time token (and its MQTT password): a template

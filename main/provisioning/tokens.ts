@@ -3,6 +3,7 @@ import { FieldFlashError } from '../shared/errors'
 import { DEFAULT_TOKEN_LIFETIME_HOURS } from '../site/site-profile'
 import type { FieldFlashStore, StoreReader } from '../store/store'
 import type { DeviceRecord, TokenRecord, TokenState } from '../store/records'
+import { requireDevice } from '../store/require-device'
 import { removeOutdatedFiles } from './outdated-files'
 import { generateTokenString, tokenHash, verificationCode } from './token-format'
 import type { MintedToken, TokenView } from './token-types'
@@ -33,19 +34,6 @@ export function viewToken(token: TokenRecord, now: Date): TokenView {
 /** The device's current token (the last one minted), whatever its state. */
 export function currentToken(device: DeviceRecord): TokenRecord | null {
   return device.tokens.at(-1) ?? null
-}
-
-/** Looks a device up in a transaction or fails with `not_found` naming the UID. */
-export function requireDevice(tx: StoreReader, uid: string): DeviceRecord {
-  const device = tx.device(uid)
-  if (!device) {
-    throw new FieldFlashError(
-      'not_found',
-      `uid: no device with UID ${uid} in this data folder; list them with "fieldflash device list".`,
-      'uid',
-    )
-  }
-  return device
 }
 
 /** How long a token minted now lives, per the site profile. */
