@@ -150,10 +150,11 @@ export async function startPtyEmulator(options: PtyEmulatorOptions = {}): Promis
   )
 
   let stopped = false
-  // socat goes first, as the cable does: closing our end first could wait on a write in flight.
+  // Our end first, then socat: ended the other way round, the client does not always see the
+  // hangup on a loaded machine (found by running the unplug test under CPU load).
   const shutDown = async (): Promise<void> => {
-    await pair.stop()
     if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()))
+    await pair.stop()
   }
   emulator.attachHost({
     receive: (bytes) => {
