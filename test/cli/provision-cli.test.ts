@@ -3,7 +3,13 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
+import {
+  startPtyBoard,
+  startPtyEmulator,
+  type PtyEmulator,
+  type SocatProcess,
+} from '../../devkit/pty'
+import { buildHostBoard, removeBuild } from '../firmware/build'
 import {
   espImage,
   singleSegmentImage,
@@ -15,9 +21,13 @@ import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 
 let board: PtyEmulator | null = null
+const consoles: SocatProcess[] = []
+const builds: string[] = []
 afterEach(async () => {
   await board?.stop()
   board = null
+  for (const console of consoles.splice(0)) await console.stop()
+  for (const binary of builds.splice(0)) await removeBuild(binary)
 })
 
 const SITE = SAMPLE_SITE_FLAGS
@@ -128,6 +138,53 @@ describe('fieldflash provision', () => {
     device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
     expect(device.tokens.map((t: { state: string }) => t.state)).toEqual(['superseded', 'issued'])
     expect(device.flashes).toHaveLength(2)
+  }, 120_000)
+
+  it('gives the base firmware what it needs: the board boots on its ffcfg and `verify --approve` proves it', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
+    const dataDir = await setup()
+    const provisioned = await provision(dataDir, board.clientPath)
+    expect(provisioned.code, provisioned.err).toBe(0)
+
+    // The board reboots into the base firmware (the host build of the same C, with no header),
+    // which reads the ffcfg bytes just flashed; its console is behind a pty.
+    const dir = await tempDir()
+    const ffcfg = join(dir, 'ffcfg.bin')
+    await writeFile(ffcfg, board.emulator.readFlash(0x3ed000, 0x3000))
+    const firmware = await buildHostBoard(null)
+    builds.push(firmware)
+    const console = await startPtyBoard(dir, firmware, [
+      '--mac',
+      '24:0a:c4:aa:bb:cc',
+      '--interval-ms',
+      '300',
+      '--nvs',
+      ffcfg,
+    ])
+    consoles.push(console)
+    const verified = await cli(
+      dataDir,
+      'verify',
+      '--port',
+      console.path,
+      '--device',
+      'pump-0001',
+      '--approve',
+      '--approver',
+      'A. Tech',
+      '--json',
+    )
+    expect(verified.code, verified.err).toBe(0)
+    expect(JSON.parse(verified.out)).toMatchObject({
+      outcome: 'verified',
+      approved: true,
+      fingerprint: provisioned.result.fingerprint,
+      seenCode: provisioned.result.expectedCode,
+      mac: '24:0a:c4:aa:bb:cc',
+    })
+    const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.status).toBe('approved')
+    expect(device.currentToken).toMatchObject({ state: 'consumed' })
   }, 120_000)
 
   it('leaves the registry consistent when the board is unplugged mid-provision', async () => {

@@ -167,7 +167,7 @@ describe('host board (firmware main loop on the host)', () => {
     )
     const elapsed = Date.now() - started
 
-    const expected = `FFBOOT v=1 uid=${uid} fp=${fp} code=${code} mac=24:0a:c4:12:34:56 fw=1.4.2`
+    const expected = `FFBOOT v=1 uid=${uid} fp=${fp} code=${code} mac=24:0a:c4:12:34:56 fw=1.4.2 cfg=header`
     expect(stdout.startsWith('ets ')).toBe(true)
     expect(stdout.endsWith('\r\n')).toBe(true)
     const lines = stdout.slice(0, -2).split('\r\n')

@@ -113,6 +113,8 @@ export interface HostBuild {
   sources: string[]
   /** Extra include directories (lib/ff_bootstrap is always on the path). */
   includeDirs?: string[]
+  /** Extra -D flags. */
+  defines?: string[]
   backend?: CryptoBackend
 }
 
@@ -130,6 +132,7 @@ export async function compileForHost(build: HostBuild): Promise<string> {
   const args = [
     ...CFLAGS,
     ...flags.defines,
+    ...(build.defines ?? []).map((d) => `-D${d}`),
     ...includes,
     ...build.sources,
     ...LIB_SOURCES,
@@ -157,16 +160,20 @@ export function buildBootstrapVectorTest(backend: CryptoBackend = 'mbedtls'): Pr
 
 /**
  * Builds test/firmware/host_board.c against the `device_config.h` found in `configDir`, as the
- * firmware would be built from a downloaded template.
+ * firmware would be built from a downloaded template; with `configDir` null, as the base firmware
+ * (`pio run -e generic`: FF_GENERIC_BUILD, no header, values only from the ffcfg partition).
  */
 export function buildHostBoard(
-  configDir: string,
+  configDir: string | null,
   backend: CryptoBackend = 'mbedtls',
 ): Promise<string> {
   return compileForHost({
-    name: `host_board_${backend}`,
-    sources: [fileURLToPath(new URL('./host_board.c', import.meta.url))],
-    includeDirs: [configDir],
+    name: `host_board_${configDir === null ? 'generic_' : ''}${backend}`,
+    sources: ['./host_board.c', './host_nvs.c'].map((f) =>
+      fileURLToPath(new URL(f, import.meta.url)),
+    ),
+    includeDirs: configDir === null ? [] : [configDir],
+    defines: configDir === null ? ['FF_GENERIC_BUILD'] : [],
     backend,
   })
 }

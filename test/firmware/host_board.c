@@ -1,16 +1,20 @@
 /*
  * A host "board" for end-to-end tests without hardware: built from the same ff_bootstrap code and
- * the same rendered include/device_config.h as the firmware, it prints what a freshly flashed,
- * unregistered board prints on its serial console: ROM boot noise, then the FFBOOT (or FFERR)
- * line on boot and every interval, CRLF-terminated, each line flushed at once.
+ * the same rendered include/device_config.h as the firmware (or, with -DFF_GENERIC_BUILD, as the
+ * base firmware without one), it prints what a freshly flashed, unregistered board prints on its
+ * serial console: ROM boot noise, then the FFBOOT (or FFERR) line on boot and every interval,
+ * CRLF-terminated, each line flushed at once. It picks its values as the firmware's setup() does:
+ * the `fieldflash` namespace of the ffcfg partition when there is one (--nvs), else the header.
  *
- * Build: gcc -std=c99 -I<dir with device_config.h> -I<lib/ff_bootstrap> host_board.c ff_*.c
- *        -lmbedcrypto
+ * Build: gcc -std=c99 -I<dir with device_config.h> -I<lib/ff_bootstrap> host_board.c host_nvs.c
+ *        ff_*.c -lmbedcrypto              (or -DFF_GENERIC_BUILD and no device_config.h)
  * Usage: host_board [--mac aa:bb:cc:dd:ee:ff] [--interval-ms N] [--count N] [--garble]
+ *                   [--nvs ffcfg.bin]
  *   --mac          station MAC to report (default 02:00:00:00:00:01; uppercase accepted)
  *   --interval-ms  period of the line while unregistered (default 5000)
  *   --count        exit after N lines (default 0: run until killed)
  *   --garble       put baud-rate garbage bytes before the first line, on the same line
+ *   --nvs          the bytes of the board's ffcfg partition (what FieldFlash flashed there)
  * Like the firmware, it never prints the token or the MQTT password.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -21,22 +25,38 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef FF_GENERIC_BUILD
 #include "device_config.h"
+#endif
 #include "ff_bootstrap.h"
+#include "ff_config.h"
+#include "host_nvs.h"
 
 #ifndef FF_FIRMWARE_VERSION
 #define FF_FIRMWARE_VERSION FF_FIRMWARE_VERSION_DEFAULT
 #endif
 
+#ifndef FF_GENERIC_BUILD
 /** Does not compile unless device_config.h defines all nine values with the right types, so a
  * rendering mistake in the app fails here instead of on a technician's bench. */
-static void config_shape(void) {
-  const char *const strings[] = {DEVICE_UID,           PLATFORM_KEY, MQTT_HOST,
-                                 DEVICE_MQTT_USERNAME, DEVICE_MQTT_PASSWORD, OTA_BASE_URL,
-                                 API_HOST,             PROVISIONING_TOKEN};
-  const long port = MQTT_PORT;
-  (void)strings;
-  (void)port;
+static const ff_header_values k_header = {
+    DEVICE_UID,           PLATFORM_KEY,         MQTT_HOST,    (uint16_t)MQTT_PORT,
+    DEVICE_MQTT_USERNAME, DEVICE_MQTT_PASSWORD, OTA_BASE_URL, API_HOST,
+    PROVISIONING_TOKEN};
+#define HEADER_VALUES (&k_header)
+#else
+#define HEADER_VALUES NULL
+#endif
+
+/** The whole of a partition image file, or NULL (with *len 0) when it cannot be read. */
+static uint8_t *read_image(const char *path, size_t *len) {
+  static uint8_t image[1024 * 1024];
+  FILE *f = fopen(path, "rb");
+  *len = 0;
+  if (f == NULL) return NULL;
+  *len = fread(image, 1, sizeof image, f);
+  fclose(f);
+  return image;
 }
 
 typedef struct {
@@ -92,7 +112,7 @@ static int parse_count(const char *text, unsigned long max, unsigned long *out) 
 static int usage(const char *why) {
   fprintf(stderr,
           "host_board: %s\nusage: host_board [--mac aa:bb:cc:dd:ee:ff] [--interval-ms N] "
-          "[--count N] [--garble]\n",
+          "[--count N] [--garble] [--nvs ffcfg.bin]\n",
           why);
   return 2;
 }
@@ -108,6 +128,9 @@ int main(int argc, char **argv) {
       "load:0x3fff0030,len:1184\r\n"
       "entry 0x400805e4\r\n";
   static const char garble[] = "\xff\xfe\x80?";
+  static ff_device_config config; /* holds secrets: never printed */
+  const char *nvs_path = NULL;
+  ff_cfg_result source;
   uint8_t mac[FF_MAC_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
   unsigned long interval_ms = FF_BANNER_INTERVAL_MS;
   unsigned long count = 0;
@@ -130,6 +153,10 @@ int main(int argc, char **argv) {
         return usage("--interval-ms wants a whole number of milliseconds, 1 or more");
       }
       i++;
+    } else if (strcmp(arg, "--nvs") == 0) {
+      if (value == NULL) return usage("--nvs wants the ffcfg partition's file");
+      nvs_path = value;
+      i++;
     } else if (strcmp(arg, "--count") == 0) {
       if (!parse_count(value, 1000000ul, &count)) return usage("--count wants a whole number");
       i++;
@@ -137,17 +164,43 @@ int main(int argc, char **argv) {
       return usage("unknown argument");
     }
   }
-  config_shape();
 
   fwrite(boot_noise, 1, sizeof boot_noise - 1, stdout);
   if (garbled) fwrite(garble, 1, sizeof garble - 1, stdout);
   fflush(stdout);
 
-  cfg.uid = DEVICE_UID;
-  cfg.token = PROVISIONING_TOKEN;
+  /* The firmware's loadConfig(): ffcfg when its namespace opens, else the header. */
+  {
+    size_t len = 0;
+    const uint8_t *image = nvs_path ? read_image(nvs_path, &len) : NULL;
+    host_nvs nvs;
+    if (image != NULL && host_nvs_open(&nvs, image, len, "fieldflash")) {
+      const ff_kv_source kv = {host_nvs_get_str, host_nvs_get_u16, &nvs};
+      source = ff_config_load(&config, &kv, HEADER_VALUES);
+    } else {
+      source = ff_config_load(&config, NULL, HEADER_VALUES);
+    }
+  }
+  if (source.source == FF_CFG_ERROR) {
+    /* No usable configuration: the firmware says which key on every interval. */
+    char line[FF_LINE_BUF];
+    const int len = ff_format_error(line, sizeof line - 2, config.uid, source.reason);
+    if (len <= 0) return 1;
+    line[len] = '\r';
+    line[len + 1] = '\n';
+    for (;;) {
+      serial_write(&bd, line, (size_t)len + 2u);
+      if (count != 0 && bd.lines >= count) return 0;
+      sleep_ms((unsigned)interval_ms);
+    }
+  }
+
+  cfg.uid = config.uid;
+  cfg.token = config.prov_token;
   cfg.mac = mac;
   cfg.fw = FF_FIRMWARE_VERSION;
   cfg.interval_ms = (uint32_t)interval_ms;
+  cfg.cfg_source = ff_cfg_source_name(source.source);
   ff_bootstrap_init(&boot, &cfg, serial_write, millis, &bd);
 
   /* The firmware's loop(): poll often, print when due. 5 ms keeps the timing error small. */

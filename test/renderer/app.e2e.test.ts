@@ -22,9 +22,8 @@ import {
   type TestBrowser,
 } from './harness/app-page'
 import { BENCH_MAC, BenchBoard } from './harness/bench-board'
-import { buildFirmwareFromZip } from './harness/test-firmware'
+import { buildBaseFirmware, buildFirmwareFromZip } from './harness/test-firmware'
 import { importFirmware } from '../../main/firmware-library/firmware-library'
-import { espImage, FIELDFLASH_4MB, partitionTable, writeFiles } from '../../devkit/firmware-images'
 
 // The renderer in real Chromium, its `window.fieldflash` bridged to the real main-process handlers
 // with a temp data folder, the real board catalog, and a bench board behind a pty: the ROM-loader
@@ -314,15 +313,11 @@ describe('FieldFlash in Chromium', () => {
     expect(browser.foreignRequests).toEqual([])
   }, 90_000)
 
-  it('provisions with no compiler: board, device, then the base firmware with fresh credentials', async () => {
+  it('provisions with no compiler: board, device, the base firmware with fresh credentials, verified and approved', async () => {
     const app = await startApp(seedSite)
-    // The firmware team's base firmware for the board, imported once.
-    const build = join(app.dataDir, 'generic')
-    await writeFiles(build, {
-      'bootloader.bin': espImage({ chipId: 0, segments: [4096, 8192] }),
-      'partitions.bin': partitionTable(FIELDFLASH_4MB),
-      'firmware.bin': espImage({ chipId: 0, segments: [32_768, 16_384] }),
-    })
+    // The firmware team's base firmware for the board (no device's values: it reads them from
+    // the ffcfg partition), imported once.
+    const build = await buildBaseFirmware()
     await importFirmware(app.store, catalog, { path: build, boardId: 'esp32-devkitc' })
     const { page } = app
 
@@ -362,7 +357,19 @@ describe('FieldFlash in Chromium', () => {
     expect(device.flashes).toHaveLength(1)
     expect(device.flashes[0]!.parts.map((p) => p.offset)).toContain(0x3ed000)
     await capture(page, '12-provisioned')
-  }, 60_000)
+
+    // The board boots the base firmware, which finds its values in the ffcfg partition just
+    // written: its banner proves the fresh token, and the technician approves it.
+    await page.getByRole('button', { name: 'Continue to verify' }).click()
+    await visible(page.getByRole('heading', { name: 'Verify well-0009 on its serial console' }))
+    await visible(page.getByText('Verified', { exact: true }), 15_000)
+    await visible(page.getByLabel(`Code on the board ${token.expectedCode}`))
+    await visible(page.getByRole('log').getByText(/FFBOOT v=1 uid=well-0009 .* cfg=nvs/))
+    await page.getByRole('button', { name: /Approve/ }).click()
+    await visible(page.getByText('well-0009 is provisioned'))
+    expect(app.store.device('well-0009')!.tokens.at(-1)!.state).toBe('consumed')
+    await capture(page, '12b-provisioned-approved')
+  }, 90_000)
 
   it('tells the technician before flashing a firmware whose token was regenerated, and never approves it', async () => {
     const app = await startApp(seedSite)

@@ -11,6 +11,7 @@ const run = promisify(execFile)
 
 /** The host "board" program of the firmware tests: the firmware's loop around ff_bootstrap. */
 const HOST_BOARD = fileURLToPath(new URL('../firmware/host_board.c', import.meta.url))
+const HOST_NVS = fileURLToPath(new URL('../firmware/host_nvs.c', import.meta.url))
 
 /** A downloaded template, unpacked, and its bootstrap module compiled for the host. */
 export interface ZipBoard {
@@ -53,7 +54,9 @@ export async function buildBoardFromZip(zipPath: string): Promise<ZipBoard> {
           '-Werror',
           `-I${join(projectDir, 'include')}`,
           `-I${lib}`,
+          `-I${dirname(HOST_BOARD)}`,
           HOST_BOARD,
+          HOST_NVS,
           ...sources,
           '-o',
           binary,

@@ -17,12 +17,14 @@ import { join } from 'node:path'
 import { SerialPort } from 'serialport'
 import { requireSocat, startPtyPair, type SocatProcess } from '../../../devkit/pty'
 import { RomLoaderEmulator, type FaultOptions } from '../../../devkit/emulator/rom-loader-emulator'
+import { parsePartitionTable } from '../../../main/flash/firmware/partition-table'
 import { extractHostBoard } from './test-firmware'
 
 export const BENCH_MAC = '24:0a:c4:12:34:56'
 /** Where the test firmware's app image goes (esp32-devkitc's app offset). */
 const APP_OFFSET = 0x10000
 const APP_WINDOW = 0x140000
+const PARTITION_TABLE_OFFSET = 0x8000
 
 export class BenchBoard {
   emulator: RomLoaderEmulator
@@ -66,6 +68,7 @@ export class BenchBoard {
     if (this.state !== 'download') return
     const image = this.emulator.readFlash(APP_OFFSET, APP_WINDOW)
     const program = extractHostBoard(image)
+    const ffcfg = this.flashedPartition('ffcfg')
     this.emulator.dispose()
     this.state = 'app'
     if (!program) {
@@ -77,9 +80,14 @@ export class BenchBoard {
     const file = join(this.dir, `app-${Date.now()}`)
     await writeFile(file, program)
     await chmod(file, 0o755)
-    const app = spawn(file, ['--mac', BENCH_MAC, '--interval-ms', '400'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const args = ['--mac', BENCH_MAC, '--interval-ms', '400']
+    // The board's ffcfg partition as flashed, for a base firmware that reads its values there.
+    if (ffcfg) {
+      const nvs = join(this.dir, `ffcfg-${Date.now()}.bin`)
+      await writeFile(nvs, ffcfg)
+      args.push('--nvs', nvs)
+    }
+    const app = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.app = app
     app.stdout!.on('data', (chunk: Buffer) => {
       this.appOutput += chunk.toString('latin1')
@@ -89,6 +97,20 @@ export class BenchBoard {
       this.appOutput += chunk.toString('latin1')
     })
     app.on('error', () => undefined)
+  }
+
+  /** The bytes of a partition, by label, per the partition table in flash; null without one. */
+  private flashedPartition(label: string): Uint8Array | null {
+    try {
+      const table = parsePartitionTable(
+        this.emulator.readFlash(PARTITION_TABLE_OFFSET, 0xc00),
+        'flash',
+      )
+      const entry = table.entries.find((e) => e.label === label)
+      return entry ? this.emulator.readFlash(entry.offset, entry.size) : null
+    } catch {
+      return null // no valid table in flash: nothing to read
+    }
   }
 
   /** Pulls the USB cable: the pty disappears and the app's port reports the loss. */

@@ -1,7 +1,8 @@
 // Test firmware for the bench board: a PlatformIO-style build folder (bootloader.bin,
 // partitions.bin, firmware.bin) whose ESP32 app image carries the host-built firmware as the data
 // of its one segment. Built from a template ZIP the app downloaded, so the flashed bytes carry
-// exactly that template's device_config.h (and its token, in plain text, as real firmware does).
+// exactly that template's device_config.h (and its token, in plain text, as real firmware does);
+// or as the base firmware, which carries no device's values and reads them from ffcfg.
 
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
@@ -9,7 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import JSZip from 'jszip'
 import { buildHostBoard, removeBuild } from '../../firmware/build'
-import { singleSegmentImage } from '../../../devkit/firmware-images'
+import {
+  FIELDFLASH_4MB,
+  partitionTable as fieldflashTable,
+  singleSegmentImage,
+} from '../../../devkit/firmware-images'
 
 const MARK = Buffer.from('FFHOSTBOARD1')
 
@@ -64,9 +69,28 @@ export async function buildFirmwareFromZip(zipPath: string): Promise<string> {
   const configDir = join(dir, 'include')
   await mkdir(configDir)
   await writeFile(join(configDir, 'device_config.h'), await header.async('nodebuffer'))
+  return writeBuildFolder(dir, await hostProgram(configDir), partitionTable())
+}
+
+/**
+ * The board's base firmware, as `pio run -e generic` builds it: the host board with no
+ * device_config.h, reading its values from the ffcfg partition the flash gives it, and a
+ * partition table that has one.
+ */
+export async function buildBaseFirmware(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fieldflash-testfw-'))
+  return writeBuildFolder(dir, await hostProgram(null), fieldflashTable(FIELDFLASH_4MB))
+}
+
+async function hostProgram(configDir: string | null): Promise<Buffer> {
   const binary = await buildHostBoard(configDir)
   const program = await readFile(binary)
   await removeBuild(binary)
+  return program
+}
+
+/** A PlatformIO build folder whose app image carries `program`. */
+async function writeBuildFolder(dir: string, program: Buffer, table: Uint8Array): Promise<string> {
   const length = Buffer.alloc(4)
   length.writeUInt32LE(program.length)
   const build = join(dir, '.pio', 'build', 'esp32-devkitc')
@@ -75,7 +99,7 @@ export async function buildFirmwareFromZip(zipPath: string): Promise<string> {
     join(build, 'bootloader.bin'),
     singleSegmentImage(Buffer.alloc(64, 0x11), 0x3fff0030),
   )
-  await writeFile(join(build, 'partitions.bin'), partitionTable())
+  await writeFile(join(build, 'partitions.bin'), table)
   await writeFile(
     join(build, 'firmware.bin'),
     singleSegmentImage(Buffer.concat([MARK, length, program]), 0x3f400020),
