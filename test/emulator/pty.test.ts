@@ -69,13 +69,14 @@ describe('startPtyEmulator', () => {
     const board = await start({ chip: 'ESP32' })
     const client = await openClient(board.clientPath)
     // serialport only notices the hangup through a failing read, so the client must be reading:
-    // an answer to a SYNC proves its read is in place.
-    // (One listener for good: removing the last 'data' listener pauses the stream, and then
-    // nothing reads.)
-    let received = 0
-    client.on('data', (chunk: Buffer) => (received += chunk.length))
+    // the ROM's eight answers to a SYNC, all received, prove its read is in place and leave the
+    // line quiet. (One listener for good: removing the last 'data' listener pauses the stream,
+    // and then nothing reads.)
+    const frames: Uint8Array[] = []
+    const decoder = new SlipDecoder((frame) => frames.push(frame))
+    client.on('data', (chunk: Buffer) => decoder.push(new Uint8Array(chunk)))
     client.write(Buffer.from(slipEncode(buildRequest(Command.SYNC, SYNC_PAYLOAD))))
-    await until(() => received > 0)
+    await until(() => frames.length === 8)
     const closed = new Promise<(Error & { disconnected?: boolean }) | null>((resolve) =>
       client.once('close', resolve),
     )
