@@ -29,25 +29,38 @@ async function platformioBuild(): Promise<string> {
   return dir
 }
 
+/** A registry with pump-0001 and a PlatformIO build for it; `flash` runs it onto `port`. */
+async function deviceAndBuild(): Promise<{
+  flash: (port: string, ...extra: string[]) => ReturnType<typeof cli>
+  dataDir: string
+}> {
+  const dataDir = await tempDir()
+  await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+  const firmware = await platformioBuild()
+  return {
+    dataDir,
+    flash: (port, ...extra) =>
+      cli(
+        dataDir,
+        'flash',
+        '--port',
+        port,
+        '--firmware',
+        firmware,
+        '--device',
+        'pump-0001',
+        '--before',
+        'no_reset',
+        ...extra,
+      ),
+  }
+}
+
 describe('fieldflash flash', () => {
   it('flashes a PlatformIO build over a real pty, streams JSON progress, and records chip and MAC on the device', async () => {
     board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:aa:bb:cc' })
-    const dataDir = await tempDir()
-    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
-    const firmware = await platformioBuild()
-    const run = await cli(
-      dataDir,
-      'flash',
-      '--port',
-      board.clientPath,
-      '--firmware',
-      firmware,
-      '--device',
-      'pump-0001',
-      '--before',
-      'no_reset',
-      '--json',
-    )
+    const { dataDir, flash } = await deviceAndBuild()
+    const run = await flash(board.clientPath, '--json')
     expect(run.err).toBe('')
     expect(run.code).toBe(0)
     const lines = run.out
@@ -81,23 +94,8 @@ describe('fieldflash flash', () => {
       chip: 'ESP32',
       faults: { corruptLongFrames: { longerThan: 256, aboveBaud: 460800 } },
     })
-    const dataDir = await tempDir()
-    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
-    const firmware = await platformioBuild()
-    const run = await cli(
-      dataDir,
-      'flash',
-      '--port',
-      board.clientPath,
-      '--firmware',
-      firmware,
-      '--device',
-      'pump-0001',
-      '--before',
-      'no_reset',
-      '--baud',
-      '921600',
-    )
+    const { flash } = await deviceAndBuild()
+    const run = await flash(board.clientPath, '--baud', '921600')
     expect(run.code).toBe(0)
     expect(run.err).toMatch(
       /^warning: Writing bootloader\.bin failed \(.+\) at 921600 baud; continuing at 460800 baud\.$/m,
