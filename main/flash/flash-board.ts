@@ -185,7 +185,7 @@ export async function flashBoard(
 
     enter('loading-stub', 'Starting the flasher stub…')
     let stub = true
-    let stubFailure = 'esptool-js has no stub for this chip'
+    let stubFailure = 'the board did not run it'
     try {
       await step(loader.runStub())
       stub = loader.IS_STUB

@@ -41,7 +41,7 @@ export function isValidHost(value: string): boolean {
 }
 
 /** The rule for the site's Wi-Fi password, stated once. */
-export const WIFI_PASSWORD_RULE =
+const WIFI_PASSWORD_RULE =
   'must be 8–63 printable ASCII characters, 64 hex digits, or empty for an open network'
 
 const PORT_RULE = 'must be a whole number from 1 to 65535'
@@ -145,22 +145,6 @@ export function validateSiteProfile(
     throw invalidInput(field, checked.problems[field]!)
   }
   return checked.profile
-}
-
-/** Kept for callers that check Wi-Fi alone (the CLI's options). */
-export function validateWifi(value: unknown): SiteProfile['wifi'] {
-  return validateSiteProfile({ ...VALID_SITE, wifi: value }).wifi
-}
-
-/** A profile every rule accepts, so one part of one can be checked against the real rules. */
-const VALID_SITE: SiteProfile = {
-  platformKey: 'k',
-  apiHost: 'example.com',
-  mqttHost: 'example.com',
-  mqttPort: 8883,
-  otaBaseUrl: 'https://example.com',
-  tokenLifetimeHours: DEFAULT_TOKEN_LIFETIME_HOURS,
-  wifi: null,
 }
 
 /** The profile as it may be shown: the Wi-Fi password never leaves main. */
