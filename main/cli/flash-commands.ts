@@ -74,60 +74,49 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
             )
           })
         }
-        const known = await findPort(catalog, o.port)
-        const controller = new AbortController()
-        const onSigint = (): void => controller.abort()
-        process.once('SIGINT', onSigint)
-        const progress = progressPrinter(kit)
-        try {
-          const result = await flashFirmware(
-            { store: ctx.store(), catalog },
-            {
-              port: { path: o.port, vid: known?.vid, pid: known?.pid },
-              firmwarePath: o.firmware,
-              boardId: o.board,
-              deviceUid: o.device,
-              baud: o.baud,
-              erase: Boolean(o.erase),
-              before: o.before,
-              offset: o.offset,
-              acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
-            },
-            progress.event,
-            controller.signal,
-          )
-          progress.done()
-          if (kit.json()) {
-            io.out(JSON.stringify({ type: 'result', ...result }) + '\n')
-          } else if (result.ok) {
-            io.out(
-              [
-                `Flashed ${result.firmwareName} to ${result.chip} (MAC ${result.mac}, ${result.flashSize} flash) at ${result.baud} baud in ${(result.durationMs / 1000).toFixed(1)} s.`,
-                ...result.parts.map(
-                  (p) =>
-                    `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  md5 ${p.md5}  verified`,
-                ),
-                o.device
-                  ? `Recorded on device ${o.device}. Next: fieldflash verify --port ${o.port} --device ${o.device}`
-                  : '',
-              ]
-                .filter(Boolean)
-                .join('\n') + '\n',
-            )
-          } else {
-            io.err(`fieldflash: ${result.message}\n`)
-          }
-          return result.ok ? EXIT.ok : exitCodeFor(result.code)
-        } finally {
-          process.off('SIGINT', onSigint)
-        }
+        return runJob(
+          kit,
+          await findPort(catalog, o.port),
+          o.port,
+          (port, emit, signal) =>
+            flashFirmware(
+              { store: ctx.store(), catalog },
+              {
+                port,
+                firmwarePath: o.firmware,
+                boardId: o.board,
+                deviceUid: o.device,
+                baud: o.baud,
+                erase: Boolean(o.erase),
+                before: o.before,
+                offset: o.offset,
+                acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
+              },
+              emit,
+              signal,
+            ),
+          (result) => result,
+          (result) =>
+            [
+              `Flashed ${result.firmwareName} to ${result.chip} (MAC ${result.mac}, ${result.flashSize} flash) at ${result.baud} baud in ${(result.durationMs / 1000).toFixed(1)} s.`,
+              ...result.parts.map(
+                (p) =>
+                  `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  md5 ${p.md5}  verified`,
+              ),
+              o.device
+                ? `Recorded on device ${o.device}. Next: fieldflash verify --port ${o.port} --device ${o.device}`
+                : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+        )
       }),
     )
 }
 
 /** `provision`: base firmware + fresh config partition, no compiler. */
 function registerProvisionCommand(program: Command, kit: CliKit): void {
-  const { io, common, action, context } = kit
+  const { common, action, context } = kit
   common(program.command('provision'))
     .description(
       "provision a board with no compiler: the board's base firmware plus a config partition with fresh credentials, verified and recorded",
@@ -146,55 +135,71 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
         assertDeviceUid(o.device, 'device')
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
-        const known = await findPort(catalog, o.port)
-        const controller = new AbortController()
-        const onSigint = (): void => controller.abort()
-        process.once('SIGINT', onSigint)
-        const progress = progressPrinter(kit)
-        try {
-          const result = await provisionBoard(
-            { store: ctx.store(), catalog },
-            {
-              uid: o.device,
-              port: { path: o.port, vid: known?.vid, pid: known?.pid },
-              firmware: o.firmware,
-              baud: o.baud,
-              before: o.before,
-            },
-            progress.event,
-            controller.signal,
-          )
-          progress.done()
-          if (kit.json()) {
-            io.out(
-              JSON.stringify({
-                type: 'result',
-                ...result,
-                fingerprint: result.token?.fingerprint ?? null,
-                expectedCode: result.token?.expectedCode ?? null,
-              }) + '\n',
-            )
-          } else if (result.ok) {
-            io.out(
-              [
-                `Provisioned ${result.uid} on ${result.chip} (MAC ${result.mac}) with ${result.firmwareName} in ${(result.durationMs / 1000).toFixed(1)} s.`,
-                ...result.parts.map(
-                  (p) =>
-                    `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  ${p.skipped ? 'already on the board, skipped' : 'written, verified'}`,
-                ),
-                `Token fingerprint ${result.token.fingerprint}; expected verification code ${result.token.expectedCode}.`,
-                `Next: fieldflash verify --port ${o.port} --device ${result.uid}`,
-              ].join('\n') + '\n',
-            )
-          } else {
-            io.err(`fieldflash: ${result.message}\n`)
-          }
-          return result.ok ? EXIT.ok : exitCodeFor(result.code)
-        } finally {
-          process.off('SIGINT', onSigint)
-        }
+        return runJob(
+          kit,
+          await findPort(catalog, o.port),
+          o.port,
+          (port, emit, signal) =>
+            provisionBoard(
+              { store: ctx.store(), catalog },
+              { uid: o.device, port, firmware: o.firmware, baud: o.baud, before: o.before },
+              emit,
+              signal,
+            ),
+          (result) => ({
+            ...result,
+            fingerprint: result.token?.fingerprint ?? null,
+            expectedCode: result.token?.expectedCode ?? null,
+          }),
+          (result) =>
+            [
+              `Provisioned ${result.uid} on ${result.chip} (MAC ${result.mac}) with ${result.firmwareName} in ${(result.durationMs / 1000).toFixed(1)} s.`,
+              ...result.parts.map(
+                (p) =>
+                  `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  ${p.skipped ? 'already on the board, skipped' : 'written, verified'}`,
+              ),
+              `Token fingerprint ${result.token.fingerprint}; expected verification code ${result.token.expectedCode}.`,
+              `Next: fieldflash verify --port ${o.port} --device ${result.uid}`,
+            ].join('\n'),
+        )
       }),
     )
+}
+
+/**
+ * Runs a flash job (flash or provision) on `path`: Ctrl+C cancels it, progress goes to stderr (or
+ * JSON lines), and the result ends the output as JSON or as `human`'s text; answers the exit code.
+ */
+async function runJob<R extends { ok: true } | { ok: false; code: string; message: string }>(
+  kit: CliKit,
+  listed: PortView | undefined,
+  path: string,
+  start: (
+    port: { path: string; vid?: string | null; pid?: string | null },
+    emit: (event: FlashEvent) => void,
+    signal: AbortSignal,
+  ) => Promise<R>,
+  json: (result: R) => object,
+  human: (result: Extract<R, { ok: true }>) => string,
+): Promise<number> {
+  const controller = new AbortController()
+  const onSigint = (): void => controller.abort()
+  process.once('SIGINT', onSigint)
+  const progress = progressPrinter(kit)
+  try {
+    const result = await start(
+      { path, vid: listed?.vid, pid: listed?.pid },
+      progress.event,
+      controller.signal,
+    )
+    progress.done()
+    if (kit.json()) kit.io.out(JSON.stringify({ type: 'result', ...json(result) }) + '\n')
+    else if (result.ok) kit.io.out(human(result as Extract<R, { ok: true }>) + '\n')
+    else kit.io.err(`fieldflash: ${result.message}\n`)
+    return result.ok ? EXIT.ok : exitCodeFor(result.code)
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
 }
 
 /** The listed port at `path` (its USB ids pick the starting rate), or undefined. */
