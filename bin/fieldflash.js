@@ -30,7 +30,16 @@ try {
 if (fresh) {
   await import(pathToFileURL(bundle).href)
 } else {
-  const { register } = await import('tsx/esm/api')
+  let register
+  try {
+    ;({ register } = await import('tsx/esm/api'))
+  } catch {
+    // npx before npm ci: neither the bundle nor the tools to run the sources are there.
+    process.stderr.write(
+      `fieldflash: its dependencies are not installed; run "npm ci" in ${root} first.\n`,
+    )
+    process.exit(1)
+  }
   register()
   await import(pathToFileURL(join(root, 'main', 'cli', 'main.ts')).href)
 }

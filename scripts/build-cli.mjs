@@ -1,7 +1,18 @@
 // Bundles the `fieldflash` CLI into out/cli/ so it starts without transpiling TypeScript (about a
 // tenth of the time). Runs on `npm ci` (prepare) and before the tests; bin/fieldflash.js falls
 // back to the sources when the bundle is missing or older than them.
-import { build } from 'esbuild'
+//
+// With --if-installed (the `prepare` script) a checkout whose dependencies are not installed yet is
+// not an error: `npx fieldflash` run before `npm ci` installs the checkout into npx's cache, runs
+// `prepare`, and a failure there would leave a broken cache entry that fails every later npx run.
+let build
+try {
+  ;({ build } = await import('esbuild'))
+} catch (error) {
+  if (!process.argv.includes('--if-installed')) throw error
+  console.warn('fieldflash: dependencies are not installed yet; run "npm ci" to build the CLI.')
+  process.exit(0)
+}
 
 await build({
   entryPoints: { fieldflash: 'main/cli/main.ts' },
