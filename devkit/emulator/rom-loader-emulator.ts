@@ -67,6 +67,14 @@ export interface FaultOptions {
   corruptLongFrames?: { longerThan: number; aboveBaud: number }
   /** The ROM answers MEM_END but does not run the uploaded stub: no OHAI, the ROM keeps talking. */
   refuseStub?: boolean
+  /**
+   * The board vanishes when the `occurrence`-th (default first) request of `command` arrives, before
+   * answering it; with `offset`, only requests for that flash address count (the BEGIN commands,
+   * SPI_FLASH_MD5, READ_FLASH and ERASE_REGION carry one).
+   */
+  unplugOn?: { command: CommandName; offset?: number; occurrence?: number }
+  /** The board vanishes once `afterBytes` bytes of a write that began at `offset` are in flash. */
+  unplugWhileWriting?: { offset: number; afterBytes: number }
 }
 
 /** What the "application" in flash prints after a normal boot. */
@@ -215,6 +223,7 @@ export class RomLoaderEmulator {
   private bytesIn = 0
   private bytesOut = 0
   private corruptedFrames = 0
+  private unplugTriggers = 0
   private stubStarts = 0
   private boots = 0
   private spiAttachedValue = false
@@ -558,6 +567,7 @@ export class RomLoaderEmulator {
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1)
     const loader = this.stateValue
     if (loader !== 'rom' && loader !== 'stub') return
+    if (this.unplugsOn(name, request)) return this.unplug()
 
     if (loader === 'rom' && !this.chip.romCommands.has(request.op)) {
       await this.replyUnsupported(generation, name)
@@ -573,6 +583,18 @@ export class RomLoaderEmulator {
       return
     }
     await this.dispatch(request, generation)
+  }
+
+  /** Whether this request is the one the unplugOn fault waits for. */
+  private unplugsOn(name: string, request: RequestPacket): boolean {
+    const fault = this.faults.unplugOn
+    if (!fault || fault.command !== name) return false
+    if (fault.offset !== undefined) {
+      const begin = name === 'FLASH_BEGIN' || name === 'FLASH_DEFL_BEGIN'
+      if (wordAt(request.data, begin ? 3 : 0) !== fault.offset) return false
+    }
+    this.unplugTriggers += 1
+    return this.unplugTriggers === (fault.occurrence ?? 1)
   }
 
   private async dispatch(request: RequestPacket, generation: number): Promise<void> {
@@ -837,6 +859,10 @@ export class RomLoaderEmulator {
     this.programFlash(session, at, decoded)
     session.writeAt = at + decoded.length
     session.written += decoded.length
+    const cut = this.faults.unplugWhileWriting
+    if (cut && cut.offset === session.offset && session.written >= cut.afterBytes) {
+      return this.unplug()
+    }
     return this.reply(generation, op, {})
   }
 

@@ -41,6 +41,12 @@ export interface FlashRequest {
    * already there (re-provisioning a board that carries the base firmware writes only its config).
    */
   skipUnchanged?: boolean
+  /**
+   * Called once per part, just before the board is first asked to write it (or found to hold it
+   * already); throwing ends the job before that part is touched. Provisioning commits the new
+   * token here, so a job that fails before the config partition leaves the old one current.
+   */
+  beforeWriting?: (part: FlashPart) => Promise<void> | void
 }
 
 /** A board-shaped Web Serial port; the real one is a SerialportDevice, tests may pass the emulator. */
@@ -257,6 +263,7 @@ export async function flashBoard(
       deps.now,
       stub,
       Boolean(request.skipUnchanged) && !request.erase,
+      request.beforeWriting,
     )
 
     enter('resetting', 'Resetting the board into the new firmware…')
@@ -302,6 +309,7 @@ async function writeParts(
   now: () => number,
   stub: boolean,
   skipUnchanged: boolean,
+  beforeWriting: FlashRequest['beforeWriting'],
 ): Promise<FlashedPart[]> {
   const prepared = []
   for (const part of parts) {
@@ -315,6 +323,12 @@ async function writeParts(
   let overallWritten = 0
   const started = now()
   const results: FlashedPart[] = []
+  const announced = new Set<FlashPart>()
+  const announce = async (part: FlashPart): Promise<void> => {
+    if (announced.has(part)) return
+    announced.add(part)
+    await step(Promise.resolve(beforeWriting?.(part)))
+  }
 
   const progress = (index: number, part: FlashPart, partWritten: number, size: number): void => {
     const elapsed = (now() - started) / 1000
@@ -341,6 +355,7 @@ async function writeParts(
       if (skipUnchanged) {
         enter('verifying', `Checking whether ${part.name} is already on the board…`)
         if ((await step(readFlashMd5(loader, part.offset, data.length, stub))) === md5) {
+          await announce(part)
           emit({
             type: 'log',
             level: 'info',
@@ -359,6 +374,7 @@ async function writeParts(
           continue
         }
       }
+      await announce(part)
       enter('writing', `Writing ${part.name} at 0x${part.offset.toString(16)}…`)
       const blocks = await step(loader.flashDeflBegin(data.length, compressed.length, part.offset))
       const blockSize = loader.FLASH_WRITE_SIZE

@@ -318,27 +318,21 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       }
       const port = await freePort(portPath)
       runJob(jobId, 'startProvision', async (emitEvent, signal) => {
-        try {
-          const result = await provisionBoard(
-            { store, catalog },
-            { uid, port, firmware: request.firmwareId, baud: request.baud },
-            emitEvent,
-            signal,
-            services.flashDependencies,
-          )
-          if (!result.ok) return failedOutcome(result)
-          return {
-            ...flashedOutcome(result),
-            provisioned: {
-              fingerprint: result.token.fingerprint,
-              expectedCode: result.token.expectedCode,
-              skippedParts: result.skippedParts,
-            },
-          }
-        } catch (error) {
-          // Refused before anything was written (no firmware, values that do not fit): say why.
-          if (!(error instanceof FieldFlashError)) throw error
-          return { ok: false, code: error.code, message: error.message, stage: 'preparing' }
+        const result = await provisionBoard(
+          { store, catalog },
+          { uid, port, firmware: request.firmwareId, baud: request.baud },
+          emitEvent,
+          signal,
+          services.flashDependencies,
+        )
+        if (!result.ok) return failedOutcome(result)
+        return {
+          ...flashedOutcome(result),
+          provisioned: {
+            fingerprint: result.token.fingerprint,
+            expectedCode: result.token.expectedCode,
+            skippedParts: result.skippedParts,
+          },
         }
       })
       return { jobId }

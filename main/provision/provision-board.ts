@@ -8,17 +8,19 @@ import {
   type FirmwareEntry,
 } from '../firmware-library/firmware-library'
 import { flashBoard, type BeforeMode, type FlashDependencies } from '../flash/flash-board'
-import type { FlashEvent, FlashResult } from '../flash/flash-events'
+import type { FlashEvent, FlashFailure, FlashResult, FlashStage } from '../flash/flash-events'
 import { recordFlashOrSay } from '../flash/record-flash'
-import { sameInputs } from '../provisioning/credential-files'
 import { deviceValues } from '../provisioning/device-values'
-import { removeOutdatedFiles } from '../provisioning/outdated-files'
+import {
+  commitRenderedToken,
+  readRenderInputs,
+  type RenderInputs,
+} from '../provisioning/fresh-token'
 import { generateTokenString } from '../provisioning/token-format'
-import { mintToken } from '../provisioning/tokens'
+import { viewToken } from '../provisioning/tokens'
+import type { MintedToken, TokenView } from '../provisioning/token-types'
 import { requireDevice } from '../store/require-device'
-import type { TokenView } from '../provisioning/token-types'
 import { FieldFlashError } from '../shared/errors'
-import { requireSiteProfile } from '../site/site-profile'
 import type { FieldFlashStore } from '../store/store'
 
 export interface ProvisionRequest {
@@ -40,16 +42,27 @@ export type ProvisionResult =
       /** Parts the board already held, so they were not written. */
       skippedParts: string[]
     })
-  | (Extract<FlashResult, { ok: false }> & { uid: string; token: TokenView | null })
+  | (Extract<FlashResult, { ok: false }> & {
+      uid: string
+      /** The device's current token after the failure (null when it has none). */
+      token: TokenView | null
+      /**
+       * True when the failure came after the new token was committed, as its config partition
+       * started to be written: the board's old token is gone, and the message says what to do.
+       */
+      tokenChanged: boolean
+    })
 
 /**
  * Provisions a board with no compiler: the board's base firmware from the library plus a config
  * partition generated in memory with a fresh one-time token (it holds the token and the MQTT
- * password and never touches the disk). Mints the token like a template download (superseding
- * the previous one), writes only the parts the board does not already hold, verifies each by
- * MD5, resets the board and records the flash. Values that cannot fit are refused before the
- * port is opened. A flash that fails after minting records nothing more: the next attempt
- * supersedes that token, and no record claims a board carries it.
+ * password and never touches the disk). Writes only the parts the board does not already hold,
+ * the config partition last, verifies each by MD5, resets the board and records the flash.
+ *
+ * The new token is committed (superseding the previous one) only just before the config partition
+ * is written: a job that fails earlier — no port, a busy port, another chip, a link lost while the
+ * app is written — leaves the device's current token current, and the result says so; one that
+ * fails after that point says the board's token has changed. Failures are a result, never a throw.
  */
 export async function provisionBoard(
   services: { store: FieldFlashStore; catalog: BoardCatalog },
@@ -58,53 +71,30 @@ export async function provisionBoard(
   signal?: AbortSignal,
   deps?: FlashDependencies,
 ): Promise<ProvisionResult> {
-  const { store, catalog } = services
+  const { store } = services
+  const { uid } = request
   const now = request.now ?? new Date()
-  const device = store.read((tx) => requireDevice(tx, request.uid))
-  const board = catalog.get(device.boardId)
-  if (board.chipFamily === 'ESP8266') {
-    throw new FieldFlashError(
-      'invalid_state',
-      `Device ${request.uid} is on ${board.name}, an ESP8266: it has no NVS for a config partition. Provision it from its template ("fieldflash template ${request.uid}"), built and flashed.`,
-    )
+  let committed: MintedToken | null = null
+  const fail = (failure: FlashFailure): ProvisionResult => {
+    const token = store.read((tx) => tx.device(uid)?.tokens.at(-1) ?? null)
+    return {
+      ...failure,
+      message: `${failure.message} ${tokenOutcome(uid, committed, token && viewToken(token, now), failure.stage)}`,
+      uid,
+      token: token && viewToken(token, now),
+      tokenChanged: committed !== null,
+    }
   }
-  const firmware = await resolveFirmware(services, board.id, request.firmware)
-  const parts = await readFirmwareParts(store, firmware)
 
-  // Render with a fresh token and commit it only if the values rendered are still the registry's.
-  let minted: ReturnType<typeof mintToken>['minted'] | null = null
-  let config: Buffer | null = null
-  for (let attempt = 0; attempt < 3 && !minted; attempt++) {
-    const seen = store.read((tx) => ({
-      site: requireSiteProfile(tx),
-      device: requireDevice(tx, request.uid),
-    }))
-    const token = generateTokenString()
-    config = buildConfigPartition(deviceValues(seen.site, seen.device, token), firmware.config.size)
-    minted = store.write((tx) => {
-      const current = requireDevice(tx, request.uid)
-      const site = requireSiteProfile(tx)
-      if (!sameInputs(seen, { site, device: current })) return null
-      const change = mintToken(current, site.tokenLifetimeHours, 'provision', now, token)
-      tx.saveDevice(current, change.next)
-      tx.audit(change.audit)
-      // Template ZIPs and config partition files of the old token are outdated now: remove them.
-      removeOutdatedFiles(tx, request.uid, change.minted.view.fingerprint)
-      return change.minted
-    })
+  let prepared: Awaited<ReturnType<typeof prepareProvision>>
+  try {
+    prepared = await prepareProvision(services, request)
+  } catch (error) {
+    if (!(error instanceof FieldFlashError)) throw error
+    return fail({ ok: false, stage: 'preparing', code: error.code, message: error.message })
   }
-  if (!minted || !config) {
-    throw new FieldFlashError(
-      'invalid_state',
-      `Device ${request.uid} or the site profile kept changing while its config was prepared; nothing was written. Try again.`,
-    )
-  }
-  const configPart = { name: firmware.config.label, offset: firmware.config.offset, data: config }
-  emit({
-    type: 'log',
-    level: 'info',
-    message: `Token ${minted.view.fingerprint} minted for ${request.uid}; expected verification code ${minted.view.expectedCode}.`,
-  })
+  const { board, firmware, parts, rendered, token, configPart } = prepared
+
   const result = await flashBoard(
     {
       port: request.port,
@@ -122,25 +112,104 @@ export async function provisionBoard(
         return {
           name: `${firmware.name} + ${firmware.config.label}`,
           sha256: firmware.sha256,
-          parts: [...parts, configPart].sort((a, b) => a.offset - b.offset),
+          // The config partition goes last, so the token changes only once the rest is in place.
+          parts: [...[...parts].sort((a, b) => a.offset - b.offset), configPart],
         }
+      },
+      beforeWriting: (part) => {
+        if (part !== configPart) return
+        committed = commitProvisionToken(store, rendered, token, now)
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Token ${committed.view.fingerprint} is now ${uid}'s${committed.superseded ? ` (${committed.superseded.fingerprint} is superseded)` : ''}; expected verification code ${committed.view.expectedCode}.`,
+        })
       },
     },
     emit,
     signal,
     deps,
   )
-  if (!result.ok) return { ...result, uid: request.uid, token: minted.view }
-  const recorded = recordFlashOrSay(store, request.uid, result)
-  if (!recorded.ok) return { ...recorded, uid: request.uid, token: minted.view }
+  if (!result.ok) return fail(result)
+  const minted = committed as MintedToken | null
+  if (!minted) throw new Error('provisioning finished without writing its config partition')
+  const recorded = recordFlashOrSay(store, uid, result)
+  if (!recorded.ok) return { ...recorded, uid, token: minted.view, tokenChanged: true }
   return {
     ...result,
-    uid: request.uid,
+    uid,
     firmwareId: firmware.id,
     token: minted.view,
     superseded: minted.superseded,
     skippedParts: result.parts.filter((p) => p.skipped).map((p) => p.name),
   }
+}
+
+/**
+ * Everything that can be refused before the port is opened: the device and its board, the base
+ * firmware and its parts, and the config partition rendered with a fresh (not yet committed)
+ * token — values that do not fit are refused here.
+ */
+async function prepareProvision(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: ProvisionRequest,
+) {
+  const { store, catalog } = services
+  const device = store.read((tx) => requireDevice(tx, request.uid))
+  const board = catalog.get(device.boardId)
+  if (board.chipFamily === 'ESP8266') {
+    throw new FieldFlashError(
+      'invalid_state',
+      `Device ${request.uid} is on ${board.name}, an ESP8266: it has no NVS for a config partition. Provision it from its template (download the template, build and flash it).`,
+    )
+  }
+  const firmware = await resolveFirmware(services, board.id, request.firmware)
+  const parts = await readFirmwareParts(store, firmware)
+  const rendered = store.read((tx) => readRenderInputs(tx, request.uid))
+  const token = generateTokenString()
+  const config = buildConfigPartition(
+    deviceValues(rendered.site, rendered.device, token),
+    firmware.config.size,
+  )
+  const configPart = { name: firmware.config.label, offset: firmware.config.offset, data: config }
+  return { board, firmware, parts, rendered, token, configPart }
+}
+
+/** Commits the token the config partition carries, just before that partition is written. */
+function commitProvisionToken(
+  store: FieldFlashStore,
+  rendered: RenderInputs,
+  token: string,
+  now: Date,
+): MintedToken {
+  const outcome = store.write((tx) => commitRenderedToken(tx, rendered, token, 'provision', now))
+  if ('changed' in outcome) {
+    throw new FieldFlashError(
+      'invalid_state',
+      `Device ${rendered.device.uid} or the site profile changed while the board was being provisioned, so its config partition was not written.`,
+    )
+  }
+  return outcome.minted
+}
+
+/** What became of the device's token, for the end of a failure's message. */
+function tokenOutcome(
+  uid: string,
+  committed: MintedToken | null,
+  current: TokenView | null,
+  stage: FlashStage,
+): string {
+  if (committed === null) {
+    return current
+      ? `Nothing was written to the board's config partition, so ${uid}'s token ${current.fingerprint} (${current.state}) is unchanged.`
+      : `Nothing was written to the board's config partition; ${uid} still has no token.`
+  }
+  const previous = committed.superseded
+    ? ` (the previous one, ${committed.superseded.fingerprint}, is superseded)`
+    : ''
+  return stage === 'resetting'
+    ? `The board carries ${uid}'s new token ${committed.view.fingerprint}${previous}: reset it and verify it.`
+    : `${uid}'s token changed to ${committed.view.fingerprint}${previous} as its config partition started to be written, so the board may hold an incomplete config and will not verify: provision it again.`
 }
 
 /** The base firmware to flash: a library id, a path imported first, or the board's newest. */

@@ -5,13 +5,11 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
-import type { SiteProfile } from '../site/site-profile-types'
-import { requireSiteProfile } from '../site/site-profile'
 import type { CredentialFileRow, FieldFlashStore, StoreWriter } from '../store/store'
-import type { DeviceRecord, TokenOrigin } from '../store/records'
-import { removeOutdatedFiles } from './outdated-files'
+import type { TokenOrigin } from '../store/records'
+import { commitRenderedToken, readRenderInputs, type RenderInputs } from './fresh-token'
 import { generateTokenString, tokenHash } from './token-format'
-import { currentToken, mintToken } from './tokens'
+import { currentToken } from './tokens'
 import { requireDevice } from '../store/require-device'
 import type { MintedToken } from './token-types'
 
@@ -22,9 +20,7 @@ import type { MintedToken } from './token-types'
 // finishes or removes.
 
 /** What a credential file is rendered from: the registry's values and the new token. */
-export interface CredentialInputs {
-  site: SiteProfile
-  device: DeviceRecord
+export interface CredentialInputs extends RenderInputs {
   token: string
   fingerprint: string
 }
@@ -59,7 +55,7 @@ export async function writeCredentialFile(
   request: WriteCredentialFileRequest,
 ): Promise<MintedToken> {
   const { uid, finalPath } = request
-  let seen = store.read((tx) => ({ site: requireSiteProfile(tx), device: requireDevice(tx, uid) }))
+  let seen = store.read((tx) => readRenderInputs(tx, uid))
   await prepareFolder(finalPath)
   for (let attempt = 1; ; attempt++) {
     const token = generateTokenString()
@@ -77,13 +73,11 @@ export async function writeCredentialFile(
   }
 }
 
-export type Seen = { site: SiteProfile; device: DeviceRecord }
-
 async function place(
   store: FieldFlashStore,
   request: WriteCredentialFileRequest,
-  file: { token: string; fingerprint: string; bytes: Uint8Array; seen: Seen },
-): Promise<{ kind: 'placed'; minted: MintedToken } | { kind: 'changed'; now: Seen }> {
+  file: { token: string; fingerprint: string; bytes: Uint8Array; seen: RenderInputs },
+): Promise<{ kind: 'placed'; minted: MintedToken } | { kind: 'changed'; now: RenderInputs }> {
   const { uid, finalPath, now } = request
   const { fingerprint, seen } = file
   const sha256 = createHash('sha256').update(file.bytes).digest('hex')
@@ -110,27 +104,16 @@ async function place(
     await writeOwnerOnly(tempPath, file.bytes)
     crashPoint('file:written')
     const committed = store.write((tx) => {
-      const device = requireDevice(tx, uid)
-      const site = requireSiteProfile(tx)
-      if (!sameInputs(seen, { site, device })) return { changed: { site, device } as Seen }
-      const { next, minted, audit } = mintToken(
-        device,
-        site.tokenLifetimeHours,
-        request.origin,
-        now,
-        file.token,
-      )
-      tx.saveDevice(device, next)
-      tx.audit(audit)
-      removeOutdatedFiles(tx, uid, fingerprint)
+      const outcome = commitRenderedToken(tx, seen, file.token, request.origin, now)
+      if ('changed' in outcome) return outcome
       // Whatever is at the final path now carries an older token (or is not ours): it goes in the
       // same step that makes the new token current.
       removeFinal(tx, finalPath)
       tx.updateCredentialFile(id, { state: 'committed', tempPath, sha256, updatedAt: stamp() })
-      return { minted }
+      return outcome
     })
     crashPoint('file:committed')
-    if (committed.changed) {
+    if ('changed' in committed) {
       store.write((tx) => tx.deleteCredentialFile(id))
       return { kind: 'changed', now: committed.changed }
     }
@@ -147,29 +130,13 @@ async function place(
       crashPoint('file:renamed')
       tx.updateCredentialFile(id, { state: 'final', tempPath: null, sha256, updatedAt: stamp() })
     })
-    return { kind: 'placed', minted: committed.minted! }
+    return { kind: 'placed', minted: committed.minted }
   } catch (error) {
     throw ioError(finalPath, error)
   } finally {
     liveTempFiles.delete(tempPath)
     await rm(tempPath, { force: true })
   }
-}
-
-/** The values rendered with a token (into a file or a partition) are still the registry's. */
-export function sameInputs(a: Seen, b: Seen): boolean {
-  return (
-    a.device.mqtt.password === b.device.mqtt.password &&
-    a.device.mqtt.username === b.device.mqtt.username &&
-    a.device.boardId === b.device.boardId &&
-    a.site.platformKey === b.site.platformKey &&
-    a.site.apiHost === b.site.apiHost &&
-    a.site.mqttHost === b.site.mqttHost &&
-    a.site.mqttPort === b.site.mqttPort &&
-    a.site.otaBaseUrl === b.site.otaBaseUrl &&
-    a.site.wifi?.ssid === b.site.wifi?.ssid &&
-    a.site.wifi?.password === b.site.wifi?.password
-  )
 }
 
 /** Removes the file at a final path and forgets the credential file recorded there. */

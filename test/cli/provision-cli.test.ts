@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { SerialPort } from 'serialport'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import {
   startPtyBoard,
   startPtyEmulator,
   type PtyEmulator,
+  type PtyEmulatorOptions,
   type SocatProcess,
 } from '../../devkit/pty'
 import { buildHostBoard, removeBuild } from '../firmware/build'
@@ -197,9 +199,11 @@ describe('fieldflash provision', () => {
     const run = await provision(dataDir, board.clientPath)
     expect(run.code).toBe(1)
     expect(run.result).toMatchObject({ ok: false, code: 'device_lost', stage: 'writing' })
+    expect(run.result).toMatchObject({ tokenChanged: false })
+    expect(run.result.message).toMatch(/pump-0001 still has no token\.$/)
     const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
-    // The token minted for the attempt is on record, and no flash claims a board carries it.
-    expect(device.currentToken.fingerprint).toBe(run.result.fingerprint)
+    // The app was being written: no token was committed, and no flash claims a board carries one.
+    expect(device.tokens).toEqual([])
     expect(device.flashes).toEqual([])
     expect((await cli(dataDir, 'doctor')).code).toBe(0)
   }, 120_000)
@@ -229,4 +233,126 @@ describe('fieldflash provision', () => {
     const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
     expect(device.tokens).toEqual([])
   })
+})
+
+describe('fieldflash provision that fails', () => {
+  /** A device whose board works: its current token, as `token regenerate` left it. */
+  async function deviceWithWorkingToken(): Promise<{ dataDir: string; fingerprint: string }> {
+    const dataDir = await setup()
+    const minted = await cli(dataDir, 'token', 'regenerate', 'pump-0001', '--json')
+    expect(minted.code, minted.err).toBe(0)
+    return { dataDir, fingerprint: JSON.parse(minted.out).fingerprint }
+  }
+
+  async function tokens(dataDir: string): Promise<{ fingerprint: string; state: string }[]> {
+    return JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out).tokens
+  }
+
+  /** Provisions pump-0001 on `port`; answers the run and its JSON result. */
+  async function failingProvision(dataDir: string, port: string) {
+    const run = await provision(dataDir, port)
+    expect(run.code, run.err).not.toBe(0)
+    expect(run.result).toMatchObject({ type: 'result', ok: false, uid: 'pump-0001' })
+    return run
+  }
+
+  async function expectTokenKept(dataDir: string, fingerprint: string, message: string) {
+    expect(message).toContain(
+      `Nothing was written to the board's config partition, so pump-0001's token ${fingerprint} (issued) is unchanged.`,
+    )
+    expect(await tokens(dataDir)).toEqual([
+      expect.objectContaining({ fingerprint, state: 'issued' }),
+    ])
+    const audit = JSON.parse((await cli(dataDir, 'audit', '--json')).out).entries
+    expect(audit.filter((e: { type: string }) => e.type === 'token.superseded')).toEqual([])
+  }
+
+  async function boardWith(options: PtyEmulatorOptions): Promise<PtyEmulator> {
+    board = await startPtyEmulator({ mac: '24:0a:c4:aa:bb:cc', ...options })
+    return board
+  }
+
+  it('keeps the working token when the port does not exist, and says so', async () => {
+    const { dataDir, fingerprint } = await deviceWithWorkingToken()
+    const run = await failingProvision(dataDir, '/dev/ttyNOPE')
+    expect(run.code).toBe(1)
+    expect(run.result).toMatchObject({ code: 'port_not_found', tokenChanged: false, fingerprint })
+    await expectTokenKept(dataDir, fingerprint, run.result.message)
+    const human = await cli(dataDir, 'provision', '--port', '/dev/ttyNOPE', '--device', 'pump-0001')
+    expect(human.err).toContain(`pump-0001's token ${fingerprint} (issued) is unchanged.`)
+  })
+
+  it('keeps the working token when another program holds the port', async () => {
+    const { dataDir, fingerprint } = await deviceWithWorkingToken()
+    const emulator = await boardWith({ chip: 'ESP32' })
+    const holder = new SerialPort({ path: emulator.clientPath, baudRate: 115200, autoOpen: false })
+    await new Promise<void>((resolve, reject) => holder.open((e) => (e ? reject(e) : resolve())))
+    try {
+      const run = await failingProvision(dataDir, emulator.clientPath)
+      expect(run.result).toMatchObject({ code: 'port_busy', tokenChanged: false })
+      await expectTokenKept(dataDir, fingerprint, run.result.message)
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()))
+    }
+  })
+
+  it('keeps the working token when the board has another chip', async () => {
+    const { dataDir, fingerprint } = await deviceWithWorkingToken()
+    const emulator = await boardWith({ chip: 'ESP32-C3' })
+    const run = await failingProvision(dataDir, emulator.clientPath)
+    expect(run.result).toMatchObject({ code: 'chip_mismatch', tokenChanged: false })
+    await expectTokenKept(dataDir, fingerprint, run.result.message)
+    expect(emulator.emulator.commandCount('FLASH_DEFL_BEGIN')).toBe(0)
+  }, 60_000)
+
+  it('keeps the working token when the link is lost while the app is written, before the config', async () => {
+    const { dataDir, fingerprint } = await deviceWithWorkingToken()
+    const emulator = await boardWith({
+      chip: 'ESP32',
+      faults: { unplugWhileWriting: { offset: 0x10000, afterBytes: 32 * 1024 } },
+    })
+    const run = await failingProvision(dataDir, emulator.clientPath)
+    expect(run.result).toMatchObject({ code: 'device_lost', stage: 'writing', tokenChanged: false })
+    await expectTokenKept(dataDir, fingerprint, run.result.message)
+  }, 60_000)
+
+  it('says the token changed and to provision again when the link is lost while the config is written', async () => {
+    const { dataDir, fingerprint } = await deviceWithWorkingToken()
+    const emulator = await boardWith({
+      chip: 'ESP32',
+      faults: { unplugWhileWriting: { offset: 0x3ed000, afterBytes: 0x1000 } },
+    })
+    const run = await failingProvision(dataDir, emulator.clientPath)
+    const [old, current] = await tokens(dataDir)
+    expect(old).toMatchObject({ fingerprint, state: 'superseded' })
+    expect(current).toMatchObject({ state: 'issued' })
+    expect(run.result).toMatchObject({
+      code: 'device_lost',
+      tokenChanged: true,
+      fingerprint: current!.fingerprint,
+    })
+    expect(run.result.message).toContain(
+      `pump-0001's token changed to ${current!.fingerprint} (the previous one, ${fingerprint}, is superseded) as its config partition started to be written`,
+    )
+    expect(run.result.message).toMatch(/provision it again/)
+  }, 60_000)
+
+  it('says the token changed when the link is lost after the config was written, while it is verified', async () => {
+    const { dataDir, fingerprint } = await deviceWithWorkingToken()
+    const emulator = await boardWith({
+      chip: 'ESP32',
+      // The first MD5 at the config's offset asks whether it is already there; the second verifies it.
+      faults: { unplugOn: { command: 'SPI_FLASH_MD5', offset: 0x3ed000, occurrence: 2 } },
+    })
+    const run = await failingProvision(dataDir, emulator.clientPath)
+    expect(run.result).toMatchObject({ stage: 'verifying', tokenChanged: true })
+    const [old, current] = await tokens(dataDir)
+    expect(old).toMatchObject({ fingerprint, state: 'superseded' })
+    expect(run.result.message).toContain(`token changed to ${current!.fingerprint}`)
+    // The whole config reached the board: it carries the new token.
+    const config = await readConfig(emulator.emulator)
+    expect(createHash('sha256').update(String(config.prov_token)).digest('hex').slice(0, 8)).toBe(
+      current!.fingerprint,
+    )
+  }, 60_000)
 })

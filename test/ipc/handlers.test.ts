@@ -10,7 +10,9 @@ import { regenerateToken } from '../../main/provisioning/tokens'
 import { saveSiteProfile } from '../../main/site/site-profile'
 import { downloadTemplate } from '../../main/template/download-template'
 import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
-import { startPtyPair } from '../../devkit/pty'
+import { startPtyEmulator, startPtyPair } from '../../devkit/pty'
+import { espImage, FIELDFLASH_4MB, partitionTable, writeFiles } from '../../devkit/firmware-images'
+import { importFirmware } from '../../main/firmware-library/firmware-library'
 import { until } from '../helpers/wait'
 import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
@@ -231,4 +233,71 @@ describe("the app's console", () => {
     expect(monitorEvents().at(-1)!.verification!.verdict.classification).toBe('verified')
     expect(store.device('pump-0001')!.operations).toHaveLength(4)
   })
+})
+
+describe("the app's provisioning", () => {
+  /** A device with a working token and its board's base firmware in the library. */
+  async function provisionSetup() {
+    const ctx = await setup()
+    cleanups.push(ctx.dispose)
+    addDevice(ctx.store, ctx.catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    const working = regenerateToken(ctx.store, 'pump-0001').view
+    const build = join(await tempDir(), 'generic')
+    await writeFiles(build, {
+      'bootloader.bin': espImage({ chipId: 0, segments: [4096] }),
+      'partitions.bin': partitionTable(FIELDFLASH_4MB),
+      'firmware.bin': espImage({ chipId: 0, segments: [48 * 1024] }),
+    })
+    const { entry } = await importFirmware(ctx.store, ctx.catalog, {
+      path: build,
+      boardId: 'esp32-devkitc',
+    })
+    /** Provisions on `portPath` as the Flash step does; answers the job's outcome. */
+    const provision = async (portPath: string) => {
+      const jobId = `job-${Math.random().toString(16).slice(2, 10)}`
+      const started = await ctx.api.startProvision({
+        jobId,
+        uid: 'pump-0001',
+        portPath,
+        firmwareId: entry.sha256,
+      })
+      expect(started).toMatchObject({ ok: true })
+      const done = () =>
+        ctx.events
+          .map(
+            (e) => (e as { payload: { jobId: string; type: string; outcome?: unknown } }).payload,
+          )
+          .find((p) => p.jobId === jobId && p.type === 'done')
+      await until(() => done() !== undefined)
+      return done()!.outcome as { ok: boolean; code: string; message: string }
+    }
+    return { ...ctx, working, provision }
+  }
+
+  it('keeps the working token when the port is not there, and says so', async () => {
+    const { store, working, provision } = await provisionSetup()
+    const outcome = await provision('/dev/ttyNOPE')
+    expect(outcome).toMatchObject({ ok: false, code: 'port_not_found' })
+    expect(outcome.message).toContain(
+      `pump-0001's token ${working.fingerprint} (issued) is unchanged`,
+    )
+    expect(store.device('pump-0001')!.tokens.map((t) => [t.fingerprint, t.state])).toEqual([
+      [working.fingerprint, 'issued'],
+    ])
+  })
+
+  it('says the token changed when the board is lost while its config partition is written', async () => {
+    const { store, working, provision } = await provisionSetup()
+    const board = await startPtyEmulator({
+      chip: 'ESP32',
+      faults: { unplugWhileWriting: { offset: 0x3ed000, afterBytes: 0x1000 } },
+    })
+    cleanups.push(board.stop)
+    const outcome = await provision(board.clientPath)
+    const [old, current] = store.device('pump-0001')!.tokens
+    expect(old).toMatchObject({ fingerprint: working.fingerprint, state: 'superseded' })
+    expect(outcome).toMatchObject({ ok: false, code: 'device_lost' })
+    expect(outcome.message).toContain(`pump-0001's token changed to ${current!.fingerprint}`)
+    expect(outcome.message).toMatch(/provision it again/)
+  }, 60_000)
 })
