@@ -196,7 +196,7 @@ async function runJob<R extends { ok: true } | { ok: false; code: string; messag
     if (kit.json()) kit.io.out(JSON.stringify({ type: 'result', ...json(result) }) + '\n')
     else if (result.ok) kit.io.out(human(result as Extract<R, { ok: true }>) + '\n')
     else kit.io.err(`fieldflash: ${result.message}\n`)
-    return result.ok ? EXIT.ok : exitCodeFor(result.code)
+    return result.ok ? EXIT.ok : exitCodeFor(result)
   } finally {
     process.off('SIGINT', onSigint)
   }

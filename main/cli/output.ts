@@ -1,4 +1,4 @@
-import { FieldFlashError } from '../shared/errors'
+import { FieldFlashError, isBadInput } from '../shared/errors'
 import { redactTokens } from '../shared/redact'
 
 /** Exit codes of every command: 0 success, 2 bad input (also an unknown or duplicate UID), 1 anything else. */
@@ -69,16 +69,10 @@ export function reportError(io: Io, json: boolean, error: unknown): number {
       JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',
     )
   io.err(`fieldflash: ${message}\n`)
-  return exitCodeFor(code)
+  return known ? exitCodeFor(error) : EXIT.failure
 }
 
-/** The one rule from an error code to an exit code. */
-export function exitCodeFor(code: string): number {
-  // An unknown device or operation, a duplicate and a damaged firmware file are the input's fault.
-  return code === 'invalid_input' ||
-    code === 'not_found' ||
-    code === 'already_exists' ||
-    code === 'invalid_image'
-    ? EXIT.badInput
-    : EXIT.failure
+/** The one rule from a failure to an exit code: 2 when the input is at fault, else 1. */
+export function exitCodeFor(failure: { code: string; badInput?: boolean }): number {
+  return isBadInput(failure) ? EXIT.badInput : EXIT.failure
 }

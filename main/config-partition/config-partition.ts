@@ -64,6 +64,9 @@ export function buildConfigPartition(
   }
 }
 
+/** The largest flash an ESP32-family chip addresses (ESP32-S3, 128 MiB): no partition is larger. */
+const MAX_PARTITION_SIZE = 0x8000000
+
 /** Parses a partition size given as hex (0x3000) or decimal bytes; the rules of NVS apply. */
 export function parsePartitionSize(text: string): number {
   const size = /^0x[0-9a-f]+$/i.test(text)
@@ -71,10 +74,15 @@ export function parsePartitionSize(text: string): number {
     : /^\d+$/.test(text)
       ? Number(text)
       : NaN
-  if (!Number.isSafeInteger(size) || size < NVS_MIN_SIZE || size % NVS_PAGE_SIZE !== 0) {
+  if (
+    !Number.isSafeInteger(size) ||
+    size < NVS_MIN_SIZE ||
+    size > MAX_PARTITION_SIZE ||
+    size % NVS_PAGE_SIZE !== 0
+  ) {
     throw new FieldFlashError(
       'invalid_input',
-      `size: must be a multiple of 0x1000 bytes and at least 0x${NVS_MIN_SIZE.toString(16)}, such as 0x3000`,
+      `size: must be a multiple of 0x1000 bytes from 0x${NVS_MIN_SIZE.toString(16)} to 0x${MAX_PARTITION_SIZE.toString(16)}, such as 0x3000`,
       'size',
     )
   }

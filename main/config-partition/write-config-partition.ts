@@ -36,7 +36,14 @@ export async function writeConfigPartition(
   if (board.chipFamily === 'ESP8266') {
     throw new FieldFlashError(
       'invalid_state',
-      `Device ${request.uid} is on ${board.name}, an ESP8266: it has no NVS, so there is no config partition for it. Use its template ("fieldflash template ${request.uid}") and build it instead.`,
+      `Device ${request.uid} is on ${board.name}, an ESP8266: it has no NVS, so there is no config partition for it. Use its template and build it instead.`,
+    )
+  }
+  const flashBytes = Number.parseInt(board.flash.size, 10) * 0x100000
+  if (size > flashBytes) {
+    throw invalidInput(
+      'size',
+      `must fit ${board.name}'s ${board.flash.size} flash (at most 0x${flashBytes.toString(16)} bytes)`,
     )
   }
   const minted = await writeCredentialFile(store, {

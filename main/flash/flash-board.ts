@@ -4,7 +4,14 @@ import { deflate } from 'node:zlib'
 import { ESPLoader, Transport } from 'esptool-js'
 import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
-import type { BeforeMode, FlashEvent, FlashResult, FlashStage, FlashedPart } from './flash-events'
+import type {
+  BeforeMode,
+  FlashEvent,
+  FlashFailure,
+  FlashResult,
+  FlashStage,
+  FlashedPart,
+} from './flash-events'
 import { resetIntoFirmware } from '../serial/board-reset'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
 import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../shared/baud-rates'
@@ -291,7 +298,7 @@ export async function flashBoard(
       error instanceof FieldFlashError
         ? error
         : mapStageError(error, stage, path, request.before ?? 'default_reset')
-    return { ok: false, stage, code: failure.code, message: failure.message }
+    return failureOf(failure, stage)
   } finally {
     signal?.removeEventListener('abort', onAbort)
     await releasePort(transport, port)
@@ -421,6 +428,11 @@ async function writeParts(
     }
   }
   return results
+}
+
+/** A failure as a result: its code, its message, and whether the input is at fault. */
+export function failureOf(error: FieldFlashError, stage: FlashStage): FlashFailure {
+  return { ok: false, stage, code: error.code, message: error.message, badInput: error.badInput }
 }
 
 function firstLine(error: unknown): string {

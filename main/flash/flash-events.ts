@@ -65,6 +65,8 @@ export interface FlashFailure {
   message: string
   /** The stage the job was in when it failed. */
   stage: FlashStage
+  /** True when the input (the firmware, a value) is at fault rather than the board or the port. */
+  badInput?: boolean
 }
 
 export type FlashResult = FlashSuccess | FlashFailure

@@ -3,7 +3,7 @@ import type { Board } from '../boards/board-schema'
 import { requireDevice } from '../store/require-device'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import { flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
+import { failureOf, flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
 import type { FlashEvent, FlashResult } from './flash-events'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
 import { checkFirmwareForDevice } from './check-firmware'
@@ -80,8 +80,7 @@ export async function flashFirmware(
       await loadFirmwareBundle({ path: request.firmwarePath, board, offset: request.offset })
     }
   } catch (error) {
-    if (error instanceof FieldFlashError)
-      return { ok: false, stage: 'preparing', code: error.code, message: error.message }
+    if (error instanceof FieldFlashError) return failureOf(error, 'preparing')
     throw error
   }
   const result = await flashBoard(

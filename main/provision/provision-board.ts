@@ -7,7 +7,12 @@ import {
   readFirmwareParts,
   type FirmwareEntry,
 } from '../firmware-library/firmware-library'
-import { flashBoard, type BeforeMode, type FlashDependencies } from '../flash/flash-board'
+import {
+  failureOf,
+  flashBoard,
+  type BeforeMode,
+  type FlashDependencies,
+} from '../flash/flash-board'
 import type { FlashEvent, FlashFailure, FlashResult, FlashStage } from '../flash/flash-events'
 import { recordFlashOrSay } from '../flash/record-flash'
 import { deviceValues } from '../provisioning/device-values'
@@ -91,7 +96,7 @@ export async function provisionBoard(
     prepared = await prepareProvision(services, request)
   } catch (error) {
     if (!(error instanceof FieldFlashError)) throw error
-    return fail({ ok: false, stage: 'preparing', code: error.code, message: error.message })
+    return fail(failureOf(error, 'preparing'))
   }
   const { board, firmware, parts, rendered, token, configPart } = prepared
 

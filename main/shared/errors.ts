@@ -29,18 +29,37 @@ export type ErrorCode =
   /** The board was flashed and verified, but the registry could not record it. */
   | 'not_recorded'
 
+/** The codes that always mean the input is at fault (also an unknown or duplicate UID). */
+const BAD_INPUT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'invalid_input',
+  'not_found',
+  'already_exists',
+  'invalid_image',
+])
+
 /** An expected failure with a code and a user-facing message. */
 export class FieldFlashError extends Error {
   override readonly name = 'FieldFlashError'
+  /**
+   * True when what the user gave (a value, a file) is at fault, so the same request can never
+   * succeed (the CLI exits 2); false when the world is (a port, a board, the disk).
+   */
+  readonly badInput: boolean
   constructor(
     readonly code: ErrorCode,
     message: string,
     /** The input field at fault, for `invalid_input`. */
     readonly field?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; badInput?: boolean },
   ) {
     super(message, options)
+    this.badInput = options?.badInput ?? BAD_INPUT_CODES.has(code)
   }
+}
+
+/** Whether a failure (an error code, maybe marked) is the input's fault. */
+export function isBadInput(failure: { code: string; badInput?: boolean }): boolean {
+  return failure.badInput ?? BAD_INPUT_CODES.has(failure.code as ErrorCode)
 }
 
 /** A bad value: the message names the field and the rule it broke. */

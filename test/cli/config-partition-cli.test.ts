@@ -146,7 +146,7 @@ describe('fieldflash config-partition', () => {
       '0x2000',
     )
     expect(bad.code).toBe(2)
-    expect(bad.err).toMatch(/size: must be a multiple of 0x1000 bytes and at least 0x3000/)
+    expect(bad.err).toMatch(/size: must be a multiple of 0x1000 bytes from 0x3000 to 0x8000000/)
     const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
     expect(device.tokens).toEqual([])
     expect(await readdir(dir)).toEqual([])

@@ -35,7 +35,8 @@ const GENERAL_CODES: Record<FirmwareErrorCode, ErrorCode> = {
 
 /**
  * A firmware input that must not be flashed. `firmwareCode` is the precise reason; `code` is the
- * app-wide code it falls under, so `toResult` carries the message across IPC unchanged.
+ * app-wide code it falls under, so `toResult` carries the message across IPC unchanged. Every one
+ * but a file that cannot be read is the input's fault, so its field is `firmware`.
  */
 export class FirmwareError extends FieldFlashError {
   constructor(
@@ -45,7 +46,10 @@ export class FirmwareError extends FieldFlashError {
     readonly file?: string,
     options?: { cause?: unknown },
   ) {
-    const code = GENERAL_CODES[firmwareCode]
-    super(code, message, code === 'invalid_input' ? 'firmware' : undefined, options)
+    const badInput = firmwareCode !== 'io_error'
+    super(GENERAL_CODES[firmwareCode], message, badInput ? 'firmware' : undefined, {
+      ...options,
+      badInput,
+    })
   }
 }

@@ -1,4 +1,4 @@
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type {
   DeclaredFlashSettings,
   FirmwarePartRole,
@@ -8,7 +8,7 @@ import type {
 import { FirmwareError } from './firmware-errors'
 import { parseFlashSize, toChipFamily, type FlashTarget } from './flash-target'
 import { pathKind, readFirmwareFile, readJsonFile } from './read-input'
-import { checkRelativePartPath, isRecord, parseOffset } from './part-paths'
+import { checkStaysInside, isRecord, parseOffset, resolvePartPath } from './part-paths'
 import { inferPartRole } from './validate-layout'
 
 export const FLASHER_ARGS_FILE = 'flasher_args.json'
@@ -81,8 +81,8 @@ export async function loadEspIdfBuild(
     if (typeof relativePath !== 'string') {
       throw invalid(`flash_files entry ${offsetText} is not a file path`)
     }
-    checkRelativePartPath(relativePath, argsFile)
-    const file = resolve(buildDir, relativePath)
+    const file = resolvePartPath(relativePath, argsFile)
+    await checkStaysInside(file, buildDir, argsFile)
     const data = await readFirmwareFile(file, target, 'Rebuild the project (idf.py build).')
     const role =
       sectionRoles.get(`${offset}|${relativePath}`) ?? inferPartRole(offset, data, target)

@@ -4,6 +4,7 @@ import type { LoadedFirmwareInput, PlannedPart } from './firmware-bundle'
 import { FirmwareError } from './firmware-errors'
 import type { FlashTarget } from './flash-target'
 import { parsePartitionTable } from './partition-table'
+import { checkStaysInside } from './part-paths'
 import { pathKind, readFirmwareFile } from './read-input'
 
 /** The files PlatformIO leaves in `.pio/build/<env>` (boot_app0.bin stays in the framework folder). */
@@ -45,6 +46,7 @@ export async function loadPlatformioBuild(
   const advice = `Build the project again (pio run -e ${env}); a complete build folder holds ${PLATFORMIO_FILES.bootloader}, ${PLATFORMIO_FILES.partitions} and ${PLATFORMIO_FILES.app}.`
   const read = async (name: string, role: PlannedPart['role'], offset: number) => {
     const file = join(buildDir, name)
+    await checkStaysInside(file, buildDir, buildDir)
     const data = await readFirmwareFile(file, target, advice)
     return { name, role, offset, data, file }
   }
@@ -88,6 +90,7 @@ async function bootApp0Part(
 ): Promise<PlannedPart> {
   const file = join(buildDir, PLATFORMIO_FILES.bootApp0)
   if ((await pathKind(file)) === 'file') {
+    await checkStaysInside(file, buildDir, buildDir)
     const data = await readFirmwareFile(file, target, advice)
     return { name: PLATFORMIO_FILES.bootApp0, role: 'otadata', offset, data, file }
   }

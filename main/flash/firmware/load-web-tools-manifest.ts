@@ -1,8 +1,8 @@
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { LoadedFirmwareInput, PlannedPart } from './firmware-bundle'
 import { FirmwareError } from './firmware-errors'
 import { toChipFamily, type FlashTarget } from './flash-target'
-import { checkRelativePartPath, isRecord, parseOffset } from './part-paths'
+import { checkStaysInside, isRecord, parseOffset, resolvePartPath } from './part-paths'
 import { pathKind, readFirmwareFile, readJsonFile } from './read-input'
 import { inferPartRole } from './validate-layout'
 
@@ -65,8 +65,8 @@ export async function loadWebToolsManifest(
     if (offset === null) {
       throw invalid(`part ${entry.path} has no usable "offset" (a byte offset such as 65536)`)
     }
-    checkRelativePartPath(entry.path, manifestFile)
-    const file = resolve(manifestDir, entry.path)
+    const file = resolvePartPath(entry.path, manifestFile)
+    await checkStaysInside(file, manifestDir, manifestFile)
     const data = await readFirmwareFile(
       file,
       target,

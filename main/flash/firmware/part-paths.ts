@@ -1,4 +1,5 @@
-import { isAbsolute } from 'node:path'
+import { realpath } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { FirmwareError } from './firmware-errors'
 
 /** An offset written as `0x1000`, `4096` or a number; null when it is neither. */
@@ -12,32 +13,62 @@ export function parseOffset(value: unknown): number | null {
 }
 
 /**
- * Refuses a part path the app cannot open offline: a URL (the app never downloads) or an absolute
- * path (in a manifest it means the web server's root). `listFile` names the file that lists it.
+ * Where a part listed in `listFile` (a manifest.json or flasher_args.json) lives, refusing a path
+ * the app must not open: a URL (the app never downloads), an absolute path (in a manifest it means
+ * the web server's root) or one that climbs out of the list's folder. A file handed over by someone
+ * else must not make FieldFlash read, and write to a board, any file of this computer.
  */
-export function checkRelativePartPath(path: string, listFile: string): void {
-  if (path.length === 0) {
-    throw new FirmwareError(
-      'invalid_input',
-      `${listFile} lists a part with an empty path.`,
-      listFile,
-    )
-  }
+export function resolvePartPath(path: string, listFile: string): string {
+  const refuse = (rule: string): FirmwareError =>
+    new FirmwareError('invalid_input', `${listFile}: part path "${path}" ${rule}.`, listFile)
+  if (path.length === 0) throw refuse('is empty; each part names a file next to the list')
   // Two or more letters before the colon, so a Windows drive letter (C:) is not taken for a scheme.
   if (/^[a-z][a-z0-9+.-]+:/i.test(path) || path.startsWith('//')) {
     throw new FirmwareError(
       'remote_path',
-      `${listFile} points to ${path}, a remote location. FieldFlash works offline and never downloads firmware: download the file, put it next to ${listFile}, and list it by a relative path.`,
+      `${listFile}: part path "${path}" is a remote location. FieldFlash works offline and never downloads firmware: download the file, put it next to ${basename(listFile)}, and list it by a relative path.`,
       listFile,
     )
   }
-  if (path.startsWith('/') || isAbsolute(path)) {
+  if (path.startsWith('/') || path.startsWith('\\') || isAbsolute(path) || /^[a-z]:/i.test(path)) {
+    throw refuse(`is absolute; part paths must be relative to the folder of ${basename(listFile)}`)
+  }
+  const folder = dirname(resolve(listFile))
+  const file = resolve(folder, path)
+  if (!isInside(folder, file)) {
+    throw refuse(`leaves the folder of ${basename(listFile)}; part paths must stay inside it`)
+  }
+  return file
+}
+
+/**
+ * Refuses a part whose file is a link to somewhere outside `folder` (the folder of the list that
+ * names it, or the build folder): the path stays inside, but the bytes would not.
+ */
+export async function checkStaysInside(
+  file: string,
+  folder: string,
+  listFile: string,
+): Promise<void> {
+  let real: string
+  let realFolder: string
+  try {
+    ;[real, realFolder] = await Promise.all([realpath(file), realpath(folder)])
+  } catch {
+    return // a missing file is reported, with advice, when it is read
+  }
+  if (!isInside(realFolder, real)) {
     throw new FirmwareError(
       'invalid_input',
-      `${listFile} lists ${path} as an absolute path; part paths must be relative to ${listFile}. Edit the path, or put the file next to it.`,
+      `${listFile}: part ${file} is a link to ${real}, outside ${folder}; a firmware's parts must be files inside its folder.`,
       listFile,
     )
   }
+}
+
+function isInside(folder: string, path: string): boolean {
+  const rest = relative(folder, path)
+  return rest !== '' && rest !== '..' && !rest.startsWith(`..${sep}`) && !isAbsolute(rest)
 }
 
 /** A plain JSON object. */

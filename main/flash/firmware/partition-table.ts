@@ -112,7 +112,26 @@ export function appPartitions(table: PartitionTable): PartitionEntry[] {
   return table.entries.filter((entry) => entry.type === 'app').sort((a, b) => a.offset - b.offset)
 }
 
+// Data subtypes by name (gen_esp32part.py SUBTYPES), for messages.
+const DATA_SUBTYPE_NAMES: Record<number, string> = {
+  0x00: 'ota',
+  0x01: 'phy',
+  0x02: 'nvs',
+  0x03: 'coredump',
+  0x04: 'nvs_keys',
+  0x05: 'efuse',
+  0x06: 'undefined',
+  0x80: 'esphttpd',
+  0x81: 'fat',
+  0x82: 'spiffs',
+  0x83: 'littlefs',
+}
+
 /** How a partition reads in a message: `"app0" (ota_0 at 0x10000, 1310720 bytes)`. */
 export function describePartition(entry: PartitionEntry): string {
-  return `"${entry.label}" (${entry.subtype} at ${hex(entry.offset)}, ${entry.size} bytes)`
+  const subtype =
+    entry.type === 'data' && typeof entry.subtype === 'number'
+      ? (DATA_SUBTYPE_NAMES[entry.subtype] ?? hex(entry.subtype))
+      : entry.subtype
+  return `"${entry.label}" (${subtype} at ${hex(entry.offset)}, ${entry.size} bytes)`
 }

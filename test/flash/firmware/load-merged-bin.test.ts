@@ -111,7 +111,7 @@ describe('loadFirmwareBundle with a single .bin', () => {
     await expectFirmwareError(
       loadFirmwareBundle({ path, board: await board('esp32-c6-devkitc-1'), offset: 0x10000 }),
       'chip_mismatch',
-      `${path} is built for ESP32-S3, but the board has an ESP32-C6`,
+      `${path} (the app at 0x10000) is built for ESP32-S3, but the board has an ESP32-C6`,
     )
   })
 

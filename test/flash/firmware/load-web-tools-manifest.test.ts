@@ -92,7 +92,7 @@ describe('loadFirmwareBundle with an ESP Web Tools manifest', () => {
     await expectFirmwareError(
       loadFirmwareBundle({ path: dir, board: await board('esp32-devkitc') }),
       'remote_path',
-      `${join(dir, 'manifest.json')} points to https://firmware.example.com/esp32.bin`,
+      `${join(dir, 'manifest.json')}: part path "https://firmware.example.com/esp32.bin" is a remote location`,
       'works offline',
       'download the file',
     )
@@ -107,7 +107,7 @@ describe('loadFirmwareBundle with an ESP Web Tools manifest', () => {
     await expectFirmwareError(
       loadFirmwareBundle({ path: dir, board: await board('esp32-devkitc') }),
       'invalid_input',
-      'lists /firmware/esp32.bin as an absolute path',
+      'part path "/firmware/esp32.bin" is absolute',
     )
   })
 

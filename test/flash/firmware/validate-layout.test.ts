@@ -9,6 +9,7 @@ import {
   CHIP_IDS,
   DATA,
   FACTORY_1MB,
+  NVS,
   OTADATA,
   board,
   espImage,
@@ -136,8 +137,13 @@ describe('loadFirmwareBundle refuses a layout that cannot be flashed', () => {
   })
 
   it('refuses a generated boot_app0 when the partition table keeps otadata elsewhere', async () => {
+    // nvs made smaller, so otadata fits at 0xd000 without overlapping it.
     const table = ARDUINO_DEFAULT_4MB.map((entry) =>
-      entry.type === DATA && entry.subtype === OTADATA ? { ...entry, offset: 0xd000 } : entry,
+      entry.type === DATA && entry.subtype === OTADATA
+        ? { ...entry, offset: 0xd000 }
+        : entry.type === DATA && entry.subtype === NVS
+          ? { ...entry, size: 0x4000 }
+          : entry,
     )
     const dir = await platformioBuildWith(table, espImage({ chipId: CHIP_IDS.ESP32 }))
     await expectFirmwareError(
@@ -183,7 +189,7 @@ describe('loadFirmwareBundle refuses a layout that cannot be flashed', () => {
     await expectFirmwareError(
       loadFirmwareBundle({ path: dir, board: await board('esp32-devkitc') }),
       'invalid_image',
-      `${join(dir, 'firmware.bin')}: not an ESP firmware image (first byte 0x42, expected 0xe9)`,
+      `${join(dir, 'firmware.bin')} (the app at 0x10000): not an ESP firmware image (first byte 0x42, expected 0xe9)`,
     )
   })
 
