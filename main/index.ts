@@ -14,8 +14,7 @@ import { BoardCatalog, resourcePaths } from './boards/catalog'
 import { EVENT_CHANNELS, OPERATIONS, operationChannel } from './ipc/api-contract'
 import { createApi, type Dialogs, type MainApi } from './ipc/handlers'
 import { defaultDataDir } from './shared/data-dir'
-import { FieldFlashStore } from './store/store'
-import { reconcileCredentialFiles } from './provisioning/credential-files'
+import { openDataDirectory } from './provisioning/credential-files'
 
 // The Electron shell stays thin: it opens a locked-down window and wires IPC to the services in
 // main/, which run (and are tested) under plain Node. Nothing else here knows about features.
@@ -102,9 +101,8 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
 let mainWindow: BrowserWindow | null = null
 
 async function start(): Promise<void> {
-  const store = FieldFlashStore.open(defaultDataDir())
-  for (const notice of store.notices) console.warn(`fieldflash: ${notice}`)
-  reconcileCredentialFiles(store)
+  const { store, notices } = openDataDirectory(defaultDataDir())
+  for (const notice of notices) console.warn(`fieldflash: ${notice}`)
   const prefs = preferences()
   const bounds = prefs.get('window')
   const catalog = await BoardCatalog.load(resourcePaths(resourcesDir()))

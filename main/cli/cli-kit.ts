@@ -1,8 +1,9 @@
-import { Command, Option } from 'commander'
+import type { Command } from 'commander'
 import { BoardCatalog, resourcePaths } from '../boards/catalog'
+import { openDataDirectory } from '../provisioning/credential-files'
 import { defaultDataDir } from '../shared/data-dir'
-import { FieldFlashStore } from '../store/store'
-import { reconcileCredentialFiles } from '../provisioning/credential-files'
+import { FieldFlashError } from '../shared/errors'
+import type { FieldFlashStore } from '../store/store'
 import { reportError, type Io } from './output'
 
 interface GlobalOptions {
@@ -14,23 +15,22 @@ interface GlobalOptions {
 export interface CliKit {
   io: Io
   env: NodeJS.ProcessEnv
-  /** True when the running command was given --json. */
+  /** True when the run was given --json (before or after the command). */
   json(): boolean
-  /** The data and catalog a command works on, per its --data-dir. */
+  /** The data and catalog a command works on, per --data-dir. */
   context(cmd: Command): {
     dataDir: string
     store: () => FieldFlashStore
     catalog: () => Promise<BoardCatalog>
   }
   /**
-   * Wraps an action: expected failures become a message and exit code, never a stack trace. The
-   * action may return its own exit code (for example `verify`'s 3 for "not verified").
+   * Wraps an action: expected failures become a message in the CLI's words (naming the option or
+   * argument the user typed) and an exit code, never a stack trace. The action may return its own
+   * exit code (for example `verify`'s 3 for "not verified").
    */
   action<A extends unknown[]>(
     fn: (cmd: Command, ...args: A) => Promise<number | void> | number | void,
   ): (...args: unknown[]) => Promise<void>
-  /** Adds --data-dir and --json to a command. */
-  common(cmd: Command): Command
   /** The exit code the run ends with. */
   exitCode(): number
   /** Closes what the run opened (the registry). */
@@ -58,7 +58,6 @@ export function createCliKit(
     },
     context(cmd) {
       const opts = cmd.optsWithGlobals<GlobalOptions>()
-      json = opts.json ?? false
       const dataDir = opts.dataDir ?? defaultDataDir(env)
       return {
         dataDir,
@@ -66,9 +65,9 @@ export function createCliKit(
           // One registry per run, opened on first use: commands that need none never touch it.
           if (opened?.dataDir !== dataDir) {
             opened?.close()
-            opened = FieldFlashStore.open(dataDir)
-            for (const notice of opened.notices) io.err(`fieldflash: ${notice}\n`)
-            reconcileCredentialFiles(opened)
+            const { store, notices } = openDataDirectory(dataDir)
+            opened = store
+            for (const notice of notices) io.err(`fieldflash: ${notice}\n`)
           }
           return opened
         },
@@ -78,23 +77,58 @@ export function createCliKit(
     action(fn) {
       return async (...args: unknown[]) => {
         const cmd = args.at(-1) as Command
+        json = cmd.optsWithGlobals<GlobalOptions>().json ?? false
         try {
           const code = await fn(cmd, ...(args.slice(0, -2) as never))
           if (typeof code === 'number') exitCode = code
         } catch (error) {
-          exitCode = reportError(io, json, error)
+          exitCode = reportError(io, json, inCliWords(error, cmd))
         }
       }
     },
-    common(cmd) {
-      return cmd
-        .addOption(
-          new Option(
-            '--data-dir <dir>',
-            "data directory (default: $FIELDFLASH_DATA_DIR or the app's)",
-          ),
-        )
-        .option('--json', 'machine-readable output')
-    },
   }
+}
+
+// Fields the services name that a command takes under another name: a device is `--device` to
+// `provision`, a firmware the `<path>` of `firmware import`.
+const FIELD_ALIASES: Record<string, string[]> = {
+  uid: ['device'],
+  firmware: ['path'],
+  boardId: ['board'],
+  outPath: ['out'],
+}
+
+/**
+ * The error as the CLI's user reads it: a message that starts with a service's field name
+ * (`mqttPort: must be …`) names the option (`--mqtt-port`) or argument (`<uid>`) typed instead.
+ */
+export function inCliWords(error: unknown, cmd: Command): unknown {
+  if (!(error instanceof FieldFlashError)) return error
+  const words = failureInCliWords(cmd, error)
+  if (words.message === error.message) return error
+  return new FieldFlashError(error.code, words.message, words.field, {
+    cause: error,
+    badInput: error.badInput,
+  })
+}
+
+/** A failure's message and field as the command's user typed them (see `inCliWords`). */
+export function failureInCliWords(
+  cmd: Command,
+  failure: { message: string; field?: string },
+): { message: string; field?: string } {
+  const { field, message } = failure
+  if (!field || !message.startsWith(`${field}: `)) return failure
+  const name = cliNameOf(cmd, field)
+  return name ? { message: `${name}: ${message.slice(field.length + 2)}`, field: name } : failure
+}
+
+function cliNameOf(cmd: Command, field: string): string | null {
+  for (const name of [field, ...(FIELD_ALIASES[field] ?? [])]) {
+    const option = cmd.options.find((o) => o.attributeName() === name)
+    if (option?.long) return option.long
+    const argument = cmd.registeredArguments.find((a) => a.name() === name)
+    if (argument) return `<${argument.name()}>`
+  }
+  return null
 }

@@ -1,13 +1,15 @@
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Command, CommanderError } from 'commander'
-import { createCliKit } from './cli-kit'
+import { Command, CommanderError, Option } from 'commander'
+import packageJson from '../../package.json' with { type: 'json' }
+import { createCliKit, type CliKit } from './cli-kit'
+import { registerCompletionCommand } from './completion'
 import { EXIT, processIo, reportError, type Io } from './output'
 import { registerFirmwareCommands } from './firmware-commands'
 import { registerFlashCommands } from './flash-commands'
 import { registerProvisioningCommands } from './provisioning-commands'
 import { registerRegistryCommands } from './registry-commands'
-import { registerVerificationCommands } from './verification-commands'
+import { EXIT_NOT_VERIFIED, registerVerificationCommands } from './verification-commands'
 
 /** The shipped resources of a checkout: <repo>/resources, two levels above this file. */
 export const DEFAULT_RESOURCES_DIR = resolve(
@@ -17,7 +19,56 @@ export const DEFAULT_RESOURCES_DIR = resolve(
   'resources',
 )
 
-/** Runs the `fieldflash` command line and returns the exit code (0 ok, 2 bad input, 1 other). */
+/** The version `fieldflash --version` prints: the package's. */
+export const CLI_VERSION: string = packageJson.version
+
+const HELP_FOOTER = `
+Global options (--data-dir, --json) go before or after the command.
+
+Environment:
+  FIELDFLASH_DATA_DIR   the data directory, when --data-dir is not given (default: the app's,
+                        $XDG_CONFIG_HOME/FieldFlash or ~/.config/FieldFlash on Linux)
+  FIELDFLASH_APPROVER   the name recorded with an approval, when --approver is not given
+
+Exit codes:
+  0  success
+  1  failure: a port, a board, the disk or the registry (the message says what to do)
+  2  bad input: an option, a file or a value is wrong (the message names it and the rule)
+  ${EXIT_NOT_VERIFIED}  verify: the board did not prove itself (stale, revoked, expired or consumed
+     token, code mismatch, another board, unknown device, timeout)
+
+Shell completion: fieldflash completion bash|zsh (see "fieldflash completion --help").`
+
+/** The command tree of one run: every command, its options and its help. */
+export function createProgram(kit: CliKit): Command {
+  const { io } = kit
+  const program = new Command('fieldflash')
+    .description('Prepare ESP32-family boards with fresh one-time credentials.')
+    .version(CLI_VERSION, '-V, --version', 'print the version of fieldflash')
+    .helpOption('-h, --help', 'show help for fieldflash or a command')
+    .addOption(
+      new Option(
+        '--data-dir <dir>',
+        "data directory (default: $FIELDFLASH_DATA_DIR, else the app's)",
+      ),
+    )
+    .option('--json', 'machine-readable output (JSON)')
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', HELP_FOOTER)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)')
+  program.addHelpCommand('help [command]', 'show help for a command')
+  registerProvisioningCommands(program, kit)
+  registerFlashCommands(program, kit)
+  registerVerificationCommands(program, kit)
+  registerFirmwareCommands(program, kit)
+  registerRegistryCommands(program, kit)
+  registerCompletionCommand(program, kit)
+  return program
+}
+
+/** Runs the `fieldflash` command line and returns the exit code (0 ok, 2 bad input, 1 other; 3 for verify). */
 export async function runCli(
   argv: string[],
   io: Io = processIo,
@@ -25,17 +76,7 @@ export async function runCli(
   resourcesDir: string = env.FIELDFLASH_RESOURCES_DIR ?? DEFAULT_RESOURCES_DIR,
 ): Promise<number> {
   const kit = createCliKit(io, env, resourcesDir, argv)
-  const program = new Command('fieldflash')
-    .description('Prepare ESP32-family boards with fresh one-time credentials.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(run with --help for usage)')
-  registerProvisioningCommands(program, kit)
-  registerFlashCommands(program, kit)
-  registerVerificationCommands(program, kit)
-  registerFirmwareCommands(program, kit)
-  registerRegistryCommands(program, kit)
-
+  const program = createProgram(kit)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (error) {

@@ -10,14 +10,16 @@ import { emit } from './output'
 
 /** firmware import, list and remove: the base firmware library. */
 export function registerFirmwareCommands(program: Command, kit: CliKit): void {
-  const { io, common, action, context } = kit
+  const { io, action, context } = kit
   const firmware = program
     .command('firmware')
     .description(
       'the base firmware library: one firmware per board, flashed with a config partition',
     )
 
-  common(firmware.command('import').argument('<path>'))
+  firmware
+    .command('import')
+    .argument('<path>', 'build folder, flasher_args.json, manifest.json or merged .bin')
     .description(
       'check a base firmware (build folder, flasher_args.json, manifest.json or merged .bin) and add it to the library',
     )
@@ -51,7 +53,8 @@ export function registerFirmwareCommands(program: Command, kit: CliKit): void {
       }),
     )
 
-  common(firmware.command('list'))
+  firmware
+    .command('list')
     .description('list the library, newest first')
     .option('--board <id>', "only this board's firmware")
     .action(
@@ -65,7 +68,12 @@ export function registerFirmwareCommands(program: Command, kit: CliKit): void {
       }),
     )
 
-  common(firmware.command('remove').argument('<id>'))
+  firmware
+    .command('remove')
+    .argument(
+      '<id>',
+      'the firmware id (the first hex digits of its SHA-256, as "firmware list" shows)',
+    )
     .description('remove a firmware from the library')
     .action(
       action(async (cmd, id: string) => {

@@ -7,19 +7,21 @@ import {
   flashFirmware,
 } from '../flash/flash-firmware'
 import { listPorts, type PortView } from '../serial/list-ports'
+import type { FirmwareTokenStatus } from '../flash/firmware-check-types'
 import { assertDeviceUid } from '../shared/device-uid'
 import { provisionBoard } from '../provision/provision-board'
 import { FieldFlashError } from '../shared/errors'
-import type { CliKit } from './cli-kit'
+import { failureInCliWords, type CliKit } from './cli-kit'
 import { beforeOption, flashBaudOption, offsetOption } from './options'
-import { EXIT, emit, exitCodeFor } from './output'
+import { EXIT, emit, exitCodeFor, withCliHint } from './output'
 
 /** `ports`, `flash` and `provision`. */
 export function registerFlashCommands(program: Command, kit: CliKit): void {
-  const { io, common, action, context } = kit
+  const { io, action, context } = kit
   registerProvisionCommand(program, kit)
 
-  common(program.command('ports'))
+  program
+    .command('ports')
     .description('list serial ports with their USB bridge and matching boards')
     .action(
       action(async (cmd) => {
@@ -32,7 +34,8 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
       }),
     )
 
-  common(program.command('flash'))
+  program
+    .command('flash')
     .description('flash firmware to a board in download mode, verify it and reset it')
     .requiredOption('--port <path>', 'serial port, e.g. /dev/ttyUSB0 or COM3')
     .requiredOption(
@@ -54,10 +57,11 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
         const o = cmd.opts()
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
+        let carries: FirmwareTokenStatus | null = null
         if (o.device !== undefined) {
           assertDeviceUid(o.device, 'device')
           // Refused before the port is even opened, by flashFirmware's rule (as in the app).
-          await checkFirmwareTokenFor(
+          const { check } = await checkFirmwareTokenFor(
             { store: ctx.store(), catalog },
             {
               uid: o.device,
@@ -73,9 +77,11 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
               `${error.message} To flash it anyway, add --accept-token-mismatch.`,
             )
           })
+          carries = check.token.status
         }
-        return runJob(
+        return runFlashJob(
           kit,
+          cmd,
           await findPort(catalog, o.port),
           o.port,
           (port, emit, signal) =>
@@ -104,7 +110,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
                   `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  md5 ${p.md5}  verified`,
               ),
               o.device
-                ? `Recorded on device ${o.device}. Next: fieldflash verify --port ${o.port} --device ${o.device}`
+                ? `Recorded on device ${o.device}. ${afterFlash({ port: o.port, device: o.device }, carries, result.chip)}`
                 : '',
             ]
               .filter(Boolean)
@@ -114,10 +120,26 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
     )
 }
 
+/** The step after flashing a device's board, one that can succeed with what the firmware carries. */
+function afterFlash(
+  o: { port: string; device: string },
+  carries: FirmwareTokenStatus | null,
+  chip: string,
+): string {
+  if (carries === 'current') return `Next: fieldflash verify --port ${o.port} --device ${o.device}`
+  if (carries === 'none' && chip !== 'ESP8266') {
+    // A base firmware: the token comes with the config partition, which provision writes (the
+    // parts just flashed are already on the board and are skipped).
+    return `It carries no token of ${o.device} yet. Next: fieldflash provision --port ${o.port} --device ${o.device}`
+  }
+  return `It carries no current token of ${o.device}, so verify cannot prove it; watch it with: fieldflash monitor --port ${o.port}`
+}
+
 /** `provision`: base firmware + fresh config partition, no compiler. */
 function registerProvisionCommand(program: Command, kit: CliKit): void {
-  const { common, action, context } = kit
-  common(program.command('provision'))
+  const { action, context } = kit
+  program
+    .command('provision')
     .description(
       "provision a board with no compiler: the board's base firmware plus a config partition with fresh credentials, verified and recorded",
     )
@@ -135,8 +157,9 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
         assertDeviceUid(o.device, 'device')
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
-        return runJob(
+        return runFlashJob(
           kit,
+          cmd,
           await findPort(catalog, o.port),
           o.port,
           (port, emit, signal) =>
@@ -170,8 +193,11 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
  * Runs a flash job (flash or provision) on `path`: Ctrl+C cancels it, progress goes to stderr (or
  * JSON lines), and the result ends the output as JSON or as `human`'s text; answers the exit code.
  */
-async function runJob<R extends { ok: true } | { ok: false; code: string; message: string }>(
+async function runFlashJob<
+  R extends { ok: true } | { ok: false; code: string; message: string; field?: string },
+>(
   kit: CliKit,
+  cmd: Command,
   listed: PortView | undefined,
   path: string,
   start: (
@@ -195,7 +221,10 @@ async function runJob<R extends { ok: true } | { ok: false; code: string; messag
     progress.done()
     if (kit.json()) kit.io.out(JSON.stringify({ type: 'result', ...json(result) }) + '\n')
     else if (result.ok) kit.io.out(human(result as Extract<R, { ok: true }>) + '\n')
-    else kit.io.err(`fieldflash: ${result.message}\n`)
+    else {
+      const { message } = failureInCliWords(cmd, result)
+      kit.io.err(`fieldflash: ${withCliHint(message, result.code)}\n`)
+    }
     return result.ok ? EXIT.ok : exitCodeFor(result)
   } finally {
     process.off('SIGINT', onSigint)

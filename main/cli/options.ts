@@ -34,7 +34,7 @@ export function flashBaudOption(): Option {
 
 /** --baud for a console: any whole rate. */
 export function consoleBaudOption(): Option {
-  return new Option('--baud <n>', `baud rate (default ${DEFAULT_BAUD_RATE})`)
+  return new Option('--baud <n>', 'baud rate of the console')
     .argParser(
       parser(
         'baud',
@@ -47,7 +47,10 @@ export function consoleBaudOption(): Option {
 
 /** --before: how the board is put into its ROM loader. */
 export function beforeOption(): Option {
-  return new Option('--before <mode>', 'reset into the bootloader')
+  return new Option(
+    '--before <mode>',
+    'how the board enters its ROM loader: the auto-reset circuit, native USB, or by hand (no_reset)',
+  )
     .choices(BEFORE_MODES)
     .default('default_reset')
 }

@@ -61,15 +61,27 @@ export function emit(io: Io, json: boolean, value: unknown, human: () => string)
 export function reportError(io: Io, json: boolean, error: unknown): number {
   const known = error instanceof FieldFlashError
   const code = known ? error.code : 'internal'
-  const message = known
-    ? error.message
-    : `Unexpected error: ${redactTokens((error as Error)?.message ?? String(error))}`
+  // Redacted whatever the message: a token pasted where a UID goes must not come back out.
+  const message = redactTokens(
+    known ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`,
+  )
   if (json)
     io.out(
       JSON.stringify({ ok: false, code, message, field: known ? error.field : undefined }) + '\n',
     )
-  io.err(`fieldflash: ${message}\n`)
+  io.err(`fieldflash: ${withCliHint(message, code)}\n`)
   return known ? exitCodeFor(error) : EXIT.failure
+}
+
+// What the CLI adds where the app would point at a control of its own.
+const CLI_HINTS: Partial<Record<string, string>> = {
+  port_not_found: '"fieldflash ports" lists the serial ports there are.',
+}
+
+/** A failure's message with the CLI's own next step for its code, when it has one. */
+export function withCliHint(message: string, code: string): string {
+  const hint = CLI_HINTS[code]
+  return hint ? `${message} ${hint}` : message
 }
 
 /** The one rule from a failure to an exit code: 2 when the input is at fault, else 1. */

@@ -1,6 +1,8 @@
-import type { Command } from 'commander'
+import { Argument, type Command } from 'commander'
 import { assertDeviceUid } from '../shared/device-uid'
-import type { Board } from '../boards/catalog'
+import type { Board, BoardCatalog } from '../boards/catalog'
+import { listFirmware } from '../firmware-library/firmware-library'
+import type { FieldFlashStore } from '../store/store'
 import { readFile } from 'node:fs/promises'
 import {
   allDevices,
@@ -30,18 +32,22 @@ import { emit } from './output'
 
 /** site, boards, device, template, token and mqtt commands. */
 export function registerProvisioningCommands(program: Command, kit: CliKit): void {
-  const { io, common, action, context } = kit
+  const { io, action, context } = kit
   const site = program
     .command('site')
     .description('the site profile every device of this site uses')
-  common(site.command('set'))
+  site
+    .command('set')
     .description('set or update the site profile (fields not given keep their value)')
-    .option('--platform-key <key>')
-    .option('--api-host <host>')
-    .option('--mqtt-host <host>')
-    .option('--mqtt-port <port>')
-    .option('--ota-base-url <url>')
-    .option('--token-lifetime-hours <hours>')
+    .option('--platform-key <key>', 'the platform key every device of the site carries')
+    .option('--api-host <host>', 'DNS name (or IP) of the platform API, without scheme or path')
+    .option('--mqtt-host <host>', 'DNS name (or IP) of the MQTT broker')
+    .option('--mqtt-port <port>', 'TCP port of the MQTT broker, 1–65535 (8883 for TLS)')
+    .option('--ota-base-url <url>', 'https:// URL firmware updates are fetched from')
+    .option(
+      '--token-lifetime-hours <hours>',
+      'how long a one-time provisioning token stays valid (default 168, a week)',
+    )
     .option(
       '--wifi-ssid <ssid>',
       'the site Wi-Fi written into config partitions (a saved password is kept)',
@@ -74,7 +80,8 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         emit(io, kit.json(), view, () => `Site profile saved.\n${formatSite(view)}`)
       }),
     )
-  common(site.command('show'))
+  site
+    .command('show')
     .description('show the site profile')
     .action(
       action((cmd) => {
@@ -83,7 +90,8 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       }),
     )
 
-  common(program.command('boards'))
+  program
+    .command('boards')
     .description('list the board catalog')
     .action(
       action(async (cmd) => {
@@ -93,7 +101,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     )
 
   const device = program.command('device').description('devices and their per-device credentials')
-  common(device.command('add'))
+  const uidArgument = (): Argument => new Argument('<uid>', 'the device UID')
+  device
+    .command('add')
     .description('create a device (UID generated unless given)')
     .requiredOption('--board <id>', 'board id from "fieldflash boards"')
     .option('--uid <uid>', 'device UID: 4–90 characters of 0-9 a-z A-Z - _ .')
@@ -101,17 +111,20 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       action(async (cmd) => {
         const ctx = context(cmd)
         const o = cmd.opts()
-        const view = addDevice(ctx.store(), await ctx.catalog(), { uid: o.uid, boardId: o.board })
+        const catalog = await ctx.catalog()
+        const view = addDevice(ctx.store(), catalog, { uid: o.uid, boardId: o.board })
         emit(
           io,
           kit.json(),
           view,
           () =>
-            `Device ${view.uid} created for board ${view.boardId}.\nNext: fieldflash provision --port <port> --device ${view.uid} (no compiler), or fieldflash template ${view.uid} --out <dir> to build its firmware yourself.`,
+            `Device ${view.uid} created for board ${view.boardId}.\nNext: ${credentialsStep(ctx.store(), catalog, view.uid)}`,
         )
       }),
     )
-  common(device.command('import').argument('<file>'))
+  device
+    .command('import')
+    .argument('<file>', 'a text file with one UID per line, or a CSV')
     .description(
       'create many devices at once from a list (one UID per line, or a CSV with a "uid" column and optionally "board"); all or nothing',
     )
@@ -141,7 +154,8 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
-  common(device.command('list'))
+  device
+    .command('list')
     .description('list devices with their status (new, flashed, verified, approved, revoked)')
     .action(
       action((cmd) => {
@@ -162,7 +176,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           io.out('No devices yet. Create one with "fieldflash device add --board <id>".\n')
       }),
     )
-  common(device.command('show').argument('<uid>'))
+  device
+    .command('show')
+    .addArgument(uidArgument())
     .description('show one device: status, tokens, flashes and provisioning operations')
     .action(
       action((cmd, uid: string) => {
@@ -176,7 +192,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       }),
     )
 
-  common(program.command('template').argument('<uid>'))
+  program
+    .command('template')
+    .addArgument(uidArgument())
     .description("download the device's template ZIP with a fresh one-time token")
     .requiredOption('--out <dir>', 'folder to write <uid>.zip into')
     .action(
@@ -214,7 +232,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       }),
     )
 
-  common(program.command('config-partition').argument('<uid>'))
+  program
+    .command('config-partition')
+    .addArgument(uidArgument())
     .description(
       "write the device's ffcfg config partition (ESP-IDF NVS) with a fresh one-time token, for other flashing tools",
     )
@@ -259,7 +279,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     )
 
   const token = program.command('token').description('one-time provisioning tokens')
-  common(token.command('regenerate').argument('<uid>'))
+  token
+    .command('regenerate')
+    .addArgument(uidArgument())
     .description('mint a new token without a new ZIP (the old one is superseded)')
     .action(
       action((cmd, uid: string) => {
@@ -294,38 +316,62 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
-  common(token.command('revoke').argument('<uid>'))
+  token
+    .command('revoke')
+    .addArgument(uidArgument())
     .description("revoke the device's issued token")
     .action(
-      action((cmd, uid: string) => {
+      action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
-        const view = revokeToken(context(cmd).store(), uid)
+        const ctx = context(cmd)
+        const view = revokeToken(ctx.store(), uid)
+        const next = credentialsStep(ctx.store(), await ctx.catalog(), uid)
         emit(
           io,
           kit.json(),
           { uid, ...view },
           () =>
-            `Token ${view.fingerprint} of ${uid} is revoked. Download the template again to mint a new one.`,
+            `Token ${view.fingerprint} of ${uid} is revoked. To give the board a new one: ${next}`,
         )
       }),
     )
 
   const mqtt = program.command('mqtt').description('per-device MQTT credentials')
-  common(mqtt.command('rotate').argument('<uid>'))
+  mqtt
+    .command('rotate')
+    .addArgument(uidArgument())
     .description("replace the device's MQTT password (it reaches the board in the next template)")
     .action(
-      action((cmd, uid: string) => {
+      action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
-        const view = rotateMqttPassword(context(cmd).store(), uid)
+        const ctx = context(cmd)
+        const view = rotateMqttPassword(ctx.store(), uid)
+        const next = credentialsStep(ctx.store(), await ctx.catalog(), uid)
         emit(
           io,
           kit.json(),
           { uid, mqttUsername: view.mqttUsername, mqttPasswordSetAt: view.mqttPasswordSetAt },
           () =>
-            `MQTT password of ${uid} replaced. Download the template again and reflash; the broker must learn the new password too.`,
+            `MQTT password of ${uid} replaced; the board gets it with its next credentials, and the broker must learn it too. Next: ${next}`,
         )
       }),
     )
+}
+
+/**
+ * How a device's board gets fresh credentials from here, as a command that can succeed: provision
+ * when the library has the board's base firmware, else its template (an ESP8266 only has that).
+ */
+function credentialsStep(store: FieldFlashStore, catalog: BoardCatalog, uid: string): string {
+  const board = catalog.get(store.read((tx) => requireDevice(tx, uid)).boardId)
+  const template = `fieldflash template ${uid} --out <dir>, then build and flash it`
+  if (board.chipFamily === 'ESP8266') {
+    return `${template} (an ESP8266 has no config partition, so it cannot be provisioned without a compiler).`
+  }
+  if (listFirmware(store, { boardId: board.id }).length > 0) {
+    return `fieldflash provision --port <port> --device ${uid} (no compiler), or ${template}.`
+  }
+  return `${template}; or, to provision with no compiler, import the board's base firmware first: fieldflash firmware import <build> --board ${board.id}`
 }
 
 /**

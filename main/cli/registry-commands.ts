@@ -4,8 +4,9 @@ import { emit } from './output'
 
 /** doctor: checks the registry's database. */
 export function registerRegistryCommands(program: Command, kit: CliKit): void {
-  const { io, common, action, context } = kit
-  common(program.command('doctor'))
+  const { io, action, context } = kit
+  program
+    .command('doctor')
     .description("check the registry database's integrity (exit 1 when it is damaged)")
     .action(
       action((cmd) => {

@@ -17,7 +17,7 @@ export const EXIT_NOT_VERIFIED = 3
 
 /** monitor, verify, operation and audit commands. */
 export function registerVerificationCommands(program: Command, kit: CliKit): void {
-  const { io, common, action, context } = kit
+  const { io, action, context } = kit
 
   program
     .command('monitor')
@@ -31,12 +31,14 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         'duration',
       ),
     )
-    .option('--json', 'one JSON object per line; bootstrap banners are marked')
-    .option('--data-dir <dir>', 'taken like by every command; the console itself reads no data')
+    .addHelpText(
+      'after',
+      '\nWith --json: one JSON object per line; bootstrap banners are marked. The console reads no data\nfrom the data directory.',
+    )
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
-        const json = o.json === true
+        const json = kit.json()
         const baudRate: number = o.baud
         const duration: number | null = o.duration ?? null
         const monitor = await openSerialMonitor({
@@ -75,7 +77,8 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       }),
     )
 
-  common(program.command('verify'))
+  program
+    .command('verify')
     .description(
       'wait for the bootstrap banner, check it against the device and record the operation; exit 0 verified, 3 not verified',
     )
@@ -86,7 +89,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     )
     .addOption(consoleBaudOption())
     .option('--approve', 'approve the operation when the board is verified (uses up its token)')
-    .option('--approver <name>', 'your name, recorded with the approval')
+    .option('--approver <name>', 'your name, recorded with the approval (or FIELDFLASH_APPROVER)')
     .action(
       action(async (cmd) => {
         const ctx = context(cmd)
@@ -98,6 +101,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         if (o.approver !== undefined && !o.approve) {
           throw invalidInput('approver', 'only goes with --approve')
         }
+        const approver = o.approve ? approverOf(o.approver, kit.env) : undefined
         const store = ctx.store()
         if (!json) {
           io.err(`Waiting up to ${timeout} s for the bootstrap banner on ${o.port}…\n`)
@@ -116,7 +120,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
             expectedUid: o.device,
             timeoutMs: timeout * 1000,
             approve: o.approve === true,
-            approver: o.approver,
+            approver,
             signal: abort.signal,
           })
         } finally {
@@ -132,27 +136,33 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
   const operation = program
     .command('operation')
     .description('provisioning operations recorded by "fieldflash verify"')
-  common(operation.command('approve').argument('<uid>').argument('<operation-id>'))
+  operation
+    .command('approve')
+    .argument('<uid>', 'the device UID')
+    .argument('<operation-id>', 'the operation id "verify" printed')
     .description('approve a recorded operation (only when its banner is still verified)')
-    .option('--approver <name>', 'your name, recorded with the approval')
+    .option('--approver <name>', 'your name, recorded with the approval (or FIELDFLASH_APPROVER)')
     .action(
       action((cmd, uid: string, id: string) => {
         assertDeviceUid(uid, 'uid')
         const result = approveOperation(context(cmd).store(), {
           uid,
           operationId: id,
-          approver: cmd.opts().approver,
+          approver: approverOf(cmd.opts().approver, kit.env),
         })
         emit(
           io,
           kit.json(),
           { uid, ...result },
           () =>
-            `Operation ${id} of ${uid} approved${result.operation.approver ? ` by ${result.operation.approver}` : ''}; token ${result.token.fingerprint} is now consumed.`,
+            `Operation ${id} of ${uid} approved by ${result.operation.approver}; token ${result.token.fingerprint} is now consumed.`,
         )
       }),
     )
-  common(operation.command('reject').argument('<uid>').argument('<operation-id>'))
+  operation
+    .command('reject')
+    .argument('<uid>', 'the device UID')
+    .argument('<operation-id>', 'the operation id "verify" printed')
     .description('reject a recorded operation (the token is left as it is)')
     .option('--approver <name>', 'your name, recorded with the rejection')
     .option('--reason <text>', 'why, for the record')
@@ -176,7 +186,8 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       }),
     )
 
-  common(program.command('audit'))
+  program
+    .command('audit')
     .description('the audit log: every change of devices, tokens and operations (no secrets)')
     .option('--device <uid>', "only this device's entries")
     .action(
@@ -189,6 +200,18 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
+}
+
+/** Who approves: --approver, else FIELDFLASH_APPROVER; an approval without a name is refused. */
+function approverOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  const name = option ?? env.FIELDFLASH_APPROVER
+  if (name === undefined || name.trim() === '') {
+    throw invalidInput(
+      'approver',
+      'is required to approve (or set FIELDFLASH_APPROVER): an approval records who made it',
+    )
+  }
+  return name
 }
 
 // --- monitor output -------------------------------------------------------------------------
@@ -331,7 +354,7 @@ function formatVerify(outcome: VerifyOutcome): string {
     )
   } else if (v.verified && outcome.operation?.state === 'pending') {
     lines.push(
-      `To approve: fieldflash operation approve ${v.uid} ${outcome.operation.id} [--approver <name>]`,
+      `To approve: fieldflash operation approve ${v.uid} ${outcome.operation.id} --approver <your name>`,
     )
   }
   return lines.join('\n')

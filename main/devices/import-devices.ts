@@ -56,6 +56,7 @@ export function parseDeviceList(
     )
   }
   const rows = hasHeader ? records.slice(1) : records
+  if (rows.length === 0) throw invalidInput('file', 'lists no devices: it has a header line only')
   if (rows.length > MAX_IMPORT_ROWS) {
     throw invalidInput(
       'file',
@@ -66,7 +67,10 @@ export function parseDeviceList(
   return rows.map(({ record, line }) => {
     const uid = record[uidColumn] ?? ''
     if (!isValidDeviceUid(uid)) {
-      throw invalidInput('file', `line ${line}: uid must be ${DEVICE_UID_RULE}`)
+      throw invalidInput(
+        'file',
+        `line ${line}: uid must be ${DEVICE_UID_RULE}, not ${JSON.stringify(uid.slice(0, 40))}`,
+      )
     }
     const first = seen.get(uid)
     if (first !== undefined) {

@@ -150,7 +150,18 @@ export async function flashBoard(
 
   try {
     enter('connecting', `Opening ${path}…`)
-    port = deps.openPort(request, (message) => log(message, 'warning'))
+    // A port without DTR/RTS cannot reset the board: what the technician does about it depends on
+    // the step (before the write, the board must already be in download mode; after, press EN).
+    port = deps.openPort(request, (message) =>
+      log(
+        `${message} ${
+          stage === 'resetting'
+            ? "Press the board's EN (RST) button to start the new firmware."
+            : 'The board must already be in download mode: hold BOOT, tap EN (RST), release BOOT.'
+        }`,
+        'warning',
+      ),
+    )
     // esptool-js never reports a lost device itself (its DOMException branch is unreachable, since
     // DOMException is an Error): listen for Web Serial's `disconnect` event instead.
     const onDisconnect = (): void => interrupt(lostError(path))
@@ -432,7 +443,14 @@ async function writeParts(
 
 /** A failure as a result: its code, its message, and whether the input is at fault. */
 export function failureOf(error: FieldFlashError, stage: FlashStage): FlashFailure {
-  return { ok: false, stage, code: error.code, message: error.message, badInput: error.badInput }
+  return {
+    ok: false,
+    stage,
+    code: error.code,
+    message: error.message,
+    badInput: error.badInput,
+    field: error.field,
+  }
 }
 
 function firstLine(error: unknown): string {

@@ -67,6 +67,8 @@ export interface FlashFailure {
   stage: FlashStage
   /** True when the input (the firmware, a value) is at fault rather than the board or the port. */
   badInput?: boolean
+  /** The input field at fault, when one is. */
+  field?: string
 }
 
 export type FlashResult = FlashSuccess | FlashFailure

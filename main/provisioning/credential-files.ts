@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
-import type { CredentialFileRow, FieldFlashStore, StoreWriter } from '../store/store'
+import { FieldFlashStore, type CredentialFileRow, type StoreWriter } from '../store/store'
 import type { TokenOrigin } from '../store/records'
 import { commitRenderedToken, readRenderInputs, type RenderInputs } from './fresh-token'
 import { generateTokenString, tokenHash } from './token-format'
@@ -149,6 +149,22 @@ function removeFinal(tx: StoreWriter, finalPath: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
+}
+
+/**
+ * Opens the data directory the way every face does (the app and each CLI run): the registry, what
+ * opening it had to say (permissions fixed, an old data file imported), and the credential files
+ * of runs that died finished or removed.
+ */
+export function openDataDirectory(dataDir: string): { store: FieldFlashStore; notices: string[] } {
+  const store = FieldFlashStore.open(dataDir)
+  try {
+    reconcileCredentialFiles(store)
+  } catch (error) {
+    store.close()
+    throw error
+  }
+  return { store, notices: [...store.notices] }
 }
 
 /**

@@ -43,7 +43,7 @@ export function describeSerialError(
   if (/ENOENT|no such file|file not found|ENXIO|no such device/i.test(text)) {
     return make(
       'port_not_found',
-      `${path} is not there any more. Check the USB cable (a charge-only cable shows no port), re-plug the board and choose its port again.${platform === 'win32' ? ' If no port appears, install the USB bridge driver (CP210x or CH340).' : ''}`,
+      `There is no serial port at ${path}: the board is unplugged, or its port has another name. Check the USB cable (a charge-only cable shows no port) and re-plug the board.${platform === 'win32' ? ' If no port appears, install the USB bridge driver (CP210x or CH340).' : ''}`,
     )
   }
   if (/EIO|input\/output error|disconnected|ENODEV/i.test(text)) {

@@ -147,12 +147,12 @@ export class SerialportDevice extends EventTarget {
       )
     } catch (error) {
       if (!port.isOpen) throw this.lostError ?? describeSerialError(this.options.path, error)
-      // Pseudo-terminals and some adapters have no modem-control lines: boards behind them must
-      // already be in download mode, so carry on and say so once.
+      // Pseudo-terminals and some adapters have no modem-control lines: carry on and say so once;
+      // the job says what to do about it at the step it is on.
       if (!this.warnedSignals) {
         this.warnedSignals = true
         this.options.onWarning?.(
-          `${this.options.path} cannot drive DTR/RTS (${(error as Error).message}); the board must already be in download mode (hold BOOT, tap EN).`,
+          `${this.options.path} cannot drive DTR/RTS (${(error as Error).message}), so FieldFlash cannot reset the board by itself.`,
         )
       }
     }

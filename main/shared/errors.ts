@@ -1,3 +1,5 @@
+import { redactTokens } from './redact'
+
 /**
  * The closed set of error codes FieldFlash reports. The UI and the CLI switch on the code, never on
  * message text; every message says what to do next and never carries a secret.
@@ -78,7 +80,9 @@ export async function toResult<T>(fn: () => Promise<T> | T): Promise<Result<T>> 
     return { ok: true, value: await fn() }
   } catch (error) {
     if (error instanceof FieldFlashError) {
-      return { ok: false, code: error.code, message: error.message, field: error.field }
+      // A token the user typed where a name goes never comes back in a message.
+      const message = redactTokens(error.message)
+      return { ok: false, code: error.code, message, field: error.field }
     }
     return { ok: false, code: 'internal', message: 'Unexpected error; see the log for details.' }
   }

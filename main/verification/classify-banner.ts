@@ -66,7 +66,13 @@ export function classifyBanner(
     message,
     nextStep,
   })
-  const reflash = `Download the template of ${uid} again, rebuild the firmware and flash it, then verify again.`
+  // The way back to a current token is the way the board got its token: provisioning writes a
+  // fresh config partition; a template's token is compiled into the firmware.
+  const origin = (matched ?? current)?.origin
+  const reflash =
+    origin === 'provision' || origin === 'config-partition'
+      ? `Provision the board of ${uid} again (it writes a fresh config partition), then verify again.`
+      : `Download the template of ${uid} again, rebuild the firmware and flash it, then verify again.`
 
   if (expectedUid !== undefined && expectedUid !== uid) {
     return verdict(

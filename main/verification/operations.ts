@@ -21,7 +21,8 @@ type BannerFields = Pick<BootstrapBanner, 'uid' | 'fingerprint' | 'code' | 'mac'
  * Classifies a banner against the registry as it is now and records the provisioning operation it
  * starts, in one transaction: UID, fingerprint, code, MAC, port, time and the classification. A
  * pending operation of the same device, token, code and MAC is reused, so a board repeating its
- * banner records one operation. A token found past its lifetime is marked expired on the way.
+ * banner records one operation, and the board already approved with this token answers with its
+ * approval (re-verifying it records nothing). A token found past its lifetime is marked expired on the way.
  * Returns null for a UID the registry does not know (there is nowhere to record it).
  */
 export function recordOperation(
@@ -42,6 +43,15 @@ export function recordOperation(
         op.mac === mac,
     )
     if (existing) return { operation: existing, created: false, verdict }
+    // The board that was approved with this token, checked again: its approval is the record;
+    // a new operation could only dangle, since a consumed token is never approved twice.
+    const approval = device.operations.find(
+      (op) =>
+        op.state === 'approved' && op.fingerprint === input.banner.fingerprint && op.mac === mac,
+    )
+    if (approval && verdict.classification === 'consumed') {
+      return { operation: approval, created: false, verdict }
+    }
 
     const at = now.toISOString()
     const operation: ProvisioningOperation = {
@@ -103,7 +113,7 @@ export interface ApprovalResult {
 /**
  * Approves a pending operation, only when its banner still classifies as verified against the
  * registry as it is inside this transaction: the one-time token becomes consumed, the operation
- * approved (with the approver's name when given) and the device approved. A token revoked,
+ * approved (with the approver's name, which an approval always has) and the device approved. A token revoked,
  * superseded or consumed by any process meanwhile is refused; so is approving twice.
  */
 export function approveOperation(
@@ -111,7 +121,7 @@ export function approveOperation(
   input: { uid: string; operationId: string; approver?: string | null },
   now: Date = new Date(),
 ): ApprovalResult {
-  const approver = validateApprover(input.approver)
+  const approver = requireApprover(input.approver)
   return store.write((tx) => {
     const device = requireDevice(tx, input.uid)
     const index = findOperation(device, input.operationId)
@@ -222,6 +232,15 @@ function refuseDecided(operation: ProvisioningOperation, action: 'approve' | 're
 }
 
 const NAME_RULE = 'must be 1–80 characters without control characters'
+
+/** An approver's name, required: an approval always says who made it. */
+export function requireApprover(value: string | null | undefined): string {
+  const name = validateApprover(value)
+  if (name === null) {
+    throw invalidInput('approver', `is required: an approval records who made it (${NAME_RULE})`)
+  }
+  return name
+}
 
 /** Validates an approver's name: trimmed, 1–80 characters, no control characters; null when not given. */
 export function validateApprover(value: string | null | undefined): string | null {

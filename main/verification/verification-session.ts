@@ -15,6 +15,7 @@ import { OperationRecordLimiter, recordLimitMessage } from './record-limiter'
 import {
   approveOperation,
   recordOperation,
+  requireApprover,
   validateApprover,
   type ApprovalResult,
 } from './operations'
@@ -198,7 +199,9 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
       )
     }
   }
-  const approver = validateApprover(request.approver)
+  const approver = request.approve
+    ? requireApprover(request.approver)
+    : validateApprover(request.approver)
   if (request.signal?.aborted) throw cancelled(request.path)
 
   const monitor = await openSerialMonitor({

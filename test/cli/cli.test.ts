@@ -65,17 +65,19 @@ describe('fieldflash CLI', () => {
     expect(JSON.parse(revoked.out)).toMatchObject({ uid: 'pump-0001', state: 'revoked' })
     const rotated = await cli(dataDir, 'mqtt', 'rotate', 'pump-0001')
     expect(rotated.code).toBe(0)
-    expect(rotated.out).toMatch(/Download the template again/)
+    expect(rotated.out).toMatch(
+      /the board gets it with its next credentials.*Next: fieldflash template pump-0001 --out <dir>/,
+    )
   })
 
   it.each([
     [
       ['site', 'set', ...SITE_FLAGS.slice(0, -2), '--ota-base-url', 'javascript:alert(1)'],
-      /otaBaseUrl: must be an absolute http/,
+      /--ota-base-url: must be an absolute http/,
     ],
     [
       ['site', 'set', ...SITE_FLAGS.slice(0, 6), '--mqtt-port', '70000'],
-      /mqttPort: must be a whole number from 1 to 65535/,
+      /--mqtt-port: must be a whole number from 1 to 65535/,
     ],
     [
       [
@@ -92,7 +94,7 @@ describe('fieldflash CLI', () => {
         '--ota-base-url',
         'https://o/',
       ],
-      /apiHost: must be a DNS name/,
+      /--api-host: must be a DNS name/,
     ],
     [
       ['device', 'add', '--board', 'esp32-devkitc', '--uid', 'a b;rm -rf /'],
@@ -113,7 +115,7 @@ describe('fieldflash CLI', () => {
     const dataDir = await tempDir()
     const unknown = await cli(dataDir, 'token', 'regenerate', 'nope-0001')
     expect(unknown).toMatchObject({ code: 2 })
-    expect(unknown.err).toMatch(/uid: no device with UID nope-0001/)
+    expect(unknown.err).toMatch(/<uid>: no device with UID nope-0001/)
     await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
     const twice = await cli(
       dataDir,
@@ -137,11 +139,28 @@ describe('fieldflash CLI', () => {
     ['config-partition', '../../etc', '--out', '/tmp/x.bin'],
     ['operation', 'approve', 'a/b/c', 'op-1'],
     ['operation', 'reject', '\u0007bell', 'op-1'],
-  ])('checks every positional UID with the one rule, never echoing it: %j', async (...argv) => {
+  ])('checks every positional UID with the one rule, showing it escaped: %j', async (...argv) => {
     const result = await cli(await tempDir(), ...argv)
     expect(result.code).toBe(2)
-    expect(result.err).toMatch(/uid: must be 4–90 characters of 0-9 a-z A-Z - _ \./)
-    for (const echoed of ['\u001b', '\u0007', '../']) expect(result.err).not.toContain(echoed)
+    const given =
+      argv[
+        argv[0] === 'device' || argv[0] === 'token' || argv[0] === 'mqtt' || argv[0] === 'operation'
+          ? 2
+          : 1
+      ]!
+    expect(result.err).toContain(
+      `<uid>: must be 4–90 characters of 0-9 a-z A-Z - _ ., not ${JSON.stringify(given)}`,
+    )
+    // Shown as text: a control character never reaches the terminal as itself.
+    for (const raw of ['\u001b', '\u0007']) expect(result.err).not.toContain(raw)
+  })
+
+  it('never shows a token pasted where a UID goes', async () => {
+    const token = 'ffpt_' + 'a'.repeat(52)
+    const result = await cli(await tempDir(), 'device', 'show', token)
+    expect(result.code).toBe(2)
+    expect(result.err).not.toContain(token)
+    expect(result.err).toContain('ffpt_[redacted]')
   })
 
   it('exits 1 for a missing site profile', async () => {

@@ -117,10 +117,13 @@ describe('fieldflash config-partition', () => {
   })
 
   it.each([
-    [['--wifi-ssid', 'x'.repeat(33), '--wifi-password', ''], /wifiSsid: must be 1–32 bytes/],
-    [['--wifi-ssid', 'Hall', '--wifi-password', 'short'], /wifiPassword: must be 8–63 printable/],
-    [['--wifi-ssid', 'Hall'], /wifiPassword: is required/],
-    [['--wifi-password', '12345678'], /wifiSsid: is required/],
+    [['--wifi-ssid', 'x'.repeat(33), '--wifi-password', ''], /--wifi-ssid: must be 1–32 bytes/],
+    [
+      ['--wifi-ssid', 'Hall', '--wifi-password', 'short'],
+      /--wifi-password: must be 8–63 printable/,
+    ],
+    [['--wifi-ssid', 'Hall'], /--wifi-password: is required/],
+    [['--wifi-password', '12345678'], /--wifi-ssid: is required/],
   ])('refuses Wi-Fi %j naming the field', async (args, message) => {
     const dataDir = await setup()
     const run = await cli(dataDir, 'site', 'set', ...args)

@@ -18,12 +18,19 @@ let expectedCode: string
 const stops: Array<() => Promise<void>> = []
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cliWithEnv({}, ...argv)
+}
+
+async function cliWithEnv(
+  env: NodeJS.ProcessEnv,
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string }> {
   let out = ''
   let err = ''
   const code = await runCli(
     [...argv, '--data-dir', dataDir],
     { out: (t) => (out += t), err: (t) => (err += t) },
-    {},
+    env,
   )
   return { code, out, err }
 }
@@ -124,10 +131,29 @@ describe('fieldflash verify', () => {
       operationState: 'approved',
     })
 
-    const again = await cli('verify', '--port', port, '--approve')
+    // An approval names its approver: without --approver or FIELDFLASH_APPROVER it is refused.
+    const operations = async () =>
+      JSON.parse((await cli('device', 'show', 'pump-0001', '--json')).out).operations as {
+        state: string
+      }[]
+    const before = await operations()
+    const nameless = await cli('verify', '--port', port, '--approve')
+    expect(nameless.code).toBe(2)
+    expect(nameless.err).toMatch(
+      /--approver: is required to approve \(or set FIELDFLASH_APPROVER\)/,
+    )
+    const again = await cliWithEnv(
+      { FIELDFLASH_APPROVER: 'Bob' },
+      'verify',
+      '--port',
+      port,
+      '--approve',
+    )
     expect(again.code).toBe(3)
     expect(again.out).toMatch(/^NOT VERIFIED: pump-0001 — Already approved/)
     expect(again.out).toContain('by Alice')
+    // Checking the approved board again leaves no pending operation behind.
+    expect(await operations()).toEqual(before)
 
     const audit = JSON.parse((await cli('audit', '--device', 'pump-0001', '--json')).out)
     expect(audit.entries.map((e: { type: string }) => e.type)).toEqual(
@@ -166,7 +192,7 @@ describe('fieldflash verify', () => {
     }
     const missing = await cli('verify', '--port', join(dataDir, 'no-such-port'))
     expect(missing.code).toBe(1)
-    expect(missing.err).toMatch(/is not there any more/)
+    expect(missing.err).toMatch(/There is no serial port at .*no-such-port.*"fieldflash ports"/)
   })
 })
 

@@ -132,6 +132,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
     const { outcome } = await verifyBoard(boards.current, MAC_B, {
       expectedUid: 'pump-0001',
       approve: true,
+      approver: 'Alice',
     })
     expect(verdictOf(outcome)).toMatchObject({
       classification: 'another_board',
@@ -166,6 +167,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
     const again = await verifyBoard(boards.current, MAC_A, {
       expectedUid: 'pump-0001',
       approve: true,
+      approver: 'Bob',
     })
     expect(verdictOf(again.outcome)).toMatchObject({
       classification: 'consumed',

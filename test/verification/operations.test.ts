@@ -103,7 +103,11 @@ describe('approveOperation', () => {
       at(2.2),
     )
     expect(() =>
-      approveOperation(store, { uid: 'pump-0001', operationId: operation.id }, at(2.3)),
+      approveOperation(
+        store,
+        { uid: 'pump-0001', operationId: operation.id, approver: 'A. Tech' },
+        at(2.3),
+      ),
     ).toThrow(
       expect.objectContaining({
         code: 'invalid_state',
@@ -121,7 +125,11 @@ describe('approveOperation', () => {
     )!
     const before = store.device('pump-0001')
     expect(() =>
-      approveOperation(store, { uid: 'pump-0001', operationId: operation.id }, at(2.1)),
+      approveOperation(
+        store,
+        { uid: 'pump-0001', operationId: operation.id, approver: 'A. Tech' },
+        at(2.1),
+      ),
     ).toThrow(
       expect.objectContaining({
         code: 'invalid_state',
@@ -140,7 +148,11 @@ describe('approveOperation', () => {
       at(2.1),
     )!
     expect(() =>
-      approveOperation(store, { uid: 'pump-0001', operationId: second.operation.id }, at(2.2)),
+      approveOperation(
+        store,
+        { uid: 'pump-0001', operationId: second.operation.id, approver: 'A. Tech' },
+        at(2.2),
+      ),
     ).toThrow(/MAC/)
   })
 
@@ -154,11 +166,22 @@ describe('approveOperation', () => {
     expect(() =>
       approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver: 'a\nb' }),
     ).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'approver' }))
-    expect(() => approveOperation(store, { uid: 'pump-0001', operationId: 'op-none' })).toThrow(
-      expect.objectContaining({ code: 'not_found' }),
-    )
+    // An approval always names who made it.
+    for (const approver of [undefined, null]) {
+      expect(() =>
+        approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver }),
+      ).toThrow(/approver: is required: an approval records who made it/)
+    }
+    expect(store.device('pump-0001')!.operations[0]!.state).toBe('pending')
     expect(() =>
-      approveOperation(store, { uid: 'nobody-here', operationId: operation.id }),
+      approveOperation(store, { uid: 'pump-0001', operationId: 'op-none', approver: 'A. Tech' }),
+    ).toThrow(expect.objectContaining({ code: 'not_found' }))
+    expect(() =>
+      approveOperation(store, {
+        uid: 'nobody-here',
+        operationId: operation.id,
+        approver: 'A. Tech',
+      }),
     ).toThrow(expect.objectContaining({ code: 'not_found' }))
   })
 })
@@ -187,7 +210,9 @@ describe('rejectOperation', () => {
       approver: 'Bob',
       reason: 'wrong enclosure',
     })
-    expect(() => approveOperation(store, { uid: 'pump-0001', operationId: operation.id })).toThrow(
+    expect(() =>
+      approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver: 'A. Tech' }),
+    ).toThrow(
       expect.objectContaining({
         code: 'invalid_state',
         message: expect.stringMatching(/rejected/),

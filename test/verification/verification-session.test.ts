@@ -111,6 +111,7 @@ describe('verifyOnPort', () => {
       path: a,
       timeoutMs: 5000,
       approve: true,
+      approver: 'Bob',
       now: () => at(3),
     })
     expect(again).toMatchObject({

@@ -39,7 +39,7 @@ export interface LoadFirmwareRequest {
 export async function detectFirmwareInputKind(path: string): Promise<FirmwareInputKind> {
   const kind = await pathKind(path)
   if (kind === null) {
-    throw new FirmwareError('not_found', `${path} does not exist. Choose the firmware again.`, path)
+    throw new FirmwareError('not_found', `${path} does not exist; check the path.`, path)
   }
   if (await findFlasherArgs(path)) return 'esp-idf'
   if (kind === 'directory') {
@@ -56,7 +56,7 @@ export async function detectFirmwareInputKind(path: string): Promise<FirmwareInp
   }
   const lower = path.toLowerCase()
   if (lower.endsWith('.json')) {
-    const document = await readJsonFile(path, 'Choose the firmware again.')
+    const document = await readJsonFile(path, 'Check the path.')
     if (typeof document === 'object' && document !== null) {
       if ('builds' in document) return 'esp-web-tools'
       if ('flash_files' in document) return 'esp-idf'

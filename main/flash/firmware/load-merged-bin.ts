@@ -10,7 +10,7 @@ export async function loadMergedBin(
   target: FlashTarget,
   offset = 0,
 ): Promise<LoadedFirmwareInput> {
-  const data = await readFirmwareFile(path, target, 'Choose the .bin file again.')
+  const data = await readFirmwareFile(path, target, 'Check the path.')
   // A file that starts at or before the bootloader is a merged image, whatever its size: its
   // bootloader is then checked where the chip will look for it.
   const coversBootloader = target.chip !== 'ESP8266' && offset <= (target.bootloaderOffset ?? 0)
