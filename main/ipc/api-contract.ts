@@ -226,7 +226,7 @@ export interface ApiOperations {
   closeMonitor: { request: { sessionId: string }; response: null }
   resetBoard: { request: { sessionId: string }; response: null }
   approveOperation: {
-    request: { uid: string; operationId: string; approver?: string }
+    request: { uid: string; operationId: string; approver: string }
     response: DeviceDetails
   }
   rejectOperation: {

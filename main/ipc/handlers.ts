@@ -369,7 +369,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       return null
     },
     approveOperation: async ({ uid, operationId, approver }) => {
-      approveOperation(store, { uid, operationId, approver: approver || null }, now())
+      approveOperation(store, { uid, operationId, approver }, now())
       return details(uid)
     },
     rejectOperation: async ({ uid, operationId, approver, reason }) => {

@@ -91,7 +91,8 @@ export const REQUEST_SCHEMAS = {
   }),
   closeMonitor: z.strictObject({ sessionId: clientId }),
   resetBoard: z.strictObject({ sessionId: clientId }),
-  approveOperation: z.strictObject(decision),
+  // An approval always names its approver (the services check the name's rule).
+  approveOperation: z.strictObject({ ...decision, approver: text(80) }),
   rejectOperation: z.strictObject({ ...decision, reason: text(500).optional() }),
   readAuditLog: z.strictObject({ uid: uid.optional() }),
 } satisfies { [K in OperationName]: z.ZodType<RequestOf<K>> }

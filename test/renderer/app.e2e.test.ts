@@ -1,182 +1,29 @@
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readAuditLog } from '../../main/audit/audit-log'
-import type { BoardCatalog } from '../../main/boards/catalog'
-import { addDevice } from '../../main/devices/devices'
-import { SerialportDevice } from '../../main/serial/serialport-device'
-import { createApi, type MainApi } from '../../main/ipc/handlers'
-import { listPorts } from '../../main/serial/list-ports'
-import { saveSiteProfile } from '../../main/site/site-profile'
-import { FieldFlashStore } from '../../main/store/store'
-import { downloadTemplate } from '../../main/template/download-template'
-import { loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
-import {
-  APP_ORIGIN,
-  buildRenderer,
-  launchBrowser,
-  openApp,
-  screenshot,
-  seriousA11yViolations,
-  type TestBrowser,
-} from './harness/app-page'
-import { BENCH_MAC, BenchBoard } from './harness/bench-board'
-import { buildBaseFirmware, buildFirmwareFromZip } from './harness/test-firmware'
 import { importFirmware } from '../../main/firmware-library/firmware-library'
+import { screenshot } from './harness/app-page'
+import {
+  capture,
+  chooseFirmwareAndPort,
+  enterTechnicianName,
+  goToFlash,
+  hidden,
+  seedDeviceWithFirmware,
+  seedSite,
+  TECHNICIAN,
+  useAppBench,
+  visible,
+} from './harness/app-under-test'
+import { BENCH_MAC } from './harness/bench-board'
+import { buildBaseFirmware, buildFirmwareFromZip } from './harness/test-firmware'
 
 // The renderer in real Chromium, its `window.fieldflash` bridged to the real main-process handlers
 // with a temp data folder, the real board catalog, and a bench board behind a pty: the ROM-loader
 // emulator for flashing, then the host-built firmware printing its bootstrap banner.
 
-let browser: TestBrowser
-let rendererDir: string
-let catalog: BoardCatalog
-
-beforeAll(async () => {
-  ;[rendererDir, browser, catalog] = await Promise.all([
-    buildRenderer(),
-    launchBrowser(),
-    loadCatalog(),
-  ])
-}, 90_000)
-
-afterAll(async () => {
-  await browser?.close()
-  if (rendererDir) await rm(rendererDir, { recursive: true, force: true })
-})
-
-interface AppUnderTest {
-  page: Page
-  store: FieldFlashStore
-  bench: BenchBoard
-  dataDir: string
-  /** What the injected "save ZIP to…" and "choose firmware" dialogs answer. */
-  dialogs: { templateFolder: string; firmware: string | null }
-  pageErrors: string[]
-}
-
-const running: { api: MainApi; bench: BenchBoard; page: Page }[] = []
-
-afterEach(async (context) => {
-  for (const app of running.splice(0)) {
-    // A failed test leaves its last screen for review.
-    if (context.task.result?.state === 'fail') {
-      await screenshot(app.page, `failed-${context.task.name.slice(0, 40).replace(/\W+/g, '-')}`)
-      console.log('bench app output:', JSON.stringify(app.bench.appOutput.slice(-600)))
-    }
-    await app.api.dispose()
-    await app.page.close()
-    await app.bench.stop()
-  }
-})
-
-/** The app on a fresh data folder, with a bench board plugged in. */
-async function startApp(seed?: (store: FieldFlashStore) => void): Promise<AppUnderTest> {
-  const dataDir = await tempDir('fieldflash-app-')
-  const store = FieldFlashStore.open(dataDir)
-  seed?.(store)
-  const bench = await BenchBoard.start()
-  const dialogs = { templateFolder: join(dataDir, 'templates'), firmware: null as string | null }
-  let api: MainApi | null = null
-  const { page, deliver, pageErrors } = await openApp(browser, rendererDir, () => api!)
-  api = createApi(
-    {
-      store,
-      catalog,
-      version: '0.1.0-test',
-      dialogs: {
-        chooseTemplateFolder: async () => dialogs.templateFolder,
-        chooseFirmware: async () => dialogs.firmware,
-      },
-      // The bench's pty, listed as the CP2102 bridge it stands for.
-      listPorts: () =>
-        listPorts(catalog, async () =>
-          bench.present
-            ? [
-                {
-                  path: bench.clientPath,
-                  manufacturer: 'Silicon Labs',
-                  serialNumber: '0001',
-                  vendorId: '10C4',
-                  productId: 'EA60',
-                  pnpId: undefined,
-                  locationId: undefined,
-                },
-              ]
-            : [],
-        ),
-      flashDependencies: {
-        // The real adapter over the real serialport binding; closing it is the board's reset.
-        openPort: (request, warn) => {
-          const device = new SerialportDevice({ path: request.port.path, onWarning: warn })
-          const close = device.close.bind(device)
-          device.close = async () => {
-            await close()
-            await bench.resetIntoApp()
-          }
-          return device as never
-        },
-        now: () => performance.now(),
-      },
-      monitorOptions: { presenceIntervalMs: 250, batchIntervalMs: 100 },
-      log: (message) => console.log('main log:', message),
-    },
-    deliver,
-  )
-  running.push({ api, bench, page })
-  await page.goto(`${APP_ORIGIN}/`)
-  return { page, store, bench, dataDir, dialogs, pageErrors }
-}
-
-/** Waits until (the first match of) `locator` is visible. */
-function visible(locator: Locator, timeout = 5_000): Promise<void> {
-  return locator.first().waitFor({ state: 'visible', timeout })
-}
-
-/** Waits until nothing matching `locator` is visible. */
-function hidden(locator: Locator, timeout = 5_000): Promise<void> {
-  return locator.first().waitFor({ state: 'hidden', timeout })
-}
-
-/** Screenshot plus an accessibility scan of what is on screen. */
-async function capture(page: Page, name: string): Promise<void> {
-  await screenshot(page, name)
-  expect(await seriousA11yViolations(page), `axe on ${name}`).toEqual([])
-}
-
-function seedSite(store: FieldFlashStore): void {
-  saveSiteProfile(store, SAMPLE_SITE)
-}
-
-async function seedDeviceWithFirmware(
-  app: AppUnderTest,
-  uid: string,
-): Promise<{ firmware: string }> {
-  addDevice(app.store, catalog, { uid, boardId: 'esp32-devkitc' })
-  const zip = await downloadTemplate(app.store, catalog, {
-    uid,
-    outDir: join(app.dataDir, 'seed'),
-  })
-  return { firmware: await buildFirmwareFromZip(zip.zipPath) }
-}
-
-/** Devices → the device → "Provision this device…" → template step → flash step. */
-async function goToFlash(page: Page, uid: string): Promise<void> {
-  await page.getByRole('button', { name: 'Devices', exact: true }).click()
-  await page.getByRole('button', { name: uid }).click()
-  await page.getByRole('button', { name: 'Provision this device…' }).click()
-  await page.getByRole('button', { name: 'I already have firmware for it — go to flash' }).click()
-  await visible(page.getByRole('heading', { name: `Flash ${uid}` }))
-}
-
-async function chooseFirmwareAndPort(app: AppUnderTest, firmware: string): Promise<void> {
-  const { page } = app
-  await page.getByLabel('Serial port').selectOption(app.bench.clientPath)
-  app.dialogs.firmware = firmware
-  await page.getByRole('button', { name: 'Choose build folder…' }).click()
-  await visible(page.getByText('firmware.bin', { exact: true }))
-}
+const bench = useAppBench()
+const { startApp } = bench
 
 describe('FieldFlash in Chromium', () => {
   it("walks a newcomer's whole path: site profile, board, device, template, flash, verify, approve", async () => {
@@ -208,6 +55,8 @@ describe('FieldFlash in Chromium', () => {
     await page.getByLabel('Wi-Fi password').fill('correct horse')
     await hidden(page.getByText(/must be 8–63 printable ASCII characters/))
     await page.getByRole('button', { name: 'Save and start' }).click()
+    // Who approves: every approval records the technician's name.
+    await enterTechnicianName(page)
 
     // Board: the plugged-in CP2102 is listed with its friendly name; its boards are suggested.
     await visible(page.getByRole('heading', { name: 'Provision a board' }))
@@ -272,6 +121,7 @@ describe('FieldFlash in Chromium', () => {
     expect(device.flashes).toHaveLength(1)
     expect(device.flashes[0]!.mac).toBe(BENCH_MAC)
     expect(device.operations.filter((op) => op.state === 'approved')).toHaveLength(1)
+    expect(device.operations.find((op) => op.state === 'approved')!.approver).toBe(TECHNICIAN)
     const audit = readAuditLog(app.store, { uid: 'pump-0001' }).map((e) => e.type)
     expect(audit).toEqual(
       expect.arrayContaining([
@@ -310,7 +160,7 @@ describe('FieldFlash in Chromium', () => {
     await capture(page, '14-settings')
 
     expect(app.pageErrors).toEqual([])
-    expect(browser.foreignRequests).toEqual([])
+    expect(bench.browser.foreignRequests).toEqual([])
   }, 90_000)
 
   it('provisions with no compiler: board, device, the base firmware with fresh credentials, verified and approved', async () => {
@@ -318,8 +168,9 @@ describe('FieldFlash in Chromium', () => {
     // The firmware team's base firmware for the board (no device's values: it reads them from
     // the ffcfg partition), imported once.
     const build = await buildBaseFirmware()
-    await importFirmware(app.store, catalog, { path: build, boardId: 'esp32-devkitc' })
+    await importFirmware(app.store, bench.catalog, { path: build, boardId: 'esp32-devkitc' })
     const { page } = app
+    await enterTechnicianName(page)
 
     await visible(page.getByRole('heading', { name: 'Provision a board' }))
     const port = page.getByRole('radio', { name: /Silicon Labs CP210x/ })

@@ -48,7 +48,15 @@ export function ConsoleView({
         ))}
       </div>
       {!follow && (
-        <button type="button" className="follow" onClick={() => setFollow(true)}>
+        <button
+          type="button"
+          className="follow"
+          onClick={() => {
+            // The button goes once the console follows again: the focus moves to the console.
+            ref.current?.focus()
+            setFollow(true)
+          }}
+        >
           Jump to newest lines
         </button>
       )}

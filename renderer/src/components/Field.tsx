@@ -1,4 +1,4 @@
-import { useId, type InputHTMLAttributes } from 'react'
+import { useId, type InputHTMLAttributes, type Ref } from 'react'
 
 /** A labelled input with its hint and its problem announced to assistive technology. */
 export function Field({
@@ -10,6 +10,7 @@ export function Field({
   label: string
   hint?: string
   problem?: string | null
+  ref?: Ref<HTMLInputElement>
 } & InputHTMLAttributes<HTMLInputElement>): React.JSX.Element {
   const id = useId()
   const hintId = `${id}-hint`

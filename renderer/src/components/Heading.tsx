@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react'
+import { useLayoutEffect, useRef, type ReactNode } from 'react'
 
 /**
  * A screen's or a step's heading that takes focus when it appears, so keyboard and screen-reader
@@ -14,7 +14,8 @@ export function FocusHeading({
   id?: string
 }): React.JSX.Element {
   const ref = useRef<HTMLHeadingElement>(null)
-  useEffect(() => {
+  // Before paint, so the focus is never seen on the body while the previous screen goes.
+  useLayoutEffect(() => {
     ref.current?.focus({ preventScroll: false })
   }, [])
   const Tag = level === 1 ? 'h1' : 'h2'

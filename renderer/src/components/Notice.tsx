@@ -1,24 +1,40 @@
-import type { ReactNode } from 'react'
+import { useLayoutEffect, useRef, type ReactNode } from 'react'
 import type { Failure } from '../api'
 import { errorTitle } from '../errors'
 import { StatusIcon, type Tone } from './Icons'
 
-/** A status box: icon, a short title in words, and what to do next. */
+/**
+ * A status box: icon, a short title in words, and what to do next. With `takeFocus` it is what an
+ * action produced: it takes the focus when it appears, so keyboard and screen-reader users land on
+ * the result (and its title is read first) instead of being left on the page body.
+ */
 export function Notice({
   tone,
   title,
   children,
   role,
   large = false,
+  takeFocus = false,
 }: {
   tone: Tone
   title: string
   children?: ReactNode
   role?: 'status' | 'alert'
   large?: boolean
+  takeFocus?: boolean
 }): React.JSX.Element {
+  const ref = useRef<HTMLDivElement>(null)
+  // Before paint, so the focus is never seen on the body between the action and its result.
+  useLayoutEffect(() => {
+    if (takeFocus) ref.current?.focus()
+  }, [takeFocus])
   return (
-    <div className={`notice tone-${tone}${large ? ' large' : ''}`} role={role}>
+    <div
+      ref={ref}
+      className={`notice tone-${tone}${large ? ' large' : ''}`}
+      role={role}
+      tabIndex={takeFocus ? -1 : undefined}
+    >
       <StatusIcon tone={tone} size={large ? 40 : 28} />
       <div>
         <p className="notice-title">{title}</p>
@@ -32,15 +48,18 @@ export function Notice({
 export function ErrorNotice({
   failure,
   children,
+  takeFocus = false,
 }: {
   failure: Failure
   children?: ReactNode
+  takeFocus?: boolean
 }): React.JSX.Element {
   return (
     <Notice
       tone={failure.code === 'cancelled' ? 'info' : 'danger'}
       title={errorTitle(failure.code)}
       role="alert"
+      takeFocus={takeFocus}
     >
       <p>{failure.message}</p>
       {children}

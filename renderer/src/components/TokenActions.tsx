@@ -24,7 +24,7 @@ export function TokenReveal({
     }
   }
   return (
-    <Notice tone="warning" title="New token — shown only this once" large>
+    <Notice tone="warning" title="New token — shown only this once" large takeFocus>
       <p>{minted.warning}</p>
       <label htmlFor={id}>PROVISIONING_TOKEN (fingerprint {minted.view.fingerprint})</label>
       <div className="token-row">
@@ -69,6 +69,7 @@ export function RegenerateTokenButton({
   const [confirming, setConfirming] = useState(false)
   const [minted, setMinted] = useState<RegeneratedToken | null>(null)
   const [failure, setFailure] = useState<Failure | null>(null)
+  const buttonRef = useRef<HTMLButtonElement>(null)
   const run = async (): Promise<void> => {
     setConfirming(false)
     setFailure(null)
@@ -79,7 +80,7 @@ export function RegenerateTokenButton({
   }
   return (
     <div className="token-action">
-      <button type="button" onClick={() => setConfirming(true)}>
+      <button type="button" ref={buttonRef} onClick={() => setConfirming(true)}>
         Regenerate token only…
       </button>
       {confirming && (
@@ -100,8 +101,18 @@ export function RegenerateTokenButton({
           </p>
         </ConfirmDialog>
       )}
-      {minted && <TokenReveal minted={minted} onDone={() => setMinted(null)} />}
-      {failure && <ErrorNotice failure={failure} />}
+      {minted && (
+        <TokenReveal
+          key={minted.view.fingerprint}
+          minted={minted}
+          onDone={() => {
+            // The notice (and the focus in it) goes: back to the button that made the token.
+            buttonRef.current?.focus()
+            setMinted(null)
+          }}
+        />
+      )}
+      {failure && <ErrorNotice failure={failure} takeFocus />}
     </div>
   )
 }

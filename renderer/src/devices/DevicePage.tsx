@@ -4,6 +4,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice, Notice } from '../components/Notice'
 import { RegenerateTokenButton } from '../components/TokenActions'
+import { TableScroll } from '../components/TableScroll'
 import { formatTime, TOKEN_STATE_TEXT } from '../format'
 
 type Pending = 'revoke' | 'rotate' | null
@@ -66,9 +67,9 @@ export function DevicePage({
       <FocusHeading>
         Device <span className="mono">{uid}</span>
       </FocusHeading>
-      {failure && <ErrorNotice failure={failure} />}
+      {failure && <ErrorNotice failure={failure} takeFocus />}
       {done && (
-        <Notice tone="success" title="Done" role="status">
+        <Notice tone="success" title="Done" role="status" takeFocus>
           <p>{done}</p>
         </Notice>
       )}
@@ -138,36 +139,38 @@ export function DevicePage({
             {device.tokens.length === 0 ? (
               <p>No token yet: download the template to mint one.</p>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Fingerprint</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Made by</th>
-                    <th scope="col">Issued</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Ended</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {[...device.tokens].reverse().map((t) => (
-                    <tr key={t.fingerprint + t.issuedAt}>
-                      <td className="mono">{t.fingerprint}</td>
-                      <td>
-                        <span
-                          className={`pill tone-${t.state === 'issued' ? 'info' : t.state === 'consumed' ? 'success' : 'muted'}`}
-                        >
-                          {TOKEN_STATE_TEXT[t.state]}
-                        </span>
-                      </td>
-                      <td>{t.origin === 'template' ? 'Template download' : 'Regeneration'}</td>
-                      <td>{formatTime(t.issuedAt)}</td>
-                      <td>{formatTime(t.expiresAt)}</td>
-                      <td>{formatTime(t.endedAt)}</td>
+              <TableScroll label="Tokens table">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Fingerprint</th>
+                      <th scope="col">State</th>
+                      <th scope="col">Made by</th>
+                      <th scope="col">Issued</th>
+                      <th scope="col">Expires</th>
+                      <th scope="col">Ended</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {[...device.tokens].reverse().map((t) => (
+                      <tr key={t.fingerprint + t.issuedAt}>
+                        <td className="mono">{t.fingerprint}</td>
+                        <td>
+                          <span
+                            className={`pill tone-${t.state === 'issued' ? 'info' : t.state === 'consumed' ? 'success' : 'muted'}`}
+                          >
+                            {TOKEN_STATE_TEXT[t.state]}
+                          </span>
+                        </td>
+                        <td>{t.origin === 'template' ? 'Template download' : 'Regeneration'}</td>
+                        <td>{formatTime(t.issuedAt)}</td>
+                        <td>{formatTime(t.expiresAt)}</td>
+                        <td>{formatTime(t.endedAt)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             )}
           </section>
 
@@ -176,33 +179,35 @@ export function DevicePage({
             {details.flashes.length === 0 ? (
               <p>Never flashed with FieldFlash.</p>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Chip</th>
-                    <th scope="col">MAC</th>
-                    <th scope="col">Firmware</th>
-                    <th scope="col">Port</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {details.flashes.map((f) => (
-                    <tr key={f.at}>
-                      <td>{formatTime(f.at)}</td>
-                      <td>
-                        {f.chip}, {f.flashSize}
-                      </td>
-                      <td className="mono">{f.mac}</td>
-                      <td>
-                        {f.firmwareName}{' '}
-                        <span className="mono muted">{f.firmwareSha256.slice(0, 12)}</span>
-                      </td>
-                      <td className="mono">{f.port}</td>
+              <TableScroll label="Flash history table">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">When</th>
+                      <th scope="col">Chip</th>
+                      <th scope="col">MAC</th>
+                      <th scope="col">Firmware</th>
+                      <th scope="col">Port</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {details.flashes.map((f) => (
+                      <tr key={f.at}>
+                        <td>{formatTime(f.at)}</td>
+                        <td>
+                          {f.chip}, {f.flashSize}
+                        </td>
+                        <td className="mono">{f.mac}</td>
+                        <td>
+                          {f.firmwareName}{' '}
+                          <span className="mono muted">{f.firmwareSha256.slice(0, 12)}</span>
+                        </td>
+                        <td className="mono">{f.port}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             )}
           </section>
 
@@ -211,32 +216,34 @@ export function DevicePage({
             {details.operations.length === 0 ? (
               <p>No board has shown this device&apos;s banner yet.</p>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">First seen</th>
-                    <th scope="col">Code</th>
-                    <th scope="col">Board MAC</th>
-                    <th scope="col">Finding</th>
-                    <th scope="col">Decision</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {details.operations.map((op) => (
-                    <tr key={op.id}>
-                      <td>{formatTime(op.firstSeenAt)}</td>
-                      <td className="mono">{op.code}</td>
-                      <td className="mono">{op.mac}</td>
-                      <td>{op.classification}</td>
-                      <td>
-                        {op.state === 'pending'
-                          ? 'Pending'
-                          : `${op.state === 'approved' ? '✓ Approved' : '✕ Rejected'} ${formatTime(op.decidedAt)}${op.approver ? ` by ${op.approver}` : ''}`}
-                      </td>
+              <TableScroll label="Provisioning operations table">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">First seen</th>
+                      <th scope="col">Code</th>
+                      <th scope="col">Board MAC</th>
+                      <th scope="col">Finding</th>
+                      <th scope="col">Decision</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {details.operations.map((op) => (
+                      <tr key={op.id}>
+                        <td>{formatTime(op.firstSeenAt)}</td>
+                        <td className="mono">{op.code}</td>
+                        <td className="mono">{op.mac}</td>
+                        <td>{op.classification}</td>
+                        <td>
+                          {op.state === 'pending'
+                            ? 'Pending'
+                            : `${op.state === 'approved' ? '✓ Approved' : '✕ Rejected'} ${formatTime(op.decidedAt)}${op.approver ? ` by ${op.approver}` : ''}`}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             )}
           </section>
 

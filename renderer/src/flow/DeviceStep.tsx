@@ -5,6 +5,7 @@ import { FocusHeading } from '../components/Heading'
 import { ErrorNotice } from '../components/Notice'
 import { TOKEN_STATE_TEXT } from '../format'
 import { useDeviceList } from '../components/useDeviceList'
+import { useShowMore } from '../components/useShowMore'
 
 /** Step 2: a new device (UID generated or typed, checked as typed) or an existing one. */
 export function DeviceStep({
@@ -44,7 +45,7 @@ export function DeviceStep({
 
   const create = async (event: React.FormEvent): Promise<void> => {
     event.preventDefault()
-    if (uid !== '' && problem) return
+    if (busy || (uid !== '' && problem)) return
     setBusy(true)
     setFailure(null)
     const result = await api.addDevice({
@@ -58,6 +59,8 @@ export function DeviceStep({
   }
 
   const shown = list.devices ?? []
+  const pickRef = useRef<HTMLUListElement>(null)
+  const showMore = useShowMore(shown.length, list.loadMore, pickRef, 'li > button')
   const choose = async (uid: string): Promise<void> => {
     const result = await api.getDevice({ uid })
     if (result.ok) onChosen(result.value.device)
@@ -108,7 +111,9 @@ export function DeviceStep({
             <button
               type="submit"
               className="primary big"
-              disabled={busy || (uid !== '' && problem !== null)}
+              disabled={uid !== '' && problem !== null}
+              // Busy is not `disabled`: that would drop the focus while the device is created.
+              aria-disabled={busy || undefined}
             >
               {busy
                 ? 'Creating…'
@@ -130,7 +135,7 @@ export function DeviceStep({
           {shown.length === 0 ? (
             <p>No matching device for this board. Create a new one instead.</p>
           ) : (
-            <ul className="pick-list">
+            <ul className="pick-list" ref={pickRef}>
               {shown.map((d) => (
                 <li key={d.uid}>
                   <button type="button" onClick={() => void choose(d.uid)}>
@@ -148,7 +153,7 @@ export function DeviceStep({
             </ul>
           )}
           {list.more && (
-            <button type="button" onClick={list.loadMore}>
+            <button type="button" onClick={showMore}>
               Show more devices
             </button>
           )}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useLayoutEffect, useRef, useState } from 'react'
 import {
   api,
   newId,
@@ -16,6 +16,7 @@ import { ErrorNotice, Notice } from '../components/Notice'
 import { errorTitle, isHardwareProblem } from '../errors'
 import { formatBytes, formatSecondsLeft, formatSpeed } from '../format'
 import { PortOptions } from '../components/PortOptions'
+import { TableScroll } from '../components/TableScroll'
 import { usePorts } from '../hooks'
 import { FLASH_BAUD_RATES } from '../../../main/shared/baud-rates'
 
@@ -59,7 +60,7 @@ export function FlashStep({
   const [startFailure, setStartFailure] = useState<Failure | null>(null)
   const [cancelling, setCancelling] = useState(false)
   const jobRef = useRef<string | null>(null)
-  const resultRef = useRef<HTMLDivElement>(null)
+  const runningRef = useRef<HTMLDivElement>(null)
 
   useEffect(
     () =>
@@ -79,9 +80,6 @@ export function FlashStep({
       }),
     [],
   )
-  useEffect(() => {
-    if (outcome) resultRef.current?.focus()
-  }, [outcome])
 
   useEffect(() => {
     void api.listFirmware({ boardId: device.boardId }).then((r) => {
@@ -184,13 +182,26 @@ export function FlashStep({
   }
 
   const cancel = async (): Promise<void> => {
-    if (!jobId) return
+    if (!jobId || cancelling) return
     setCancelling(true)
     await api.cancelFlash({ jobId })
   }
 
   const running = jobId !== null
   const percent = progress ? Math.min(100, Math.floor(progress.percent)) : 0
+  // What screen readers hear while the job runs: each stage, and the progress in steps of 10 %.
+  const announcement = !running
+    ? ''
+    : cancelling
+      ? 'Cancelling…'
+      : progress
+        ? `${stage} ${Math.floor(percent / 10) * 10} percent done.`
+        : stage
+
+  // The panel the user acted in goes away when a job starts: the focus moves to the live progress.
+  useLayoutEffect(() => {
+    if (running) runningRef.current?.focus()
+  }, [running])
 
   return (
     <section aria-labelledby="flash-step-heading" className="step">
@@ -199,8 +210,8 @@ export function FlashStep({
       </FocusHeading>
 
       {outcome && (
-        <div ref={resultRef} tabIndex={-1} className="outcome">
-          <JobWarnings warnings={warnings} />
+        <div className="outcome">
+          {/* The outcome takes the focus and is read first; the warnings along the way follow. */}
           {outcome.ok ? (
             <>
               <Notice
@@ -208,6 +219,7 @@ export function FlashStep({
                 title={outcome.provisioned ? 'Provisioned and verified' : 'Flashed and verified'}
                 role="status"
                 large
+                takeFocus
               >
                 <p>
                   {outcome.chip} (MAC <span className="mono">{outcome.mac}</span>,{' '}
@@ -225,6 +237,7 @@ export function FlashStep({
                   </p>
                 )}
               </Notice>
+              <JobWarnings warnings={warnings} />
               <div className="actions">
                 <button type="button" className="primary big" onClick={onFlashed}>
                   Continue to verify
@@ -232,17 +245,23 @@ export function FlashStep({
               </div>
             </>
           ) : (
-            <Notice
-              tone={outcome.code === 'cancelled' ? 'info' : 'danger'}
-              title={outcome.code === 'cancelled' ? 'Flashing cancelled' : errorTitle(outcome.code)}
-              role="alert"
-              large
-            >
-              <p>{outcome.message}</p>
-              {isHardwareProblem(outcome.code) && (
-                <p>When the board is back, check its port below and flash again.</p>
-              )}
-            </Notice>
+            <>
+              <Notice
+                tone={outcome.code === 'cancelled' ? 'info' : 'danger'}
+                title={
+                  outcome.code === 'cancelled' ? 'Flashing cancelled' : errorTitle(outcome.code)
+                }
+                role="alert"
+                large
+                takeFocus
+              >
+                <p>{outcome.message}</p>
+                {isHardwareProblem(outcome.code) && (
+                  <p>When the board is back, check its port below and flash again.</p>
+                )}
+              </Notice>
+              <JobWarnings warnings={warnings} />
+            </>
           )}
         </div>
       )}
@@ -345,28 +364,30 @@ export function FlashStep({
                       <strong>{check.name}</strong> — {check.parts.length} part
                       {check.parts.length === 1 ? '' : 's'}, {formatBytes(check.totalBytes)}
                     </p>
-                    <table className="parts">
-                      <caption className="visually-hidden">What will be written</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Offset</th>
-                          <th scope="col">Part</th>
-                          <th scope="col">Size</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {check.parts.map((p) => (
-                          <tr key={p.offsetHex}>
-                            <td className="mono">{p.offsetHex}</td>
-                            <td>
-                              {p.name}
-                              {p.generated ? ' (generated)' : ''}
-                            </td>
-                            <td>{formatBytes(p.size)}</td>
+                    <TableScroll label="Parts to write">
+                      <table className="parts">
+                        <caption className="visually-hidden">What will be written</caption>
+                        <thead>
+                          <tr>
+                            <th scope="col">Offset</th>
+                            <th scope="col">Part</th>
+                            <th scope="col">Size</th>
                           </tr>
-                        ))}
-                      </tbody>
-                    </table>
+                        </thead>
+                        <tbody>
+                          {check.parts.map((p) => (
+                            <tr key={p.offsetHex}>
+                              <td className="mono">{p.offsetHex}</td>
+                              <td>
+                                {p.name}
+                                {p.generated ? ' (generated)' : ''}
+                              </td>
+                              <td>{formatBytes(p.size)}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </TableScroll>
                     {check.token.status === 'current' && (
                       <Notice tone="success" title="Current token inside">
                         <p>{check.token.message}</p>
@@ -429,7 +450,7 @@ export function FlashStep({
             </label>
           </details>
 
-          {startFailure && <ErrorNotice failure={startFailure} />}
+          {startFailure && <ErrorNotice failure={startFailure} takeFocus />}
           <div className="actions">
             <button
               type="button"
@@ -455,13 +476,20 @@ export function FlashStep({
         </div>
       )}
 
+      <p role="status" className="visually-hidden">
+        {announcement}
+      </p>
       {running && (
-        <div className="flash-running" aria-busy="true">
+        <div
+          ref={runningRef}
+          className="flash-running"
+          role="region"
+          aria-label={`Flashing ${device.uid}`}
+          tabIndex={-1}
+        >
           <div className="big-status">
             <StatusIcon tone="progress" size={40} />
-            <p role="status" aria-live="polite">
-              {cancelling ? 'Cancelling…' : stage}
-            </p>
+            <p>{cancelling ? 'Cancelling…' : stage}</p>
           </div>
           <label htmlFor="flash-progress" className="visually-hidden">
             Flash progress
@@ -494,12 +522,13 @@ export function FlashStep({
               </dd>
             </div>
           </dl>
-          <JobWarnings warnings={warnings} />
+          <JobWarnings warnings={warnings} live />
           <div className="actions">
             <button
               type="button"
               className="danger"
-              disabled={cancelling}
+              // Not `disabled`: that would drop the focus until the outcome arrives.
+              aria-disabled={cancelling || undefined}
               onClick={() => void cancel()}
             >
               Cancel flashing
@@ -511,16 +540,26 @@ export function FlashStep({
   )
 }
 
-/** What the job warned about on its way (each baud fallback, a ROM-only write), in order. */
-function JobWarnings({ warnings }: { warnings: string[] }): React.JSX.Element | null {
-  if (warnings.length === 0) return null
-  return (
-    <Notice tone="warning" title="Along the way">
-      <ul className="job-warnings" aria-live="polite">
-        {warnings.map((message, index) => (
-          <li key={index}>{message}</li>
-        ))}
-      </ul>
-    </Notice>
-  )
+/**
+ * What the job warned about on its way (each baud fallback, a ROM-only write), in order. `live`
+ * while the job runs: the region is there from the start, so even the first warning is spoken.
+ */
+function JobWarnings({
+  warnings,
+  live = false,
+}: {
+  warnings: string[]
+  live?: boolean
+}): React.JSX.Element | null {
+  const list =
+    warnings.length === 0 ? null : (
+      <Notice tone="warning" title="Along the way">
+        <ul className="job-warnings">
+          {warnings.map((message, index) => (
+            <li key={index}>{message}</li>
+          ))}
+        </ul>
+      </Notice>
+    )
+  return live ? <div aria-live="polite">{list}</div> : list
 }

@@ -27,6 +27,7 @@ export function TemplateStep({
   }, [device.uid])
 
   const save = async (): Promise<void> => {
+    if (busy) return
     setBusy(true)
     setFailure(null)
     const result = await api.downloadTemplate({ uid: device.uid })
@@ -63,7 +64,14 @@ export function TemplateStep({
       </dl>
 
       {download ? (
-        <Notice tone="success" title="Template saved" role="status" large>
+        <Notice
+          key={download.token.fingerprint}
+          tone="success"
+          title="Template saved"
+          role="status"
+          large
+          takeFocus
+        >
           <p>
             Saved to <span className="mono">{download.zipPath}</span> (readable only by you; do not
             share it).
@@ -82,13 +90,14 @@ export function TemplateStep({
           <p>Next: build the project (pio run) and flash its build folder.</p>
         </Notice>
       ) : null}
-      {failure && <ErrorNotice failure={failure} />}
+      {failure && <ErrorNotice failure={failure} takeFocus />}
 
       <div className="actions">
         <button
           type="button"
           className={download ? '' : 'primary big'}
-          disabled={busy}
+          // Not `disabled`: a disabled button drops the keyboard focus while the ZIP is made.
+          aria-disabled={busy || undefined}
           onClick={() => void save()}
         >
           {busy

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { api, type DeviceDetails, type DeviceView, type Failure } from '../api'
 import { ConsoleView } from '../components/ConsoleView'
+import { Field } from '../components/Field'
 import { verdictTone } from '../components/verdict'
 import { useMonitor } from '../components/useMonitor'
 import { FocusHeading } from '../components/Heading'
@@ -8,7 +9,7 @@ import { StatusIcon } from '../components/Icons'
 import { ErrorNotice, Notice } from '../components/Notice'
 import { formatTime } from '../format'
 import { portLabel, usePorts } from '../hooks'
-import { technicianName } from '../components/technician'
+import { setTechnicianName, technicianName } from '../components/technician'
 
 /** Step 5: the board proves its token on the console; the technician compares and approves. */
 export function VerifyStep({
@@ -28,6 +29,12 @@ export function VerifyStep({
   const [decisionFailure, setDecisionFailure] = useState<Failure | null>(null)
   const [expected, setExpected] = useState<string | null>(device.currentToken?.expectedCode ?? null)
   const [busy, setBusy] = useState(false)
+  const consoleStateRef = useRef<HTMLParagraphElement>(null)
+  const verdictRef = useRef<HTMLDivElement>(null)
+  // An approval records who made it: the technician's saved name, or the one typed here.
+  const [approverName, setApproverName] = useState(technicianName)
+  const [nameMissing, setNameMissing] = useState(false)
+  const nameRef = useRef<HTMLInputElement>(null)
 
   useEffect(() => {
     void api.getDevice({ uid: device.uid }).then((r) => {
@@ -44,16 +51,22 @@ export function VerifyStep({
     !approved
 
   const decide = async (approve: boolean): Promise<void> => {
-    if (!v?.operationId) return
+    if (!v?.operationId || busy) return
+    const approver = approverName.trim()
+    if (approve && approver === '') {
+      setNameMissing(true)
+      nameRef.current?.focus()
+      return
+    }
+    if (approve) setTechnicianName(approver)
     setBusy(true)
     setDecisionFailure(null)
-    const approver = technicianName() || undefined
     const result = approve
       ? await api.approveOperation({ uid: device.uid, operationId: v.operationId, approver })
       : await api.rejectOperation({
           uid: device.uid,
           operationId: v.operationId,
-          approver,
+          approver: approver || undefined,
           reason: verdict ? `${verdict.headline} (${verdict.classification})` : undefined,
         })
     setBusy(false)
@@ -62,7 +75,11 @@ export function VerifyStep({
       return
     }
     if (approve) setApproved(result.value)
-    else monitor.setVerification({ ...v, operationState: 'rejected' })
+    else {
+      // The buttons are disabled from now on: the focus moves to the verdict, which says so.
+      verdictRef.current?.focus()
+      monitor.setVerification({ ...v, operationState: 'rejected' })
+    }
   }
 
   const port = ports?.find((p) => p.path === portPath) ?? null
@@ -90,7 +107,7 @@ export function VerifyStep({
             ))}
           </select>
         </div>
-        <p className="port-state" role="status">
+        <p className="port-state" role="status" ref={consoleStateRef} tabIndex={-1}>
           Console: {monitor.state === 'open' ? `listening on ${monitor.path}` : monitor.state}
         </p>
         <button
@@ -101,7 +118,15 @@ export function VerifyStep({
           Restart the board
         </button>
         {(monitor.state === 'closed' || monitor.state === 'idle') && portPath && (
-          <button type="button" className="primary" onClick={() => void monitor.open()}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => {
+              // The button goes once the console opens: the focus waits on the console's state.
+              consoleStateRef.current?.focus()
+              void monitor.open()
+            }}
+          >
             Reconnect
           </button>
         )}
@@ -140,9 +165,10 @@ export function VerifyStep({
         </div>
       </div>
 
-      <div className="verdict" aria-live="polite">
+      <div className="verdict" aria-live="polite" ref={verdictRef} tabIndex={-1}>
         {approved ? (
-          <Notice tone="success" title={`${device.uid} is provisioned`} large>
+          // The action row goes: the focus moves here, "Open the device record" one Tab away.
+          <Notice tone="success" title={`${device.uid} is provisioned`} large takeFocus>
             <p>
               Approved {formatTime(approved.approvedAt)}. Its one-time token is now consumed and the
               approval is in the audit log.
@@ -173,21 +199,37 @@ export function VerifyStep({
           </Notice>
         ) : null}
       </div>
-      {decisionFailure && <ErrorNotice failure={decisionFailure} />}
+      {decisionFailure && <ErrorNotice failure={decisionFailure} takeFocus />}
 
       {!approved && (
         <div className="actions">
+          <Field
+            label="Approved by"
+            ref={nameRef}
+            value={approverName}
+            autoComplete="name"
+            maxLength={80}
+            required
+            problem={nameMissing ? 'Enter your name: an approval records who made it.' : null}
+            onChange={(e) => {
+              setApproverName(e.target.value)
+              setNameMissing(false)
+            }}
+          />
           <button
             type="button"
             className="primary big"
-            disabled={!canApprove || busy}
+            // Busy is not `disabled`: that would drop the focus while the approval is recorded.
+            disabled={!canApprove}
+            aria-disabled={busy || undefined}
             onClick={() => void decide(true)}
           >
             <StatusIcon tone="success" size={20} /> Approve — the codes match
           </button>
           <button
             type="button"
-            disabled={!v?.operationId || v.operationState !== 'pending' || busy}
+            disabled={!v?.operationId || v.operationState !== 'pending'}
+            aria-disabled={busy || undefined}
             onClick={() => void decide(false)}
           >
             Reject

@@ -133,6 +133,7 @@ export function SiteProfileForm({
 
   const submit = async (event: React.FormEvent): Promise<void> => {
     event.preventDefault()
+    if (saving) return
     setTouched(Object.fromEntries(shownFields.map((field) => [field, true])))
     setFailure(null)
     setSaving(true)
@@ -231,9 +232,10 @@ export function SiteProfileForm({
           </div>
         )}
       </fieldset>
-      {failure && <ErrorNotice failure={failure} />}
+      {failure && <ErrorNotice failure={failure} takeFocus />}
       <div className="actions">
-        <button type="submit" className="primary big" disabled={saving}>
+        {/* Saving is not `disabled`: that would drop the focus until the profile is saved. */}
+        <button type="submit" className="primary big" aria-disabled={saving || undefined}>
           {saving ? 'Saving…' : submitLabel}
         </button>
         <p className="form-status" role="status">

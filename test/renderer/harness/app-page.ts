@@ -65,8 +65,14 @@ export interface TestBrowser {
   close(): Promise<void>
 }
 
-/** Starts Debian's Chromium through playwright-core with a fresh profile; fails with the install hint. */
-export async function launchBrowser(): Promise<TestBrowser> {
+/** Where each test browser's screenshots go (a folder per test file, as files run side by side). */
+const screensDirs = new WeakMap<BrowserContext, string>()
+
+/**
+ * Starts Debian's Chromium through playwright-core with a fresh profile; fails with the install
+ * hint. Its screenshots go to `screensDir`, emptied first.
+ */
+export async function launchBrowser(screensDir = SCREENS_DIR): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}; install it with \`${CHROMIUM_HINT}\``,
@@ -83,8 +89,9 @@ export async function launchBrowser(): Promise<TestBrowser> {
     serviceWorkers: 'block',
   })
   // Each run's screens replace the last run's.
-  await rm(SCREENS_DIR, { recursive: true, force: true })
-  await mkdir(SCREENS_DIR, { recursive: true })
+  await rm(screensDir, { recursive: true, force: true })
+  await mkdir(screensDir, { recursive: true })
+  screensDirs.set(context, screensDir)
   return {
     context,
     foreignRequests: [],
@@ -234,14 +241,14 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
 }
 
-/** Saves a screenshot to test-results/screens/<name>.png. */
+/** Saves a screenshot to <its browser's screens folder>/<name>.png (test-results/screens). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   // From the top, so the sticky header stays where it belongs in the stitched full-page image.
   await page.evaluate(() =>
     (globalThis as unknown as { scrollTo: (x: number, y: number) => void }).scrollTo(0, 0),
   )
   await page.screenshot({
-    path: join(SCREENS_DIR, `${name}.png`),
+    path: join(screensDirs.get(page.context()) ?? SCREENS_DIR, `${name}.png`),
     fullPage: true,
     animations: 'disabled',
   })
