@@ -9,7 +9,7 @@ export const LAYERS = [
   ['shared'],
   ['store'],
   ['boards', 'site', 'audit'],
-  ['serial', 'provisioning'],
+  ['serial', 'credentials'],
   ['devices', 'monitor', 'flash', 'config-partition', 'template'],
   ['verification', 'firmware-library'],
   ['provision'],
@@ -68,6 +68,73 @@ function rendererFeatureRules() {
   }))
 }
 
+// Between the processes' folders. main/ is what ships in the app: it never leans on the test bench
+// (devkit/), the tests or the renderer. The renderer runs in a sandboxed page: from main/ it takes
+// types only (the IPC contract), and code it shares with main comes from common/, which runs in
+// every process and so imports neither Node, Electron nor either side. A separate rule name, so
+// the per-folder rules above stay in force beside these.
+export const PROCESS_RULES = [
+  {
+    files: ['main/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/devkit/*', '**/test/*', '**/renderer/*', '**/preload/*'],
+              message:
+                'main/ ships in the app: it never imports the test bench, tests or another process. Pass what it needs in.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/main/*'],
+              allowTypeImports: true,
+              message:
+                'The renderer takes only types from main/ (import type); code both sides share lives in common/.',
+            },
+            {
+              group: ['**/devkit/*', '**/test/*'],
+              message: 'The renderer never imports the test bench or tests.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['common/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/main/*', '**/renderer/*', '**/preload/*', '**/devkit/*', '**/test/*'],
+              message: 'common/ runs in every process: it imports nothing of theirs.',
+            },
+            {
+              group: ['node:*', 'electron', 'react', 'react-dom'],
+              message: 'common/ runs in the sandboxed renderer too: plain TypeScript only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+]
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'resources/**'] },
   js.configs.recommended,
@@ -90,6 +157,7 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   ...rendererFeatureRules(),
+  ...PROCESS_RULES,
   {
     // The bench (emulator, ptys, images) serves tests and benchmarks; neither it nor bench/ leans on
     // test/, and nothing in main/ leans on either.

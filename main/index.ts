@@ -14,7 +14,7 @@ import { BoardCatalog, resourcePaths } from './boards/catalog'
 import { EVENT_CHANNELS, OPERATIONS, operationChannel } from './ipc/api-contract'
 import { createApi, type Dialogs, type MainApi } from './ipc/handlers'
 import { defaultDataDir } from './shared/data-dir'
-import { openDataDirectory } from './provisioning/credential-files'
+import { openDataDirectory } from './credentials/credential-files'
 
 // The Electron shell stays thin: it opens a locked-down window and wires IPC to the services in
 // main/, which run (and are tested) under plain Node. Nothing else here knows about features.

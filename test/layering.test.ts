@@ -6,7 +6,13 @@ import { REPO_ROOT } from './helpers/fixtures'
 async function lint(path: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: REPO_ROOT })
   const [result] = await eslint.lintText(code, { filePath: `${REPO_ROOT}/${path}` })
-  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)
+  return result!.messages
+    .filter(
+      (m) =>
+        m.ruleId === 'no-restricted-imports' ||
+        m.ruleId === '@typescript-eslint/no-restricted-imports',
+    )
+    .map((m) => m.message)
 }
 
 describe('the layering of main/ (eslint.config.js)', () => {
@@ -46,5 +52,46 @@ describe("the renderer's features (eslint.config.js)", () => {
   it('lets a feature use the shared components', async () => {
     const code = "import { ConsoleView } from '../components/ConsoleView'\nvoid ConsoleView\n"
     expect(await lint('renderer/src/flow/Good.tsx', code)).toEqual([])
+  }, 60_000)
+})
+
+describe('between the processes (eslint.config.js)', () => {
+  it.each([
+    [
+      'main/flash/bad.ts',
+      "import { RomLoaderEmulator } from '../../devkit/emulator/rom-loader-emulator'\nvoid RomLoaderEmulator\n",
+    ],
+    ['main/cli/bad.ts', "import { tempDir } from '../../test/helpers/fixtures'\nvoid tempDir\n"],
+    ['main/index.ts', "import { api } from '../renderer/src/api'\nvoid api\n"],
+    [
+      'renderer/src/Bad.tsx',
+      "import { flashBoard } from '../../main/flash/flash-board'\nvoid flashBoard\n",
+    ],
+    [
+      'renderer/src/flow/Bad.tsx',
+      "import { startPtyEmulator } from '../../../devkit/pty'\nvoid startPtyEmulator\n",
+    ],
+    ['common/bad.ts', "import { readFileSync } from 'node:fs'\nvoid readFileSync\n"],
+    [
+      'common/bad.ts',
+      "import { FieldFlashStore } from '../main/store/store'\nvoid FieldFlashStore\n",
+    ],
+  ])(
+    'fails the lint on %s importing across: %s',
+    async (path, code) => {
+      expect(await lint(path, code)).not.toEqual([])
+    },
+    60_000,
+  )
+
+  it('lets the renderer take types from main/ and code from common/', async () => {
+    const code =
+      "import type { FlashEvent } from '../../main/flash/flash-events'\nimport { FLASH_BAUD_RATES } from '../../common/baud-rates'\nexport type E = FlashEvent\nvoid FLASH_BAUD_RATES\n"
+    expect(await lint('renderer/src/Good.tsx', code)).toEqual([])
+  }, 60_000)
+
+  it('lets main/ use common/', async () => {
+    const code = "import { ROM_BAUD } from '../../common/baud-rates'\nvoid ROM_BAUD\n"
+    expect(await lint('main/flash/good.ts', code)).toEqual([])
   }, 60_000)
 })

@@ -1,6 +1,6 @@
 // Test-only: a minimal Web-Serial-like wrapper around the `serialport` package, so esptool-js 0.7.0
-// can run over a real pty. Not the app's adapter (that one is written elsewhere); it exists to prove
-// the pty emulator end to end. DTR and RTS are forwarded together because @serialport/stream's
+// can run over a real pty. Not the app's adapter (main/serial/serialport-device.ts): a second,
+// independent one, so the pty emulator is proven end to end without the code it tests. DTR and RTS are forwarded together because @serialport/stream's
 // set() fills unspecified lines with defaults (STYLE.md, known traps).
 
 import { SerialPort } from 'serialport'

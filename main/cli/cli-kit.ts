@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { BoardCatalog, resourcePaths } from '../boards/catalog'
-import { openDataDirectory } from '../provisioning/credential-files'
+import { openDataDirectory } from '../credentials/credential-files'
 import { defaultDataDir } from '../shared/data-dir'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'

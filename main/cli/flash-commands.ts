@@ -1,13 +1,10 @@
 import type { Command } from 'commander'
 import type { BoardCatalog } from '../boards/catalog'
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
-import {
-  ACCEPT_TOKEN_MISMATCH,
-  checkFirmwareTokenFor,
-  flashFirmware,
-} from '../flash/flash-firmware'
+import { flashFirmware } from '../flash/flash-firmware'
+import { ACCEPT_TOKEN_MISMATCH, checkFirmwareTokenFor } from '../flash/firmware-token'
 import { listPorts, type PortView } from '../serial/list-ports'
-import type { FirmwareTokenStatus } from '../flash/firmware-check-types'
+import type { FirmwareTokenStatus } from '../flash/firmware-token-types'
 import { assertDeviceUid } from '../shared/device-uid'
 import { provisionBoard } from '../provision/provision-board'
 import { FieldFlashError } from '../shared/errors'

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander'
 import type { BeforeMode } from '../flash/flash-events'
 import { DEFAULT_BAUD_RATE } from '../monitor/serial-monitor'
-import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, isFlashBaud } from '../shared/baud-rates'
+import { DEFAULT_FLASH_BAUD, FLASH_BAUD_RATES, isFlashBaud } from '../../common/baud-rates'
 
 // Options several commands share, parsed by commander itself: a bad value ends the run with
 // exit 2 and commander's "option '--x' argument 'y' is invalid" naming the option, before any

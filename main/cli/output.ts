@@ -1,7 +1,11 @@
 import { FieldFlashError, isBadInput } from '../shared/errors'
 import { redactTokens } from '../shared/redact'
 
-/** Exit codes of every command: 0 success, 2 bad input (also an unknown or duplicate UID), 1 anything else. */
+/**
+ * Exit codes of every command: 0 success, 2 bad input (also an unknown or duplicate UID, a
+ * firmware that cannot be right), 1 anything else; `verify` adds 3, not verified
+ * (EXIT_NOT_VERIFIED).
+ */
 export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const
 
 /** Where a command writes; tests pass buffers, the CLI passes the process streams. */

@@ -16,7 +16,7 @@ import { importDevices, parseDeviceList } from '../devices/import-devices'
 import { requireDevice } from '../store/require-device'
 import type { DeviceRecord } from '../store/records'
 import { invalidInput } from '../shared/errors'
-import { regenerateToken, revokeToken, type TokenView } from '../provisioning/tokens'
+import { regenerateToken, revokeToken, type TokenView } from '../credentials/tokens'
 import {
   requireSiteProfile,
   saveSiteProfile,
@@ -25,7 +25,7 @@ import {
 } from '../site/site-profile'
 import { parsePartitionSize } from '../config-partition/config-partition'
 import { writeConfigPartition } from '../config-partition/write-config-partition'
-import { removeLiveTempFiles } from '../provisioning/credential-files'
+import { removeLiveTempFiles } from '../credentials/credential-files'
 import { downloadTemplate } from '../template/download-template'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'

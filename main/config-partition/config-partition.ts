@@ -1,5 +1,5 @@
 import { FieldFlashError } from '../shared/errors'
-import type { DeviceValues } from '../provisioning/device-values'
+import type { DeviceValues } from '../credentials/device-values'
 import { generateNvsPartition, NVS_MIN_SIZE, NVS_PAGE_SIZE, type NvsEntry } from './nvs-partition'
 
 /** The partition's name in a firmware's partition table, and the NVS namespace inside it. */

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path'
 import type { BoardCatalog } from '../boards/catalog'
-import { writeCredentialFile } from '../provisioning/credential-files'
+import { writeCredentialFile } from '../credentials/credential-files'
 import { requireDevice } from '../store/require-device'
-import type { TokenView } from '../provisioning/token-types'
+import type { TokenView } from '../credentials/token-types'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import { deviceValues } from '../provisioning/device-values'
+import { deviceValues } from '../credentials/device-values'
 import { buildConfigPartition, DEFAULT_CONFIG_PARTITION_SIZE } from './config-partition'
 
 export interface ConfigPartitionFile {

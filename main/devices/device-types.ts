@@ -1,5 +1,5 @@
 // No Node imports here: the renderer sees these types through the IPC contract.
-import type { TokenView } from '../provisioning/token-types'
+import type { TokenView } from '../credentials/token-types'
 
 /**
  * Where a device is on its way into service: created; flashed; verified (its board showed the

@@ -1,6 +1,6 @@
 import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError } from '../shared/errors'
-import { currentToken, effectiveState, viewToken } from '../provisioning/tokens'
+import { currentToken, effectiveState, viewToken } from '../credentials/tokens'
 import { requireDevice } from '../store/require-device'
 import type { DeviceListItem, FieldFlashStore } from '../store/store'
 import type { DeviceRecord, TokenRecord } from '../store/records'
@@ -122,6 +122,12 @@ export function newDeviceRecord(uid: string, boardId: string, now: Date): Device
     operations: [],
     approvedAt: null,
   }
+}
+
+/** Checks a UID a new device would take: the Device ID rule, and no device has it yet. */
+export function checkNewDeviceUid(store: FieldFlashStore, uid: unknown): void {
+  const valid = assertDeviceUid(uid, 'uid')
+  if (store.read((tx) => tx.hasDevice(valid))) throw duplicateUid(valid)
 }
 
 export function duplicateUid(uid: string): FieldFlashError {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { deflate } from 'node:zlib'
-import { ESPLoader, Transport } from 'esptool-js'
+import { ESPError, ESPLoader, TimeoutError, Transport } from 'esptool-js'
 import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
 import type {
@@ -14,7 +14,7 @@ import type {
 } from './flash-events'
 import { resetIntoFirmware } from '../serial/board-reset'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
-import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../shared/baud-rates'
+import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../../common/baud-rates'
 import { LinkRate } from './link-rate'
 import { SerialportDevice } from '../serial/serialport-device'
 
@@ -511,7 +511,11 @@ function lostError(path: string): FieldFlashError {
   )
 }
 
-/** esptool-js errors carry no codes: each stage gets its own meaning. */
+/**
+ * What an error means at the stage it stopped the job. esptool-js 0.7 throws `ESPError` (and, for
+ * timeouts, its subclass `TimeoutError`) when the board does not answer as the loader protocol
+ * says; any other error comes from the port itself. Decided by class and stage, never by text.
+ */
 function mapStageError(
   error: unknown,
   stage: FlashStage,
@@ -519,45 +523,39 @@ function mapStageError(
   before: BeforeMode,
 ): FieldFlashError {
   if (error instanceof FieldFlashError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  if (stage === 'connecting') {
-    if (/Failed to connect|sync|No serial data|Invalid head|noise/i.test(message)) {
-      const how =
-        before === 'no_reset'
-          ? 'Put it in download mode by hand: hold BOOT, tap EN (RST), release BOOT, then retry.'
-          : 'Hold BOOT, tap EN (RST), release BOOT, then retry. If it still fails, try another USB cable or port.'
-      return new FieldFlashError(
-        'not_in_bootloader',
-        `The board on ${path} did not answer the ROM loader: it is not in download mode. ${how}`,
-        undefined,
-        { cause: error },
-      )
-    }
+  const cause = firstLine(error)
+  const during = stage.replace('-', ' ')
+  if (stage === 'connecting' && error instanceof ESPError) {
+    const how =
+      before === 'no_reset'
+        ? 'Put it in download mode by hand: hold BOOT, tap EN (RST), release BOOT, then retry.'
+        : 'Hold BOOT, tap EN (RST), release BOOT, then retry. If it still fails, try another USB cable or port.'
     return new FieldFlashError(
-      'link_failed',
-      `Could not talk to the board on ${path}: ${message}`,
+      'not_in_bootloader',
+      `The board on ${path} did not answer the ROM loader: it is not in download mode. ${how}`,
       undefined,
       { cause: error },
     )
   }
-  if (/MD5/i.test(message))
+  if (error instanceof TimeoutError) {
     return new FieldFlashError(
-      'verify_failed',
-      `Verification failed on ${path}: ${message}. Flash again.`,
+      'timeout',
+      `The board on ${path} stopped answering while ${during}. Check the cable, try a lower baud rate, then flash again.`,
       undefined,
       { cause: error },
     )
-  if (/timeout|timed out|No serial data|stopped/i.test(message)) {
+  }
+  if (error instanceof ESPError) {
     return new FieldFlashError(
-      'timeout',
-      `The board on ${path} stopped answering while ${stage.replace('-', ' ')}. Check the cable, try a lower baud rate, then flash again.`,
+      'link_failed',
+      `The board on ${path} stopped answering as it should while ${during} (${cause}). Check the cable, try a lower baud rate, then flash again.`,
       undefined,
       { cause: error },
     )
   }
   return new FieldFlashError(
     'link_failed',
-    `The serial link to ${path} failed while ${stage.replace('-', ' ')}: ${message}. Try a lower baud rate or another cable, then flash again.`,
+    `The serial link to ${path} failed while ${during}: ${cause}. Try another cable or USB port, then flash again.`,
     undefined,
     { cause: error },
   )

@@ -74,4 +74,4 @@ export interface FlashFailure {
 export type FlashResult = FlashSuccess | FlashFailure
 
 /** A one-line progress text for a terminal or a status bar (one copy, shared with the app). */
-export { describeProgress } from '../shared/progress-text'
+export { describeProgress } from '../../common/progress-text'

@@ -6,9 +6,7 @@ import type { FieldFlashStore } from '../store/store'
 import { failureOf, flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
 import type { FlashEvent, FlashResult } from './flash-events'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
-import { checkFirmwareForDevice } from './check-firmware'
-import type { FirmwareCheck } from './firmware-check-types'
-import { isTokenMismatch } from './firmware-token-check'
+import { checkFirmwareTokenFor } from './firmware-token'
 import { recordFlashOrSay } from './record-flash'
 
 export interface FlashFirmwareRequest {
@@ -26,30 +24,6 @@ export interface FlashFirmwareRequest {
   offset?: number
   /** Flash a firmware whose token is not the device's current one (said as a warning). */
   acceptTokenMismatch?: boolean
-}
-
-/** The option that overrides a token refusal; each face names it its own way. */
-export const ACCEPT_TOKEN_MISMATCH = 'acceptTokenMismatch'
-
-/**
- * The one rule for a firmware built for a device: a superseded, revoked, foreign or unknown token
- * is refused before anything is written, unless the technician accepted it. Answers the check
- * (and, when accepted, the warning to show); throws `invalid_state` naming the token otherwise.
- */
-export async function checkFirmwareTokenFor(
-  services: { store: FieldFlashStore; catalog: BoardCatalog },
-  request: { uid: string; firmwarePath: string; acceptTokenMismatch?: boolean; now: Date },
-): Promise<{ check: FirmwareCheck; warning: string | null }> {
-  const check = await checkFirmwareForDevice(services.store, services.catalog, request)
-  if (!isTokenMismatch(check.token)) return { check, warning: null }
-  if (!request.acceptTokenMismatch) {
-    throw new FieldFlashError(
-      'invalid_state',
-      `${check.token.message} Nothing was written.`,
-      ACCEPT_TOKEN_MISMATCH,
-    )
-  }
-  return { check, warning: check.token.message }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ESPLoader } from 'esptool-js'
 import { FieldFlashError } from '../shared/errors'
-import { nextLowerBaud, ROM_BAUD } from '../shared/baud-rates'
+import { nextLowerBaud, ROM_BAUD } from '../../common/baud-rates'
 import type { BeforeMode } from './flash-events'
 
 export interface LinkRateOptions {

@@ -11,8 +11,8 @@ import type {
   FirmwareCheck,
   FirmwareTokenCheck,
   FirmwareTokenStatus,
-} from '../flash/firmware-check-types'
-import type { MintedToken, TokenView } from '../provisioning/token-types'
+} from '../flash/firmware-token-types'
+import type { MintedToken, TokenView } from '../credentials/token-types'
 import type { PortView } from '../serial/port-types'
 import type { ErrorCode, Result } from '../shared/errors'
 import type {
@@ -24,7 +24,7 @@ import type {
 } from '../site/site-profile-types'
 import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/records'
 import type { TemplateDownload } from '../template/template-types'
-import type { BootstrapError } from '../verification/bootstrap-error'
+import type { BootstrapError } from '../verification/verification-types'
 import type { BannerClassification, BannerVerdict } from '../verification/verification-types'
 
 // The typed API between renderer and main, written once. Types and channel names only: no Node

@@ -1,16 +1,21 @@
 import { randomBytes } from 'node:crypto'
 import { readAuditLog } from '../audit/audit-log'
 import type { BoardCatalog } from '../boards/catalog'
-import { assertDeviceUid } from '../shared/device-uid'
-import { addDevice, listDevices, rotateMqttPassword, viewDevice } from '../devices/devices'
+import {
+  addDevice,
+  checkNewDeviceUid,
+  listDevices,
+  rotateMqttPassword,
+  viewDevice,
+} from '../devices/devices'
 import type { FlashDependencies } from '../flash/flash-board'
-import { checkFirmwareTokenFor, flashFirmware } from '../flash/flash-firmware'
+import { flashFirmware } from '../flash/flash-firmware'
 import {
   openSerialMonitor,
   type SerialMonitor,
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
-import { regenerateToken, revokeToken } from '../provisioning/tokens'
+import { regenerateToken, revokeToken } from '../credentials/tokens'
 import { requireDevice } from '../store/require-device'
 import { listPorts, type PortView } from '../serial/list-ports'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
@@ -42,7 +47,7 @@ import {
   listFirmware,
   type FirmwareEntry,
 } from '../firmware-library/firmware-library'
-import { checkFirmwareForDevice } from '../flash/check-firmware'
+import { checkFirmwareForDevice, checkFirmwareTokenFor } from '../flash/firmware-token'
 import type { FlashEvent, FlashResult } from '../flash/flash-events'
 import { provisionBoard } from '../provision/provision-board'
 import { parseRequest } from './schemas'
@@ -188,7 +193,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
   }
 
   /** Runs a flash job in the background: events and the outcome go out on the flash channel. */
-  const runJob = (
+  const runInBackground = (
     jobId: string,
     operation: string,
     work: (emitEvent: (event: FlashEvent) => void, signal: AbortSignal) => Promise<FlashOutcome>,
@@ -230,14 +235,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     dataVersion: () => store.dataVersion(),
     getDevice: ({ uid }) => details(uid),
     checkDeviceUid: ({ uid }) => {
-      assertDeviceUid(uid, 'uid')
-      if (store.read((tx) => tx.hasDevice(uid))) {
-        throw new FieldFlashError(
-          'already_exists',
-          `uid: a device with UID ${uid} already exists; pick it from the list or choose another UID`,
-          'uid',
-        )
-      }
+      checkNewDeviceUid(store, uid)
       return null
     },
     addDevice: ({ uid, boardId }) =>
@@ -279,7 +277,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         },
       )
       const port = await freePort(portPath)
-      runJob(jobId, 'startFlash', (emitEvent, signal) =>
+      runInBackground(jobId, 'startFlash', (emitEvent, signal) =>
         flashFirmware(
           { store, catalog },
           {
@@ -317,7 +315,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         throw new FieldFlashError('already_exists', `jobId: flash job ${jobId} is already running`)
       }
       const port = await freePort(portPath)
-      runJob(jobId, 'startProvision', async (emitEvent, signal) => {
+      runInBackground(jobId, 'startProvision', async (emitEvent, signal) => {
         const result = await provisionBoard(
           { store, catalog },
           { uid, port, firmware: request.firmwareId, baud: request.baud },
@@ -425,7 +423,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       },
       { ignorePause: true },
     )
-    // The same judge as `fieldflash verify` and `monitor`: one rule for banners, boots and records.
+    // The same judge as `fieldflash verify`: one rule for banners, boots and records.
     watchBootstrap(monitor, { store, expectedUid: uid, now }, (event) => {
       switch (event.kind) {
         case 'banner': {

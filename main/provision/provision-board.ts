@@ -15,15 +15,15 @@ import {
 } from '../flash/flash-board'
 import type { FlashEvent, FlashFailure, FlashResult, FlashStage } from '../flash/flash-events'
 import { recordFlashOrSay } from '../flash/record-flash'
-import { deviceValues } from '../provisioning/device-values'
+import { deviceValues } from '../credentials/device-values'
 import {
   commitRenderedToken,
   readRenderInputs,
   type RenderInputs,
-} from '../provisioning/fresh-token'
-import { generateTokenString } from '../provisioning/token-format'
-import { viewToken } from '../provisioning/tokens'
-import type { MintedToken, TokenView } from '../provisioning/token-types'
+} from '../credentials/fresh-token'
+import { generateTokenString } from '../credentials/token-format'
+import { viewToken } from '../credentials/tokens'
+import type { MintedToken, TokenView } from '../credentials/token-types'
 import { requireDevice } from '../store/require-device'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'

@@ -1,4 +1,4 @@
-import { DEFAULT_FLASH_BAUD } from '../shared/baud-rates'
+import { DEFAULT_FLASH_BAUD } from '../../common/baud-rates'
 
 /**
  * Friendly names for the USB serial bridges ESP boards ship with, by USB VID:PID (lowercase hex).

@@ -3,8 +3,9 @@ import { encodeBase32 } from './crockford'
 import { invalidInput } from './errors'
 import { redactTokens } from './redact'
 
-/** The Device ID rule of the platform: 4–90 characters of `0-9 a-z A-Z - _ .`. */
-export const DEVICE_UID_PATTERN = /^[0-9A-Za-z._-]{4,90}$/
+/** The Device ID rule of the platform: 4–90 characters of `0-9 a-z A-Z - _ .`, as a pattern part. */
+export const DEVICE_UID_CHARS = '[0-9A-Za-z._-]{4,90}'
+export const DEVICE_UID_PATTERN = new RegExp(`^${DEVICE_UID_CHARS}$`)
 export const DEVICE_UID_RULE = '4–90 characters of 0-9 a-z A-Z - _ .'
 
 /** True when `uid` satisfies the Device ID rule. */

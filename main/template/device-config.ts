@@ -1,4 +1,4 @@
-import type { DeviceValues } from '../provisioning/device-values'
+import type { DeviceValues } from '../credentials/device-values'
 import { invalidInput } from '../shared/errors'
 import { cStringLiteral } from './c-string-literal'
 

@@ -1,12 +1,12 @@
-/** An `FFERR` line: the firmware refuses its own configuration and says why. */
-export interface BootstrapError {
-  uid: string | null
-  reason: string
-  /** What it means and what to do, for the technician. */
-  message: string
-}
+import { DEVICE_UID_CHARS } from '../shared/device-uid'
 
-const FFERR = /FFERR v=1(?: uid=([0-9A-Za-z._-]{4,90}))? reason=([a-z0-9_]{1,32})(?:\s|$)/
+import type { BootstrapError } from './verification-types'
+
+export type { BootstrapError }
+
+const FFERR = new RegExp(
+  `FFERR v=1(?: uid=(${DEVICE_UID_CHARS}))? reason=([a-z0-9_]{1,32})(?:\\s|$)`,
+)
 
 /** Finds an `FFERR v=1 [uid=..] reason=..` line (the last one on the line wins), or null. */
 export function parseBootstrapError(line: string): BootstrapError | null {

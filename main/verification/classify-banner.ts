@@ -1,5 +1,5 @@
-import type { BootstrapBanner } from '../provisioning/bootstrap-banner'
-import { currentToken, effectiveState, viewToken } from '../provisioning/tokens'
+import type { BootstrapBanner } from './bootstrap-banner'
+import { currentToken, effectiveState, viewToken } from '../credentials/tokens'
 import type { DeviceRecord, TokenRecord } from '../store/records'
 import type { BannerClassification, BannerVerdict } from './verification-types'
 

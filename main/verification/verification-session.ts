@@ -5,7 +5,7 @@ import {
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
 import type { MonitorLine } from '../monitor/line-ring'
-import { parseBootstrapBanner, type BootstrapBanner } from '../provisioning/bootstrap-banner'
+import { parseBootstrapBanner, type BootstrapBanner } from './bootstrap-banner'
 import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import type { ProvisioningOperation } from '../store/records'

@@ -1,5 +1,5 @@
 // No Node imports here: the renderer sees these types through the IPC contract.
-import type { TokenView } from '../provisioning/token-types'
+import type { TokenView } from '../credentials/token-types'
 
 /** What a bootstrap banner proves about the board that printed it. */
 export type BannerClassification =
@@ -35,4 +35,12 @@ export interface BannerVerdict {
   headline: string
   message: string
   nextStep: string
+}
+
+/** An `FFERR` line: the firmware refuses its own configuration and says why. */
+export interface BootstrapError {
+  uid: string | null
+  reason: string
+  /** What it means and what to do, for the technician. */
+  message: string
 }

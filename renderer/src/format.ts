@@ -22,7 +22,7 @@ export function formatBytes(bytes: number): string {
 export {
   formatRate as formatSpeed,
   formatTimeLeft as formatSecondsLeft,
-} from '../../main/shared/progress-text'
+} from '../../common/progress-text'
 
 export const TOKEN_STATE_TEXT: Record<TokenState, string> = {
   issued: 'Issued — current',

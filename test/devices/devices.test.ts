@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { addDevice, getDevice, listDevices, rotateMqttPassword } from '../../main/devices/devices'
 import { generateDeviceUid, isValidDeviceUid } from '../../main/shared/device-uid'
 import { mqttUsernameFor } from '../../main/devices/mqtt-credentials'
-import { regenerateToken, revokeToken } from '../../main/provisioning/tokens'
+import { regenerateToken, revokeToken } from '../../main/credentials/tokens'
 import { freshStore, loadCatalog } from '../helpers/fixtures'
 
 describe('addDevice', () => {

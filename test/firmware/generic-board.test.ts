@@ -5,12 +5,12 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildConfigPartition, configEntries } from '../../main/config-partition/config-partition'
 import { generateNvsPartition, type NvsEntry } from '../../main/config-partition/nvs-partition'
-import type { DeviceValues } from '../../main/provisioning/device-values'
+import type { DeviceValues } from '../../main/credentials/device-values'
 import {
   generateTokenString,
   tokenFingerprint,
   verificationCode,
-} from '../../main/provisioning/token-format'
+} from '../../main/credentials/token-format'
 import { tempDir } from '../helpers/fixtures'
 import { buildHostBoard, removeBuild } from './build'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LineSplitter } from '../../main/monitor/line-splitter'
-import { parseBootstrapBanner } from '../../main/provisioning/bootstrap-banner'
+import { parseBootstrapBanner } from '../../main/verification/bootstrap-banner'
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 

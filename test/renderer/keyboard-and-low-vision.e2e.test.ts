@@ -195,7 +195,7 @@ describe('keyboard use: where the focus goes after each action', () => {
     const app = await startApp(seedSite)
     const { page } = app
     // No technician name on this computer (an earlier test of this browser may have set one).
-    await page.evaluate(() => localStorage.removeItem('fieldflash.technician'))
+    await page.evaluate("localStorage.removeItem('fieldflash.technician')")
     await flashAndVerify(app, 'key-0006')
 
     await press(page.getByRole('button', { name: /Approve/ }))

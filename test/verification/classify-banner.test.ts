@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { revokeToken } from '../../main/provisioning/tokens'
+import { revokeToken } from '../../main/credentials/tokens'
 import { classifyBanner } from '../../main/verification/classify-banner'
 import { at, bannerFor, deviceWithTokens, MAC_A, MAC_B, recordFlash } from './helpers'
 

@@ -1,5 +1,5 @@
 import { addDevice } from '../../main/devices/devices'
-import { regenerateToken, type TokenView } from '../../main/provisioning/tokens'
+import { regenerateToken, type TokenView } from '../../main/credentials/tokens'
 import type { FieldFlashStore } from '../../main/store/store'
 import type { FlashRecord } from '../../main/store/records'
 import { freshStore, loadCatalog } from '../helpers/fixtures'

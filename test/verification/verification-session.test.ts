@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openSerialMonitor } from '../../main/monitor/serial-monitor'
-import { formatBootstrapBanner } from '../../main/provisioning/bootstrap-banner'
+import { formatBootstrapBanner } from '../../main/verification/bootstrap-banner'
 import {
   verifyOnPort,
   watchBootstrap,

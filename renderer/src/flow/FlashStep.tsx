@@ -18,7 +18,7 @@ import { formatBytes, formatSecondsLeft, formatSpeed } from '../format'
 import { PortOptions } from '../components/PortOptions'
 import { TableScroll } from '../components/TableScroll'
 import { usePorts } from '../hooks'
-import { FLASH_BAUD_RATES } from '../../../main/shared/baud-rates'
+import { FLASH_BAUD_RATES } from '../../../common/baud-rates'
 
 type Progress = Extract<FlashEvent, { type: 'progress' }>
 
@@ -122,8 +122,7 @@ export function FlashStep({
     else if (result.value) await inspect(result.value)
   }
 
-  const tokenMismatch =
-    check !== null && check.token.status !== 'current' && check.token.status !== 'none'
+  const tokenMismatch = check?.token.mismatch === true
   const port = ports?.find((p) => p.path === portPath) ?? null
   const base = library?.[0] ?? null
   const canFlash =
@@ -132,7 +131,7 @@ export function FlashStep({
     (source === 'library' ? base !== null : check !== null && (!tokenMismatch || accept))
 
   /** Starts a job (a flash or a provisioning) whose events arrive on the flash channel. */
-  const runJob = async (
+  const beginJob = async (
     begin: (jobId: string) => Promise<Result<{ jobId: string }>>,
   ): Promise<Failure | null> => {
     const id = newId()
@@ -153,7 +152,7 @@ export function FlashStep({
 
   const provision = async (): Promise<void> => {
     if (!port || !base) return
-    await runJob((jobId) =>
+    await beginJob((jobId) =>
       api.startProvision({
         jobId,
         uid: device.uid,
@@ -166,7 +165,7 @@ export function FlashStep({
 
   const start = async (): Promise<void> => {
     if (!port || !check || !firmware) return
-    const failure = await runJob((jobId) =>
+    const failure = await beginJob((jobId) =>
       api.startFlash({
         jobId,
         uid: device.uid,

@@ -8,7 +8,7 @@ import {
   generateTokenString,
   tokenFingerprint,
   verificationCode,
-} from '../../main/provisioning/token-format'
+} from '../../main/credentials/token-format'
 
 describe('generateTokenString', () => {
   it('mints 64-character tokens with the ffpt_ prefix that pass their own checksum', () => {

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest'
 import {
   formatBootstrapBanner,
   parseBootstrapBanner,
-} from '../../main/provisioning/bootstrap-banner'
+} from '../../main/verification/bootstrap-banner'
 import {
   findTokenProblem,
   tokenFingerprint,
   verificationCode,
-} from '../../main/provisioning/token-format'
+} from '../../main/credentials/token-format'
 import { REPO_ROOT } from '../helpers/fixtures'
 
 // The same file the firmware's C host test reads (test/firmware/bootstrap_vectors.c).

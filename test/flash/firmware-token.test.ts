@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { findTokensIn } from '../../main/flash/firmware-token-check'
-import { generateTokenString } from '../../main/provisioning/token-format'
+import { findTokensIn } from '../../main/flash/firmware-token'
+import { generateTokenString } from '../../main/credentials/token-format'
 
 describe('findTokensIn', () => {
   it('finds a token embedded in binary data, once, and ignores a mistyped copy', () => {

@@ -24,6 +24,11 @@ export interface FirmwareTokenCheck {
   otherUid: string | null
   /** One sentence for the technician, with the next step. */
   message: string
+  /**
+   * The one rule, decided in main: the firmware carries a token that is not the device's current
+   * one, so it is refused unless the technician accepts it (and it will not verify).
+   */
+  mismatch: boolean
 }
 
 /** What the technician chose to flash, checked against the board before anything is written. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeProgress, formatRate, formatTimeLeft } from '../../main/shared/progress-text'
+import { describeProgress, formatRate, formatTimeLeft } from '../../common/progress-text'
 
 describe('formatTimeLeft', () => {
   it.each([

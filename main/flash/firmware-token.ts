@@ -1,12 +1,17 @@
-import { effectiveState } from '../provisioning/tokens'
+import { effectiveState } from '../credentials/tokens'
 import {
   TOKEN_LENGTH,
   TOKEN_PREFIX,
   findTokenProblem,
   tokenHash,
-} from '../provisioning/token-format'
-import type { StoreReader } from '../store/store'
-import type { FirmwareTokenCheck } from './firmware-check-types'
+} from '../credentials/token-format'
+import type { BoardCatalog } from '../boards/catalog'
+import { FieldFlashError } from '../shared/errors'
+import { requireDevice } from '../store/require-device'
+import type { FieldFlashStore, StoreReader } from '../store/store'
+import type { FirmwareCheck, FirmwareTokenCheck } from './firmware-token-types'
+import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
+import { summarizeFirmwareBundle } from './firmware/summarize-firmware-bundle'
 
 // A provisioning token is a plain C string literal in device_config.h, so a firmware built from a
 // template carries it verbatim in its read-only data. Finding it before flashing tells the
@@ -36,6 +41,16 @@ export function checkFirmwareToken(
   images: readonly Uint8Array[],
   now: Date,
 ): FirmwareTokenCheck {
+  const found = judgeFirmwareToken(tx, uid, images, now)
+  return { ...found, mismatch: isTokenMismatch(found) }
+}
+
+function judgeFirmwareToken(
+  tx: StoreReader,
+  uid: string,
+  images: readonly Uint8Array[],
+  now: Date,
+): Omit<FirmwareTokenCheck, 'mismatch'> {
   const tokens = findTokensIn(images)
   if (tokens.length === 0) {
     return {
@@ -95,6 +110,66 @@ export function checkFirmwareToken(
 }
 
 /** The one rule for "this firmware carries the wrong token": anything but current or none. */
-export function isTokenMismatch(check: FirmwareTokenCheck): boolean {
+export function isTokenMismatch(check: Pick<FirmwareTokenCheck, 'status'>): boolean {
   return check.status !== 'current' && check.status !== 'none'
+}
+
+/**
+ * What the technician chose to flash for a device, checked before anything is written: the
+ * firmware loaded for the device's board, its parts, and whether the token it carries is the
+ * device's current one. The app and `fieldflash flash --device` both ask this.
+ */
+export async function checkFirmwareForDevice(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  request: { uid: string; firmwarePath: string; now: Date },
+): Promise<FirmwareCheck> {
+  const device = store.read((tx) => requireDevice(tx, request.uid))
+  const board = catalog.get(device.boardId)
+  const bundle = await loadFirmwareBundle({ path: request.firmwarePath, board })
+  const summary = summarizeFirmwareBundle(bundle)
+  return {
+    path: request.firmwarePath,
+    name: bundle.name,
+    kind: bundle.kind,
+    totalBytes: summary.totalBytes,
+    parts: summary.parts.map((p) => ({
+      name: p.name,
+      offsetHex: p.offsetHex,
+      size: p.size,
+      generated: p.generated,
+    })),
+    token: store.read((tx) =>
+      checkFirmwareToken(
+        tx,
+        request.uid,
+        bundle.parts.map((p) => p.data),
+        request.now,
+      ),
+    ),
+  }
+}
+
+/** The option that overrides a token refusal; each face names it its own way. */
+export const ACCEPT_TOKEN_MISMATCH = 'acceptTokenMismatch'
+
+/**
+ * The one rule for a firmware built for a device: a superseded, revoked, foreign or unknown token
+ * is refused before anything is written, unless the technician accepted it. Answers the check
+ * (and, when accepted, the warning to show); throws `invalid_state` naming the token otherwise.
+ */
+export async function checkFirmwareTokenFor(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: { uid: string; firmwarePath: string; acceptTokenMismatch?: boolean; now: Date },
+): Promise<{ check: FirmwareCheck; warning: string | null }> {
+  const check = await checkFirmwareForDevice(services.store, services.catalog, request)
+  if (!isTokenMismatch(check.token)) return { check, warning: null }
+  if (!request.acceptTokenMismatch) {
+    throw new FieldFlashError(
+      'invalid_state',
+      `${check.token.message} Nothing was written.`,
+      ACCEPT_TOKEN_MISMATCH,
+    )
+  }
+  return { check, warning: check.token.message }
 }

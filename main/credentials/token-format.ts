@@ -6,6 +6,7 @@ import {
   encodeBase32,
   encodeBase32Integer,
 } from '../shared/crockford'
+import { TOKEN_PREFIX } from '../shared/token-prefix'
 
 /**
  * The shared protocol of docs/protocol.md, on the app's side: token format, fingerprint and
@@ -13,8 +14,7 @@ import {
  * checked against docs/protocol-vectors.tsv.
  */
 
-/** Recognisable by secret scanners; `ffpt` = FieldFlash provisioning token. */
-export const TOKEN_PREFIX = 'ffpt_'
+export { TOKEN_PREFIX }
 const BODY_LENGTH = 52 // 256 bits in base32, last digit carries 1 bit + 4 zero pad bits
 const CHECKSUM_LENGTH = 7 // 32-bit CRC in 35 bits
 export const TOKEN_LENGTH = TOKEN_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH
