@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import packageJson from '../../package.json' with { type: 'json' }
 import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import { espImage, FIELDFLASH_4MB, partitionTable, writeFiles } from '../../devkit/firmware-images'
-import { createProgram } from '../../main/cli/cli'
+import { createProgram, runCli } from '../../main/cli/cli'
 import { createCliKit } from '../../main/cli/cli-kit'
 import { REPO_ROOT, RESOURCES_DIR, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli, cliRaw } from '../helpers/run-cli'
@@ -114,6 +114,25 @@ describe('fieldflash, as a command line its users expect', () => {
     )
     expect(run.code).toBe(2)
     expect(run.err).toContain('--uid: must be 4–90 characters of 0-9 a-z A-Z - _ ., not "my pump"')
+  })
+
+  it('refuses an approval that names no approver, and takes FIELDFLASH_APPROVER as the name', async () => {
+    const dataDir = await tempDir()
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const nameless = await cli(dataDir, 'operation', 'approve', 'pump-0001', 'op-000000000000')
+    expect(nameless.code).toBe(2)
+    expect(nameless.err).toMatch(
+      /^fieldflash: --approver: is required to approve \(or set FIELDFLASH_APPROVER\)/,
+    )
+    // With a name from the environment, the approval goes on to find the operation (there is none).
+    let err = ''
+    const code = await runCli(
+      ['operation', 'approve', 'pump-0001', 'op-000000000000', '--data-dir', dataDir],
+      { out: () => undefined, err: (t) => (err += t) },
+      { FIELDFLASH_APPROVER: 'A. Tech' },
+    )
+    expect(code).toBe(2)
+    expect(err).toContain('has no operation op-000000000000')
   })
 
   it('refuses a device list that has a header line only, as it refuses an empty one', async () => {

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises'
+import { SerialPort } from 'serialport'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { addDevice } from '../../main/devices/devices'
@@ -286,18 +287,66 @@ describe("the app's provisioning", () => {
     ])
   })
 
-  it('says the token changed when the board is lost while its config partition is written', async () => {
+  it.each([
+    ['another chip', { chip: 'ESP32-C3' as const }],
+    [
+      'a link lost while the app is written',
+      {
+        chip: 'ESP32' as const,
+        faults: { unplugWhileWriting: { offset: 0x10000, afterBytes: 0x4000 } },
+      },
+    ],
+  ])(
+    'keeps the working token on %s, and says so',
+    async (_, board) => {
+      const { store, working, provision } = await provisionSetup()
+      const emulator = await startPtyEmulator(board)
+      cleanups.push(emulator.stop)
+      const outcome = await provision(emulator.clientPath)
+      expect(outcome.ok).toBe(false)
+      expect(outcome.message).toContain(
+        `Nothing was written to the board's config partition, so pump-0001's token ${working.fingerprint} (issued) is unchanged.`,
+      )
+      expect(store.device('pump-0001')!.tokens.map((t) => t.state)).toEqual(['issued'])
+    },
+    60_000,
+  )
+
+  it('keeps the working token when another program holds the port', async () => {
     const { store, working, provision } = await provisionSetup()
-    const board = await startPtyEmulator({
-      chip: 'ESP32',
-      faults: { unplugWhileWriting: { offset: 0x3ed000, afterBytes: 0x1000 } },
-    })
-    cleanups.push(board.stop)
-    const outcome = await provision(board.clientPath)
-    const [old, current] = store.device('pump-0001')!.tokens
-    expect(old).toMatchObject({ fingerprint: working.fingerprint, state: 'superseded' })
-    expect(outcome).toMatchObject({ ok: false, code: 'device_lost' })
-    expect(outcome.message).toContain(`pump-0001's token changed to ${current!.fingerprint}`)
-    expect(outcome.message).toMatch(/provision it again/)
-  }, 60_000)
+    const emulator = await startPtyEmulator({ chip: 'ESP32' })
+    cleanups.push(emulator.stop)
+    const holder = new SerialPort({ path: emulator.clientPath, baudRate: 115200, autoOpen: false })
+    await new Promise<void>((resolve, reject) => holder.open((e) => (e ? reject(e) : resolve())))
+    cleanups.push(() => new Promise<void>((resolve) => holder.close(() => resolve())))
+    const outcome = await provision(emulator.clientPath)
+    expect(outcome).toMatchObject({ ok: false, code: 'port_busy' })
+    expect(outcome.message).toContain(`token ${working.fingerprint} (issued) is unchanged`)
+    expect(store.device('pump-0001')!.tokens.map((t) => t.state)).toEqual(['issued'])
+  })
+
+  it.each([
+    [
+      'while its config partition is written',
+      { unplugWhileWriting: { offset: 0x3ed000, afterBytes: 0x1000 } },
+    ],
+    [
+      'after its config partition was written, while it is verified',
+      { unplugOn: { command: 'SPI_FLASH_MD5' as const, offset: 0x3ed000, occurrence: 2 } },
+    ],
+  ])(
+    'says the token changed when the board is lost %s',
+    async (_, faults) => {
+      const { store, working, provision } = await provisionSetup()
+      const board = await startPtyEmulator({ chip: 'ESP32', faults })
+      cleanups.push(board.stop)
+      const outcome = await provision(board.clientPath)
+      const [old, current] = store.device('pump-0001')!.tokens
+      expect(old).toMatchObject({ fingerprint: working.fingerprint, state: 'superseded' })
+      expect(outcome).toMatchObject({ ok: false, code: 'device_lost' })
+      expect(outcome.message).toContain(`pump-0001's token changed to ${current!.fingerprint}`)
+      expect(outcome.message).toMatch(/provision it again/)
+    },
+    60_000,
+  )
 })
