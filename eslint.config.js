@@ -10,7 +10,7 @@ export const LAYERS = [
   ['store'],
   ['boards', 'site', 'audit'],
   ['serial', 'credentials'],
-  ['devices', 'monitor', 'flash', 'config-partition', 'template'],
+  ['devices', 'monitor', 'flash', 'config-partition', 'template', 'registration'],
   ['verification', 'firmware-library'],
   ['provision'],
   ['ipc', 'cli'],

@@ -63,26 +63,27 @@ def checksum(prefix_and_body: str) -> str:
     return base32_int(zlib.crc32(prefix_and_body.encode("ascii")) & 0xFFFFFFFF, CHECKSUM_LEN)
 
 
-def make_token(seed: bytes) -> str:
+def make_token(seed: bytes, prefix: str = PREFIX) -> str:
+    """A provisioning token (ffpt_), or with REG_PREFIX a registration token: the same format."""
     assert len(seed) == 32
     body = base32_bits(seed, ALPHABET_LOWER)
     assert len(body) == BODY_LEN
-    return PREFIX + body + checksum(PREFIX + body)
+    return prefix + body + checksum(prefix + body)
 
 
-def token_problem(token: str) -> str | None:
+def token_problem(token: str, prefix: str = PREFIX) -> str | None:
     """The first rule a string breaks, in the order of docs/protocol.md, or None."""
     raw = token.encode("utf-8")  # lengths and positions are counted in UTF-8 bytes
-    if not raw.startswith(PREFIX.encode("ascii")):
+    if not raw.startswith(prefix.encode("ascii")):
         return "prefix"
     if len(raw) != TOKEN_LEN:
         return "length"
-    rest = raw[len(PREFIX):]
+    rest = raw[len(prefix):]
     if any(chr(b) not in ALPHABET_LOWER for b in rest):
         return "alphabet"
     if ALPHABET_LOWER.index(chr(rest[BODY_LEN - 1])) % 16 != 0:
         return "padding"
-    if checksum(token[: len(PREFIX) + BODY_LEN]) != token[len(PREFIX) + BODY_LEN:]:
+    if checksum(token[: len(prefix) + BODY_LEN]) != token[len(prefix) + BODY_LEN:]:
         return "checksum"
     return None
 
@@ -144,6 +145,113 @@ def parse_banner(line: str) -> str | None:
         return "error mac"
     fw = fields.get("fw", "")
     return f"ok uid={fields['uid']} fp={fields['fp']} code={fields['code']} mac={mac} fw={fw}"
+
+
+# --- registration over the cable (docs/protocol.md, "Registration") ------------------------------
+
+REG_PREFIX = "ffrt_"
+NONCE_RE = re.compile(r"[0-9a-f]{16}")
+EXP_RE = re.compile(r"[1-9][0-9]{0,11}")
+HEX32_RE = re.compile(r"[0-9a-f]{32}")
+WRAPPED_RE = re.compile(r"[0-9a-f]{128}")
+REG_KEYS = ("v", "op", "uid", "n", "s", "exp", "rt", "tag")
+
+
+def hmac256(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+
+
+def registration_key(token: str, uid: str) -> bytes:
+    """K_reg: what FieldFlash keeps of a provisioning token to register its board later."""
+    return hmac256(token.encode("ascii"), "fieldflash-register-v1|" + uid)
+
+
+def holder_key(rt: str, uid: str) -> bytes:
+    """K_rt: what FieldFlash keeps of a registration token to check the board holds it."""
+    return hmac256(rt.encode("ascii"), "fieldflash-holder-v1|" + uid)
+
+
+def keystream(key: bytes, nonce: str, salt: str) -> bytes:
+    return b"".join(hmac256(key, f"fieldflash-wrap-v1|{nonce}|{salt}|{i}") for i in (0, 1))
+
+
+def reg_tag(key: bytes, op: str, uid: str, nonce: str, salt: str, exp: str, wrapped: str) -> str:
+    return hmac256(key, f"fieldflash-reg-v1|{op}|{uid}|{nonce}|{salt}|{exp}|{wrapped}")[:16].hex()
+
+
+def format_reg(op: str, key: bytes, uid: str, nonce: str, salt: str, exp: str, rt: str) -> str:
+    assert op in ("register", "refresh") and NONCE_RE.fullmatch(nonce) and NONCE_RE.fullmatch(salt)
+    assert EXP_RE.fullmatch(exp) and token_problem(rt, REG_PREFIX) is None
+    wrapped = bytes(a ^ b for a, b in zip(rt.encode("ascii"), keystream(key, nonce, salt))).hex()
+    tag = reg_tag(key, op, uid, nonce, salt, exp, wrapped)
+    return f"FFREG v=1 op={op} uid={uid} n={nonce} s={salt} exp={exp} rt={wrapped} tag={tag}"
+
+
+def format_ack(rt: str, uid: str, nonce: str, exp: str) -> str:
+    proof = hmac256(holder_key(rt, uid), f"fieldflash-ack-v1|{nonce}|{exp}")[:16].hex()
+    return f"FFACK v=1 uid={uid} n={nonce} rfp={fingerprint(rt)} exp={exp} proof={proof}"
+
+
+def format_nak(uid: str, nonce: str, reason: str) -> str:
+    return f"FFNAK v=1 uid={uid} n={nonce} reason={reason}"
+
+
+def format_status(rt: str, uid: str, nonce: str, exp: str) -> str:
+    proof = hmac256(holder_key(rt, uid), f"fieldflash-status-v1|{nonce}|{exp}")[:16].hex()
+    return f"FFREGD v=1 uid={uid} rfp={fingerprint(rt)} exp={exp} n={nonce} proof={proof}"
+
+
+def board_handles(token: str, uid: str, nonce: str, stored: tuple[str, str, str] | None, line: str):
+    """What a board does with one received line: (reply or None, stored record after).
+
+    `stored` is the board's registration record (rt, exp, fingerprint of the provisioning token it
+    was registered with); it counts only while that fingerprint is the board's token's.
+    """
+    at = line.rfind("FFREG ")
+    if at < 0:
+        return None, stored
+    rest = line[at + len("FFREG "):]
+    if rest.endswith("\r"):
+        rest = rest[:-1]
+    nak = lambda reason: (format_nak(uid, nonce, reason), stored)  # noqa: E731
+    fields: dict[str, str] = {}
+    for part in rest.split(" "):
+        key, eq, value = part.partition("=")
+        if not eq or not KEY_RE.fullmatch(key):
+            continue
+        if key in fields:
+            return nak("format")
+        fields[key] = value
+    if any(k not in fields for k in REG_KEYS) or fields["v"] != "1" or fields["op"] not in ("register", "refresh"):
+        return nak("format")
+    if not (UID_RE.fullmatch(fields["uid"]) and NONCE_RE.fullmatch(fields["n"]) and NONCE_RE.fullmatch(fields["s"])
+            and EXP_RE.fullmatch(fields["exp"]) and WRAPPED_RE.fullmatch(fields["rt"]) and HEX32_RE.fullmatch(fields["tag"])):
+        return nak("format")
+    if fields["uid"] != uid:
+        return nak("uid")
+    if fields["n"] != nonce:
+        return nak("nonce")
+    registered = stored is not None and stored[2] == fingerprint(token)
+    op = fields["op"]
+    if op == "refresh" and not registered:
+        return nak("unregistered")
+    # Both operations are keyed by K_reg, which only a holder of the board's provisioning token
+    # has: a refresh resent after it was stored then verifies and is acknowledged again.
+    key = registration_key(token, uid)
+    expected = reg_tag(key, op, uid, fields["n"], fields["s"], fields["exp"], fields["rt"])
+    if not hmac.compare_digest(expected, fields["tag"]):
+        return nak("tag")
+    raw = bytes(a ^ b for a, b in zip(bytes.fromhex(fields["rt"]), keystream(key, fields["n"], fields["s"])))
+    rt = raw.decode("latin-1")
+    if token_problem(rt, REG_PREFIX) is not None:
+        return nak("token")
+    if registered and rt == stored[0]:
+        # The same registration again (its acknowledgment was lost): acknowledged again, unchanged.
+        return format_ack(rt, uid, nonce, stored[1]), stored
+    if op == "register" and registered:
+        return nak("registered")
+    after = (rt, fields["exp"], fingerprint(token))
+    return format_ack(rt, uid, nonce, fields["exp"]), after
 
 
 def seed(label: str) -> bytes:
@@ -389,7 +497,112 @@ def build() -> str:
     assert {"version", "uid", "fp", "code", "mac"} <= reasons
     assert {f"missing:{k}" for k in REQUIRED_KEYS} <= reasons
 
+    build_registration(emit, tokens)
     return "\n".join(out) + "\n"
+
+
+def build_registration(emit, tokens: list[str]) -> None:
+    """Vectors of the registration exchange: keys, the four lines, and what a board does."""
+    rts = [make_token(seed(f"fieldflash-vector-rt-{i}"), REG_PREFIX) for i in range(1, 4)]
+    uid = "pump-0001"
+    token, other_token = tokens[0], tokens[1]
+    nonce, old_nonce = "0123456789abcdef", "fedcba9876543210"
+    salt, salt2 = "a1b2c3d4e5f60718", "0f1e2d3c4b5a6978"
+    exp, exp2 = "1830297600", "1861833600"
+
+    emit("#")
+    emit("# rtoken_valid<TAB>token   (a registration token: the provisioning token's format, prefix ffrt_)")
+    for rt in rts:
+        assert token_problem(rt, REG_PREFIX) is None and token_problem(rt) == "prefix"
+        emit(f"rtoken_valid\t{rt}")
+    emit("# rtoken_invalid<TAB>string<TAB>reason")
+    for string, reason, why in [
+        (token, "prefix", "a provisioning token is not a registration token"),
+        (rts[0][:-1], "length", "63 chars"),
+        (replace_at(rts[0], 20, "1" if rts[0][20] != "1" else "2"), "checksum", "single char changed"),
+    ]:
+        assert token_problem(string, REG_PREFIX) == reason, why
+        emit(f"# {why}")
+        emit(f"rtoken_invalid\t{string}\t{reason}")
+
+    emit("#")
+    emit("# reg_key<TAB>token<TAB>uid<TAB>K_reg hex   (HMAC-SHA256(token, 'fieldflash-register-v1|' + uid))")
+    for t, u in [(token, uid), (other_token, uid), (token, "a.b_")]:
+        emit(f"reg_key\t{t}\t{u}\t{registration_key(t, u).hex()}")
+    emit("# holder_key<TAB>rt<TAB>uid<TAB>K_rt hex   (HMAC-SHA256(rt, 'fieldflash-holder-v1|' + uid))")
+    for rt in rts[:2]:
+        emit(f"holder_key\t{rt}\t{uid}\t{holder_key(rt, uid).hex()}")
+
+    k_reg = registration_key(token, uid)
+    emit("#")
+    emit("# reg_line<TAB>op<TAB>key hex<TAB>uid<TAB>n<TAB>s<TAB>exp<TAB>rt<TAB>line   (FFREG, without LF)")
+    reg_lines = [
+        ("register", k_reg, nonce, salt, exp, rts[0]),
+        ("register", k_reg, nonce, salt2, exp, rts[0]),
+        ("refresh", k_reg, nonce, salt, exp2, rts[1]),
+    ]
+    for op, key, n, s_, e, rt in reg_lines:
+        emit(f"reg_line\t{op}\t{key.hex()}\t{uid}\t{n}\t{s_}\t{e}\t{rt}\t{format_reg(op, key, uid, n, s_, e, rt)}")
+    emit("# ack_line<TAB>rt<TAB>uid<TAB>n<TAB>exp<TAB>line   (FFACK, without CRLF)")
+    emit(f"ack_line\t{rts[0]}\t{uid}\t{nonce}\t{exp}\t{format_ack(rts[0], uid, nonce, exp)}")
+    emit(f"ack_line\t{rts[1]}\t{uid}\t{old_nonce}\t{exp2}\t{format_ack(rts[1], uid, old_nonce, exp2)}")
+    emit("# status_line<TAB>rt<TAB>uid<TAB>n<TAB>exp<TAB>line   (FFREGD, without CRLF)")
+    emit(f"status_line\t{rts[0]}\t{uid}\t{nonce}\t{exp}\t{format_status(rts[0], uid, nonce, exp)}")
+    emit(f"status_line\t{rts[1]}\t{uid}\t{old_nonce}\t{exp2}\t{format_status(rts[1], uid, old_nonce, exp2)}")
+
+    # What a board with `token`, `uid` and this boot's `nonce` does with one received line.
+    fp = fingerprint(token)
+    reg = format_reg("register", k_reg, uid, nonce, salt, exp, rts[0])
+    mine = (rts[0], exp, fp)
+    def tampered(line: str, key: str, value: str) -> str:
+        return " ".join(f"{key}={value}" if part.startswith(key + "=") else part for part in line.split(" "))
+    flipped_tag = tampered(reg, "tag", ("0" if reg[-1] != "0" else "1") + reg[-31:])
+    garbage_rt = format_reg_raw("register", k_reg, uid, nonce, salt, exp, b"ffrt_" + b"!" * 59)
+    cases = [
+        (None, reg, "a fresh board registers: stores the token and acknowledges"),
+        (mine, reg, "the same registration again (acknowledgment lost): acknowledged again, nothing changes"),
+        (mine, format_reg("register", k_reg, uid, nonce, salt2, exp2, rts[1]), "a second registration for the same provisioning token is refused"),
+        (None, format_reg("register", k_reg, uid, old_nonce, salt, exp, rts[0]), "captured from an earlier boot: another nonce"),
+        (None, flipped_tag, "tag changed"),
+        (None, tampered(reg, "exp", exp2), "exp changed after tagging"),
+        (None, format_reg("register", registration_key(other_token, uid), uid, nonce, salt, exp, rts[0]), "from a party without this board's provisioning token"),
+        (None, format_reg("register", registration_key(token, "pump-0002"), "pump-0002", nonce, salt, exp, rts[0]), "meant for another device"),
+        (None, garbage_rt, "the wrapped value is not a registration token"),
+        (None, reg[: len(reg) // 2], "a partial line (the cable was pulled)"),
+        (None, "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)", "boot noise: no reply"),
+        (None, "\u00ff\u00fe garbage \u0007", "binary noise: no reply"),
+        (None, "xx" + reg, "noise glued before the marker"),
+        (None, reg.replace("v=1", "v=2"), "another version"),
+        (None, tampered(reg, "exp", "0" + exp), "exp with a leading zero"),
+        (None, tampered(reg, "rt", reg.split(" rt=")[1][:128].upper()), "uppercase hex"),
+        (None, reg + " uid=" + uid, "a key twice"),
+        (None, format_reg("refresh", k_reg, uid, nonce, salt, exp2, rts[1]), "refresh while not registered"),
+        (mine, format_reg("refresh", k_reg, uid, nonce, salt, exp2, rts[1]), "refresh: the new registration token replaces the old one"),
+        (mine, format_reg("refresh", holder_key(rts[0], uid), uid, nonce, salt, exp2, rts[1]), "refresh keyed with the registration token's holder key instead of K_reg"),
+        ((rts[1], exp2, fp), format_reg("refresh", k_reg, uid, nonce, salt, exp2, rts[1]), "refresh resent after it was stored (acknowledgment lost): acknowledged again, unchanged"),
+        ((rts[0], exp, fingerprint(other_token)), reg, "registered with a previous provisioning token: the new one registers afresh"),
+    ]
+    emit("#")
+    emit("# reg_handle<TAB>token<TAB>uid<TAB>n<TAB>stored<TAB>line<TAB>reply<TAB>stored after")
+    emit("#   A board with that token and uid, whose boot nonce is n, receives line. stored: '' or")
+    emit("#   '<rt> <exp> <fp of the provisioning token it registered with>'. reply: the line it prints")
+    emit("#   (without CRLF), or '' for none.")
+    replies: set[str] = set()
+    for before, line, why in cases:
+        reply, after = board_handles(token, uid, nonce, before, line)
+        assert "\t" not in line and "\n" not in line
+        replies.add("" if reply is None else reply.split(" ")[0] + (" " + reply.split("reason=")[1] if "reason=" in reply else ""))
+        enc = lambda r: "" if r is None else " ".join(r)  # noqa: E731
+        emit(f"# {why}")
+        emit(f"reg_handle\t{token}\t{uid}\t{nonce}\t{enc(before)}\t{line}\t{reply or ''}\t{enc(after)}")
+    for expected in ("FFACK", "FFNAK format", "FFNAK uid", "FFNAK nonce", "FFNAK tag", "FFNAK token", "FFNAK registered", "FFNAK unregistered", ""):
+        assert expected in replies, expected
+
+
+def format_reg_raw(op: str, key: bytes, uid: str, nonce: str, salt: str, exp: str, raw: bytes) -> str:
+    """An FFREG line wrapping arbitrary bytes (to test what a board does with a bad token)."""
+    wrapped = bytes(a ^ b for a, b in zip(raw, keystream(key, nonce, salt))).hex()
+    return f"FFREG v=1 op={op} uid={uid} n={nonce} s={salt} exp={exp} rt={wrapped} tag={reg_tag(key, op, uid, nonce, salt, exp, wrapped)}"
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,8 @@ export interface BootstrapBanner {
   code: string
   mac: string
   firmware: string | null
+  /** The board's boot nonce (n=, 16 hex digits): a registration is bound to it; null without. */
+  nonce: string | null
   /** Keys this version does not know, kept for display. */
   extra: Record<string, string>
 }
@@ -23,6 +25,7 @@ const FINGERPRINT = /^[0-9a-f]{8}$/
 const CODE = /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/
 const KEY = /^[a-z][a-z0-9_]*$/
+const NONCE = /^[0-9a-f]{16}$/
 
 /**
  * Finds and parses a bootstrap banner in one console line. Boot noise before `FFBOOT` is allowed
@@ -59,16 +62,30 @@ export function parseBootstrapBanner(line: string): BannerParse {
   if (!MAC.test(mac)) return { kind: 'malformed', reason: 'mac' }
   const extra: Record<string, string> = {}
   for (const [key, value] of fields) {
-    if (!['v', 'uid', 'fp', 'code', 'mac', 'fw'].includes(key)) extra[key] = value
+    if (!['v', 'uid', 'fp', 'code', 'mac', 'fw', 'n'].includes(key)) extra[key] = value
   }
   const fw = fields.get('fw')
+  const n = fields.get('n')
   return {
     kind: 'banner',
-    banner: { version: 1, uid, fingerprint, code, mac, firmware: fw ? fw : null, extra },
+    banner: {
+      version: 1,
+      uid,
+      fingerprint,
+      code,
+      mac,
+      firmware: fw ? fw : null,
+      // A malformed nonce only means the board cannot be registered in this boot.
+      nonce: n !== undefined && NONCE.test(n) ? n : null,
+      extra,
+    },
   }
 }
 
 /** Formats a banner exactly as the firmware prints it (without the line ending). */
-export function formatBootstrapBanner(b: Omit<BootstrapBanner, 'version' | 'extra'>): string {
-  return `FFBOOT v=1 uid=${b.uid} fp=${b.fingerprint} code=${b.code} mac=${b.mac} fw=${b.firmware ?? ''}`
+export function formatBootstrapBanner(
+  b: Omit<BootstrapBanner, 'version' | 'extra' | 'nonce'> & { nonce?: string | null },
+): string {
+  const nonce = b.nonce ? ` n=${b.nonce}` : ''
+  return `FFBOOT v=1 uid=${b.uid} fp=${b.fingerprint} code=${b.code} mac=${b.mac} fw=${b.firmware ?? ''}${nonce}`
 }

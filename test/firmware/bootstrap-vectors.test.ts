@@ -29,6 +29,14 @@ const C_KINDS = new Set([
   'code',
   'banner_format',
   'error_format',
+  'rtoken_valid',
+  'rtoken_invalid',
+  'reg_key',
+  'holder_key',
+  'reg_line',
+  'ack_line',
+  'status_line',
+  'reg_handle',
 ])
 
 async function readVectors(): Promise<string[][]> {
@@ -162,12 +170,21 @@ describe('host board (firmware main loop on the host)', () => {
     const started = Date.now()
     const { stdout } = await run(
       binary,
-      ['--mac', '24:0A:C4:12:34:56', '--interval-ms', '200', '--count', '3'],
+      [
+        '--mac',
+        '24:0A:C4:12:34:56',
+        '--interval-ms',
+        '200',
+        '--count',
+        '3',
+        '--nonce',
+        '0123456789abcdef',
+      ],
       { timeout: 10_000 },
     )
     const elapsed = Date.now() - started
 
-    const expected = `FFBOOT v=1 uid=${uid} fp=${fp} code=${code} mac=24:0a:c4:12:34:56 fw=1.4.2 cfg=header`
+    const expected = `FFBOOT v=1 uid=${uid} fp=${fp} code=${code} mac=24:0a:c4:12:34:56 fw=1.4.2 cfg=header n=0123456789abcdef`
     expect(stdout.startsWith('ets ')).toBe(true)
     expect(stdout.endsWith('\r\n')).toBe(true)
     const lines = stdout.slice(0, -2).split('\r\n')

@@ -12,8 +12,9 @@
 
 #include "ff_bootstrap.h"
 #include "ff_crypto.h"
+#include "ff_register.h"
 
-#define MAX_FIELDS 8
+#define MAX_FIELDS 10
 #define MAX_LINE 2048
 
 static unsigned g_passed;
@@ -60,6 +61,16 @@ static void capture_write(void *user, const char *data, size_t len) {
 static uint32_t capture_clock(void *user) { return ((capture *)user)->now; }
 
 static const uint8_t k_mac[FF_MAC_LEN] = {0x24, 0x0a, 0xc4, 0x12, 0x34, 0x56};
+
+/** Runs init with `cfg` + one poll and leaves the written bytes in *c. */
+static ff_boot_line boot_once_cfg(capture *c, const ff_bootstrap_config *cfg) {
+  ff_bootstrap b;
+  ff_boot_line kind;
+  memset(c, 0, sizeof *c);
+  kind = ff_bootstrap_init(&b, cfg, capture_write, capture_clock, c);
+  ff_bootstrap_poll(&b);
+  return kind;
+}
 
 /** Runs init + one poll and leaves the written bytes in *c. */
 static ff_boot_line boot_once(capture *c, const char *uid, const char *token, const char *fw) {
@@ -161,6 +172,151 @@ static void error_format(unsigned n, char **f) {
         len >= 0 ? buf : "", len);
 }
 
+/* --- registration ---------------------------------------------------------------------------- */
+
+static void hex_of(const uint8_t *data, size_t len, char *out) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    out[2 * i] = hex[data[i] >> 4];
+    out[2 * i + 1] = hex[data[i] & 0x0F];
+  }
+  out[2 * len] = '\0';
+}
+
+static int unhex(const char *text, uint8_t *out, size_t len) {
+  if (strlen(text) != 2 * len) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned v;
+    if (sscanf(text + 2 * i, "%2x", &v) != 1) return 0;
+    out[i] = (uint8_t)v;
+  }
+  return 1;
+}
+
+static void rtoken_valid(unsigned n, char **f) {
+  ff_token_status st = ff_rtoken_check(f[1], strlen(f[1]));
+  check(st == FF_TOKEN_OK && ff_token_check(f[1], strlen(f[1])) == FF_TOKEN_PREFIX_BAD, n,
+        "rtoken_valid", "rejected as %s", ff_token_status_name(st));
+}
+
+static void rtoken_invalid(unsigned n, char **f) {
+  ff_token_status st = ff_rtoken_check(f[1], strlen(f[1]));
+  check(strcmp(ff_token_status_name(st), f[2]) == 0, n, "rtoken_invalid", "got %s, expected %s",
+        ff_token_status_name(st), f[2]);
+}
+
+static void key_vector(unsigned n, char **f, const char *kind,
+                       int (*derive)(const char *, size_t, const char *, size_t, uint8_t *)) {
+  uint8_t key[FF_KEY_LEN];
+  char hex[2 * FF_KEY_LEN + 1];
+  int rc = derive(f[1], strlen(f[1]), f[2], strlen(f[2]), key);
+  if (rc == 0) hex_of(key, sizeof key, hex);
+  check(rc == 0 && strcmp(hex, f[3]) == 0, n, kind, "got %s (rc %d)", rc == 0 ? hex : "-", rc);
+}
+
+static void reg_key(unsigned n, char **f) { key_vector(n, f, "reg_key", ff_registration_key); }
+static void holder_key(unsigned n, char **f) { key_vector(n, f, "holder_key", ff_holder_key); }
+
+static void reg_line(unsigned n, char **f) {
+  uint8_t key[FF_KEY_LEN];
+  char buf[FF_RX_MAX + 1];
+  int len;
+  if (!unhex(f[2], key, sizeof key)) {
+    check(0, n, "reg_line", "unreadable key in the vector");
+    return;
+  }
+  len = ff_format_reg(buf, sizeof buf, f[1], key, f[3], f[4], f[5], f[6], f[7]);
+  check(len > 0 && strcmp(buf, f[8]) == 0, n, "reg_line", "got \"%s\" (rc %d)",
+        len > 0 ? buf : "", len);
+  /* The registration token must not appear in what crosses the cable. */
+  check(strstr(buf, f[7]) == NULL && strstr(buf, f[7] + 5) == NULL, n, "reg_line",
+        "the line carries the token in the clear");
+}
+
+static void holder_line(unsigned n, char **f, const char *kind,
+                        int (*format)(char *, size_t, const char *, const char *, const char *,
+                                      const char *)) {
+  char buf[FF_REG_LINE_BUF];
+  int len = format(buf, sizeof buf, f[1], f[2], f[3], f[4]);
+  check(len > 0 && strcmp(buf, f[5]) == 0, n, kind, "got \"%s\" (rc %d)", len > 0 ? buf : "",
+        len);
+  check(strstr(buf, f[1]) == NULL, n, kind, "the line carries the token");
+}
+
+static void ack_line(unsigned n, char **f) { holder_line(n, f, "ack_line", ff_format_ack); }
+static void status_line(unsigned n, char **f) {
+  holder_line(n, f, "status_line", ff_format_status);
+}
+
+/** Parses "<rt> <exp> <pfp>" (or "") into a stored record. */
+static int parse_stored(const char *text, ff_registration *reg) {
+  memset(reg, 0, sizeof *reg);
+  if (text[0] == '\0') return 1;
+  return sscanf(text, "%64s %12s %8s", reg->rt, reg->exp, reg->pfp) == 3;
+}
+
+typedef struct {
+  ff_registration saved;
+  unsigned saves;
+} memory_nvs;
+
+static bool memory_save(void *user, const ff_registration *reg) {
+  memory_nvs *m = (memory_nvs *)user;
+  m->saved = *reg;
+  m->saves++;
+  return true;
+}
+
+static void reg_handle(unsigned n, char **f) {
+  ff_register r;
+  ff_registration stored, after;
+  memory_nvs nvs = {{{0}, {0}, {0}}, 0};
+  char reply[FF_REG_LINE_BUF];
+  char got_after[128];
+  int len, rc;
+  capture c;
+  if (!parse_stored(f[4], &stored) || !parse_stored(f[7], &after)) {
+    check(0, n, "reg_handle", "unreadable stored record in the vector");
+    return;
+  }
+  rc = ff_register_init(&r, f[2], f[1], f[3], &stored, memory_save, &nvs);
+  if (rc != 0) {
+    check(0, n, "reg_handle", "init failed (rc %d)", rc);
+    return;
+  }
+  len = ff_register_handle_line(&r, f[5], strlen(f[5]), reply, sizeof reply);
+  check(len >= 0 && strcmp(len > 0 ? reply : "", f[6]) == 0, n, "reg_handle",
+        "replied \"%s\" (rc %d), expected \"%s\"", len > 0 ? reply : "", len, f[6]);
+  if (r.reg.rt[0] == '\0') {
+    got_after[0] = '\0';
+  } else {
+    snprintf(got_after, sizeof got_after, "%s %s %s", r.reg.rt, r.reg.exp, r.reg.pfp);
+  }
+  check(strcmp(got_after, f[7]) == 0, n, "reg_handle", "stored \"%s\", expected \"%s\"",
+        got_after, f[7]);
+  /* Stored only when the record changed; the reply never carries a token. */
+  check((nvs.saves > 0) == (strcmp(f[4], f[7]) != 0), n, "reg_handle", "saved %u times",
+        nvs.saves);
+  check(strstr(reply, f[1]) == NULL && (after.rt[0] == '\0' || strstr(reply, after.rt) == NULL),
+        n, "reg_handle", "the reply carries a token");
+
+  /* The same line through the serial feed, split in two and ending CR LF, gives the same reply. */
+  rc = ff_register_init(&r, f[2], f[1], f[3], &stored, memory_save, &nvs);
+  memset(&c, 0, sizeof c);
+  {
+    const size_t half = strlen(f[5]) / 2;
+    ff_register_feed(&r, (const uint8_t *)f[5], half, capture_write, &c);
+    ff_register_feed(&r, (const uint8_t *)f[5] + half, strlen(f[5]) - half, capture_write, &c);
+    ff_register_feed(&r, (const uint8_t *)"\r\n", 2, capture_write, &c);
+  }
+  {
+    char expected[FF_REG_LINE_BUF + 2];
+    snprintf(expected, sizeof expected, "%s%s", f[6], f[6][0] != '\0' ? "\r\n" : "");
+    check(rc == 0 && strcmp(c.out, expected) == 0, n, "reg_handle",
+          "through the feed: \"%.*s\"", (int)strcspn(c.out, "\r\n"), c.out);
+  }
+}
+
 typedef struct {
   const char *kind;
   size_t fields;
@@ -171,6 +327,10 @@ static const vector_kind k_kinds[] = {
     {"token_valid", 2, token_valid},     {"token_invalid", 3, token_invalid},
     {"fingerprint", 3, fingerprint},     {"code", 4, code},
     {"banner_format", 7, banner_format}, {"error_format", 4, error_format},
+    {"rtoken_valid", 2, rtoken_valid},   {"rtoken_invalid", 3, rtoken_invalid},
+    {"reg_key", 4, reg_key},             {"holder_key", 4, holder_key},
+    {"reg_line", 9, reg_line},           {"ack_line", 6, ack_line},
+    {"status_line", 6, status_line},     {"reg_handle", 8, reg_handle},
 };
 
 /* --- fixed checks ----------------------------------------------------------------------------- */
@@ -244,10 +404,42 @@ static void fixed_checks(void) {
   check(!ff_bootstrap_poll(&b) && c.writes == 3, 0, "fixed", "period restarts from the late line");
   c.now += 1u;
   check(ff_bootstrap_poll(&b) && c.writes == 4, 0, "fixed", "line again 5000 ms later");
-  ff_bootstrap_set_registered(&b);
-  c.now += 60000u;
-  check(!ff_bootstrap_poll(&b) && c.writes == 4, 0, "fixed", "registered: no more lines");
+  /* Registered: the status line replaces the banner, at once and then on the same period. */
+  check(ff_bootstrap_arm(&b, "FFREGD v=1 uid=dev_0001", 23) && ff_bootstrap_poll(&b) &&
+            c.writes == 5 && strcmp(c.out + c.len - 25, "FFREGD v=1 uid=dev_0001\r\n") == 0,
+        0, "fixed", "an armed status line is printed at the next poll");
+  c.now += 4999u;
+  check(!ff_bootstrap_poll(&b) && c.writes == 5, 0, "fixed", "status line: nothing before 5000 ms");
+  c.now += 1u;
+  check(ff_bootstrap_poll(&b) && c.writes == 6, 0, "fixed", "status line again 5000 ms later");
+  check(!ff_bootstrap_arm(&b, buf, sizeof b.line), 0, "fixed", "a line too long is refused");
   check(strstr(c.out, token) == NULL, 0, "fixed", "the token must never be printed");
+
+  /* The nonce ends the banner: n=<16 hex>; a malformed one is left out. */
+  cfg.nonce = "0123456789abcdef";
+  check(boot_once_cfg(&c, &cfg) == FF_BOOT_BANNER && strstr(c.out, " n=0123456789abcdef\r\n") != NULL,
+        0, "fixed", "banner with nonce: \"%s\"", c.out);
+  cfg.nonce = "0123456789ABCDEF";
+  check(boot_once_cfg(&c, &cfg) == FF_BOOT_BANNER && strstr(c.out, " n=") == NULL, 0, "fixed",
+        "an uppercase nonce is not printed: \"%s\"", c.out);
+  cfg.nonce = NULL;
+
+  /* A received line longer than the buffer is dropped up to its LF, then lines work again. */
+  {
+    ff_register r;
+    static char flood[FF_RX_MAX * 3];
+    memset(flood, 'x', sizeof flood);
+    memcpy(flood + 10, "FFREG v=1", 9);
+    check(ff_register_init(&r, "dev_0001", token, "0123456789abcdef", NULL, NULL, NULL) == 0, 0,
+          "fixed", "register init");
+    memset(&c, 0, sizeof c);
+    ff_register_feed(&r, (const uint8_t *)flood, sizeof flood, capture_write, &c);
+    ff_register_feed(&r, (const uint8_t *)"\nFFREG v=1\n", 12, capture_write, &c);
+    check(c.writes == 1 && strstr(c.out, "FFNAK v=1 uid=dev_0001 n=0123456789abcdef reason=format") ==
+                               c.out,
+          0, "fixed", "flood then a short line: \"%s\"", c.out);
+    check(!ff_register_is_registered(&r), 0, "fixed", "noise never registers");
+  }
 
   cfg.interval_ms = 250;
   memset(&c, 0, sizeof c);

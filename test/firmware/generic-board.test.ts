@@ -60,7 +60,7 @@ describe('the base firmware reading its ffcfg partition (host build, FF_GENERIC_
     const console = await boot(buildConfigPartition(values(token), 0x3000))
     const banner = `FFBOOT v=1 uid=pump-0042 fp=${tokenFingerprint(token)} code=${verificationCode(token, 'pump-0042')} mac=24:0a:c4:12:34:56 fw=`
     expect(console).toContain(banner)
-    expect(console).toMatch(/ cfg=nvs\r\n/)
+    expect(console).toMatch(/ cfg=nvs n=[0-9a-f]{16}\r\n/)
     expect(console).not.toContain(token)
     expect(console).not.toContain('secret')
     expect(console).not.toContain('correct horse')

@@ -2,16 +2,11 @@ import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import JSZip from 'jszip'
-import { ensureHostToolchain } from '../firmware/build'
+import { ensureHostToolchain, HOST_BOARD_SOURCES } from '../firmware/build'
 
 const run = promisify(execFile)
-
-/** The host "board" program of the firmware tests: the firmware's loop around ff_bootstrap. */
-const HOST_BOARD = fileURLToPath(new URL('../firmware/host_board.c', import.meta.url))
-const HOST_NVS = fileURLToPath(new URL('../firmware/host_nvs.c', import.meta.url))
 
 /** A downloaded template, unpacked, and its bootstrap module compiled for the host. */
 export interface ZipBoard {
@@ -54,9 +49,8 @@ export async function buildBoardFromZip(zipPath: string): Promise<ZipBoard> {
           '-Werror',
           `-I${join(projectDir, 'include')}`,
           `-I${lib}`,
-          `-I${dirname(HOST_BOARD)}`,
-          HOST_BOARD,
-          HOST_NVS,
+          `-I${dirname(HOST_BOARD_SOURCES[0]!)}`,
+          ...HOST_BOARD_SOURCES,
           ...sources,
           '-o',
           binary,

@@ -2,11 +2,17 @@
 //
 // Until the board is registered it prints, on boot and every 5 s, one line a technician's
 // FieldFlash app recognises (docs/protocol.md):
-//   FFBOOT v=1 uid=<uid> fp=<fp> code=<XXXX-XXXX> mac=<aa:bb:cc:dd:ee:ff> fw=<version> cfg=nvs|header
-// or, if its configuration is unusable, an FFERR line saying why (naming the key).
+//   FFBOOT v=1 uid=<uid> fp=<fp> code=<XXXX-XXXX> mac=<aa:bb:cc:dd:ee:ff> fw=<version> cfg=nvs|header n=<nonce>
+// or, if its configuration is unusable, an FFERR line saying why (naming the key). After the
+// technician approves it, FieldFlash registers it over the same cable (FFREG → FFACK); from then
+// on it prints FFREGD v=1 uid=.. rfp=.. exp=.. n=.. proof=.. instead of the banner.
 //
-// Secrets: PROVISIONING_TOKEN and DEVICE_MQTT_PASSWORD are never printed, logged or sent over
-// serial. Only the token's fingerprint and verification code leave the board.
+// Secrets: PROVISIONING_TOKEN, the registration token and DEVICE_MQTT_PASSWORD are never printed,
+// logged or sent over serial. Only fingerprints, the verification code and proofs leave the board.
+//
+// Registering online (presenting the token to API_HOST as the Spotflow device SDK does, and
+// refreshing the registration token there) is future work, described in docs/protocol.md; this
+// firmware registers offline, over the cable, only.
 
 #include <Arduino.h>
 
@@ -37,10 +43,16 @@ static_assert(MQTT_PORT > 0 && MQTT_PORT <= 65535, "MQTT_PORT in device_config.h
 
 #include "ff_bootstrap.h"
 #include "ff_config.h"
+#include "ff_register.h"
 
 #if defined(ARDUINO_ARCH_ESP32) || defined(ESP32)
 #include <Preferences.h>
 #include <esp_system.h>
+#if defined(__has_include)
+#if __has_include(<esp_random.h>)
+#include <esp_random.h>  // ESP-IDF 5 moved esp_fill_random() here
+#endif
+#endif
 #if defined(__has_include)
 #if __has_include(<esp_mac.h>)
 #include <esp_mac.h>  // ESP-IDF 5 (Arduino core 3.x) moved esp_read_mac() here
@@ -75,6 +87,9 @@ ff_cfg_result gConfigSource;
 
 ff_bootstrap gBootstrap;
 ff_boot_line gBootLine = FF_BOOT_ERR_INTERNAL;
+// Registration over the cable (ESP32 family; an ESP8266 has no NVS of its own to keep it in).
+ff_register gRegister;
+bool gListening = false;
 
 void serialWrite(void * /*user*/, const char *data, size_t len) {
   Serial.write(reinterpret_cast<const uint8_t *>(data), len);
@@ -137,27 +152,43 @@ void loadConfig() {
   gConfigSource = ff_config_load(&gConfig, nullptr, fromHeader);
 }
 
-// True once a previous boot completed registration.
-bool loadRegisteredFlag() {
 #if defined(FF_TARGET_ESP32)
+// The registration lives in the board's own `nvs` partition (namespace "ffreg"), never in the
+// read-only `ffcfg`: a new config partition must not erase it, and erasing it must not touch ffcfg.
+constexpr const char *kRegNamespace = "ffreg";
+
+void loadRegistration(ff_registration *reg) {
+  memset(reg, 0, sizeof *reg);
   Preferences prefs;
-  if (!prefs.begin("fieldflash", /*readOnly=*/true)) return false;  // namespace not created yet
-  const bool registered = prefs.getBool("registered", false);
+  if (!prefs.begin(kRegNamespace, /*readOnly=*/true)) return;  // never registered
+  prefs.getString("rt", reg->rt, sizeof reg->rt);
+  prefs.getString("exp", reg->exp, sizeof reg->exp);
+  prefs.getString("pfp", reg->pfp, sizeof reg->pfp);
   prefs.end();
-  return registered;
-#else
-  // TODO(registration): ESP8266 has no Preferences; persist the flag (e.g. a LittleFS file)
-  // when registration is implemented. Until then the banner simply runs on every boot.
-  return false;
-#endif
 }
 
-// Registration hook (future work). It will present gConfig.prov_token to gConfig.api_host, and on
-// success persist the flag read by loadRegisteredFlag() (Preferences "fieldflash" / "registered"
-// in the board's own "nvs" partition, never in "ffcfg") and return true.
-bool tryRegisterDevice(const ff_device_config & /*config*/) {
-  // TODO(registration): Wi-Fi join, provisioning request, wait for approval, persist flag.
-  return false;
+bool saveRegistration(void * /*user*/, const ff_registration *reg) {
+  Preferences prefs;
+  if (!prefs.begin(kRegNamespace, /*readOnly=*/false)) return false;
+  const bool ok = prefs.putString("rt", reg->rt) > 0 && prefs.putString("exp", reg->exp) > 0 &&
+                  prefs.putString("pfp", reg->pfp) > 0;
+  prefs.end();
+  return ok;
+}
+
+// This boot's nonce, from the hardware random number generator.
+void bootNonce(char out[FF_NONCE_BUF]) {
+  uint8_t raw[FF_NONCE_RAW];
+  esp_fill_random(raw, sizeof raw);
+  ff_nonce_format(raw, out);
+}
+#endif
+
+// Registered: the FFREGD status line replaces the banner.
+void showRegistered() {
+  char line[FF_REG_LINE_BUF];
+  const int len = ff_register_status_line(&gRegister, line, sizeof line);
+  if (len > 0) ff_bootstrap_arm(&gBootstrap, line, static_cast<size_t>(len));
 }
 
 }  // namespace
@@ -193,17 +224,33 @@ void setup() {
   cfg.fw = FF_FIRMWARE_VERSION;
   cfg.interval_ms = FF_BANNER_INTERVAL_MS;
   cfg.cfg_source = ff_cfg_source_name(gConfigSource.source);
+#if defined(FF_TARGET_ESP32)
+  char nonce[FF_NONCE_BUF];
+  bootNonce(nonce);
+  cfg.nonce = nonce;
+#endif
   gBootLine = ff_bootstrap_init(&gBootstrap, &cfg, serialWrite, arduinoMillis, nullptr);
 
-  if (loadRegisteredFlag()) ff_bootstrap_set_registered(&gBootstrap);
+#if defined(FF_TARGET_ESP32)
+  // Only a board with a well-formed token can be registered; with an FFERR line it just reports.
+  if (gBootLine == FF_BOOT_BANNER) {
+    ff_registration stored;
+    loadRegistration(&stored);
+    gListening = ff_register_init(&gRegister, gConfig.uid, gConfig.prov_token, nonce, &stored,
+                                  saveRegistration, nullptr) == 0;
+    if (gListening && ff_register_is_registered(&gRegister)) showRegistered();
+  }
+#endif
 }
 
 void loop() {
   ff_bootstrap_poll(&gBootstrap);
-  // Only a well-formed token is worth presenting; with an FFERR line the board just reports.
-  if (gBootLine == FF_BOOT_BANNER && !ff_bootstrap_is_registered(&gBootstrap) &&
-      tryRegisterDevice(gConfig)) {
-    ff_bootstrap_set_registered(&gBootstrap);
+  // What FieldFlash sends over the cable (an FFREG line) is answered here, whole lines at a time.
+  if (gListening) {
+    uint8_t buf[64];
+    size_t n = 0;
+    while (n < sizeof buf && Serial.available() > 0) buf[n++] = static_cast<uint8_t>(Serial.read());
+    if (n > 0 && ff_register_feed(&gRegister, buf, n, serialWrite, nullptr)) showRegistered();
   }
   delay(10);  // the banner period is seconds; no need to spin
 }

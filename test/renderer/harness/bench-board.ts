@@ -3,7 +3,7 @@
 //
 // Until it is flashed the board sits in the ESP ROM's download mode (the ROM-loader emulator).
 // After a flash it "boots" what was written: the test firmware's app image carries the host-built
-// firmware (test/firmware/host_board.c compiled against the template's device_config.h), which
+// firmware (devkit/firmware/host_board.c compiled against the template's device_config.h), which
 // the bench extracts from the emulated flash and runs, its output going to the pty. ptys have no
 // DTR/RTS, so the hard reset esptool-js sends at the end cannot reach the emulated EN pin: the
 // bench resets the board into its app when the flasher releases the port, which is what that

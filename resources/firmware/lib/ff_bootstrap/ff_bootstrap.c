@@ -77,12 +77,16 @@ static int lb_finish(line_builder *lb) {
 /* --- token ------------------------------------------------------------------------------------ */
 
 ff_token_status ff_token_check(const char *token, size_t len) {
+  return ff_token_check_prefix(token, len, FF_TOKEN_PREFIX);
+}
+
+ff_token_status ff_token_check_prefix(const char *token, size_t len, const char *prefix) {
   const size_t body_start = FF_TOKEN_PREFIX_LEN;
   const size_t sum_start = FF_TOKEN_PREFIX_LEN + FF_TOKEN_BODY_LEN;
   uint32_t crc;
 
-  if (token == NULL || len < FF_TOKEN_PREFIX_LEN ||
-      memcmp(token, FF_TOKEN_PREFIX, FF_TOKEN_PREFIX_LEN) != 0) {
+  if (token == NULL || prefix == NULL || len < FF_TOKEN_PREFIX_LEN ||
+      memcmp(token, prefix, FF_TOKEN_PREFIX_LEN) != 0) {
     return FF_TOKEN_PREFIX_BAD;
   }
   if (len != FF_TOKEN_LEN) return FF_TOKEN_LENGTH_BAD;
@@ -183,6 +187,14 @@ static bool code_is_valid(const char *code) {
   if (code == NULL || bounded_len(code, FF_CODE_LEN + 1u) != FF_CODE_LEN) return false;
   for (size_t i = 0; i < FF_CODE_LEN; i++) {
     if (i == 4 ? code[i] != '-' : !is_crockford_upper(code[i])) return false;
+  }
+  return true;
+}
+
+static bool nonce_is_valid(const char *nonce) {
+  if (nonce == NULL || bounded_len(nonce, 17u) != 16u) return false;
+  for (size_t i = 0; i < 16u; i++) {
+    if (strchr(k_hex_lower, nonce[i]) == NULL) return false;
   }
   return true;
 }
@@ -337,6 +349,13 @@ ff_boot_line ff_bootstrap_init(ff_bootstrap *b, const ff_bootstrap_config *cfg, 
         b->line[len] = '\0';
       }
     }
+    if (len >= 0 && nonce_is_valid(cfg->nonce) && (size_t)len + 3u + 16u + 3u <= sizeof b->line) {
+      /* FF_LINE_MAX counts " n=<16 hex>" too. */
+      memcpy(b->line + len, " n=", 3u);
+      memcpy(b->line + len + 3, cfg->nonce, 16u);
+      len += 19;
+      b->line[len] = '\0';
+    }
     arm_line(b, len);
   }
   return FF_BOOT_BANNER;
@@ -344,9 +363,7 @@ ff_boot_line ff_bootstrap_init(ff_bootstrap *b, const ff_bootstrap_config *cfg, 
 
 bool ff_bootstrap_poll(ff_bootstrap *b) {
   uint32_t now;
-  if (b == NULL || b->registered || b->write == NULL || b->clock == NULL || b->line_len == 0) {
-    return false;
-  }
+  if (b == NULL || b->write == NULL || b->clock == NULL || b->line_len == 0) return false;
   now = b->clock(b->user);
   /* Unsigned subtraction stays correct across the 49.7-day wrap of a 32-bit millis(). A late
    * poll prints once and restarts the period from now, so a stalled loop never bursts lines. */
@@ -357,8 +374,11 @@ bool ff_bootstrap_poll(ff_bootstrap *b) {
   return true;
 }
 
-void ff_bootstrap_set_registered(ff_bootstrap *b) {
-  if (b != NULL) b->registered = true;
+bool ff_bootstrap_arm(ff_bootstrap *b, const char *line, size_t len) {
+  if (b == NULL || line == NULL || len + 3u > sizeof b->line) return false;
+  memcpy(b->line, line, len);
+  b->line[len] = '\0';
+  arm_line(b, (int)len);
+  b->printed = false; /* the new line goes out at the next poll */
+  return true;
 }
-
-bool ff_bootstrap_is_registered(const ff_bootstrap *b) { return b != NULL && b->registered; }

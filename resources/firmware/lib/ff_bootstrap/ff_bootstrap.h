@@ -35,11 +35,14 @@ extern "C" {
 #define FF_MAC_LEN 6u             /* bytes */
 #define FF_VERIFY_CONTEXT "fieldflash-verify-v1|"
 
-/** Longest line the bootstrap prints: an FFBOOT line with a 90-char uid, 32-char fw and cfg=header. */
+/**
+ * Longest line the bootstrap prints: an FFBOOT line with a 90-char uid, 32-char fw, cfg=header and
+ * the boot nonce (an FFREGD status line is shorter).
+ */
 #define FF_LINE_MAX                                                                               \
   (sizeof("FFBOOT v=1 uid=") - 1u + FF_UID_MAX + sizeof(" fp=") - 1u + FF_FP_LEN +                \
    sizeof(" code=") - 1u + FF_CODE_LEN + sizeof(" mac=") - 1u + 17u + sizeof(" fw=") - 1u +       \
-   FF_FW_MAX + sizeof(" cfg=header") - 1u)
+   FF_FW_MAX + sizeof(" cfg=header") - 1u + sizeof(" n=") - 1u + 16u)
 /** A buffer that always fits one line, its CRLF and a NUL. */
 #define FF_LINE_BUF (FF_LINE_MAX + 3u)
 
@@ -75,6 +78,12 @@ typedef enum {
 
 /** Checks a token of `len` bytes (need not be NUL-terminated); FF_TOKEN_OK when well-formed. */
 ff_token_status ff_token_check(const char *token, size_t len);
+
+/**
+ * The same rules with another 5-character prefix: a registration token is `ffrt_` and the
+ * provisioning token's format (ff_register.h).
+ */
+ff_token_status ff_token_check_prefix(const char *token, size_t len, const char *prefix);
 
 /** The protocol name of a status: "prefix", "length", ..., or "ok". Never NULL. */
 const char *ff_token_status_name(ff_token_status status);
@@ -130,6 +139,8 @@ typedef struct {
   uint32_t interval_ms; /* 0 selects FF_BANNER_INTERVAL_MS */
   /** Where the values came from: "nvs" or "header" appends cfg=<it> to the banner; NULL omits it. */
   const char *cfg_source;
+  /** This boot's nonce (16 lowercase hex digits) appended as n=<it>; NULL omits it. */
+  const char *nonce;
 } ff_bootstrap_config;
 
 /** Which line ff_bootstrap_init() armed. */
@@ -141,14 +152,13 @@ typedef enum {
   FF_BOOT_ERR_INTERNAL /* FFERR reason=internal (crypto failure, bad arguments) */
 } ff_boot_line;
 
-/** State of "print the line on boot and every interval until registered". Treat as opaque. */
+/** State of "print the line on boot and every interval". Treat as opaque. */
 typedef struct {
   char line[FF_LINE_BUF]; /* the armed line with CRLF; holds no secret */
   size_t line_len;
   uint32_t interval_ms;
   uint32_t last_ms;
   bool printed;
-  bool registered;
   ff_write_fn write;
   ff_clock_fn clock;
   void *user;
@@ -163,15 +173,16 @@ ff_boot_line ff_bootstrap_init(ff_bootstrap *b, const ff_bootstrap_config *cfg, 
 
 /**
  * Call often (from loop()). Writes the armed line on the first call and then whenever at least
- * interval_ms passed since the last write, until registered. Returns true when it wrote.
+ * interval_ms passed since the last write. Returns true when it wrote.
  */
 bool ff_bootstrap_poll(ff_bootstrap *b);
 
-/** Stops the periodic line for good (the device is registered). */
-void ff_bootstrap_set_registered(ff_bootstrap *b);
-
-/** True after ff_bootstrap_set_registered(). */
-bool ff_bootstrap_is_registered(const ff_bootstrap *b);
+/**
+ * Replaces the periodic line with `line` (`len` bytes, no CRLF; the FFREGD status line once the
+ * board is registered), printed at the next poll and then every interval. Returns false, and
+ * keeps the old line, when it does not fit.
+ */
+bool ff_bootstrap_arm(ff_bootstrap *b, const char *line, size_t len);
 
 #ifdef __cplusplus
 }
