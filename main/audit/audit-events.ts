@@ -79,6 +79,18 @@ export type AuditEvent =
       approver: string | null
       reason: string | null
     }
+  | {
+      /** A registration token was minted for a board and sent to it over the cable. */
+      type: 'registration.issued'
+      uid: string
+      fingerprint: string
+      origin: 'register' | 'refresh'
+      expiresAt: string
+    }
+  | { type: 'registration.acknowledged'; uid: string; fingerprint: string; mac: string | null }
+  | { type: 'registration.superseded'; uid: string; fingerprint: string; supersededBy: string }
+  | { type: 'registration.failed'; uid: string; fingerprint: string; reason: string }
+  | { type: 'registration.revoked'; uid: string; fingerprint: string }
 
 export type AuditEventType = AuditEvent['type']
 

@@ -15,6 +15,7 @@ import {
 import { importDevices, parseDeviceList } from '../devices/import-devices'
 import { requireDevice } from '../store/require-device'
 import type { DeviceRecord } from '../store/records'
+import type { RegistrationView } from '../registration/registrations'
 import { invalidInput } from '../shared/errors'
 import { regenerateToken, revokeToken, type TokenView } from '../credentials/tokens'
 import {
@@ -49,6 +50,10 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       'how long a one-time provisioning token stays valid (default 168, a week)',
     )
     .option(
+      '--registration-lifetime-days <days>',
+      'how long the registration token an approved board receives stays valid (default 365)',
+    )
+    .option(
       '--wifi-ssid <ssid>',
       'the site Wi-Fi written into config partitions (a saved password is kept)',
     )
@@ -69,6 +74,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           mqttPort: o.mqttPort,
           otaBaseUrl: o.otaBaseUrl,
           tokenLifetimeHours: o.tokenLifetimeHours,
+          registrationLifetimeDays: o.registrationLifetimeDays,
           wifi:
             o.wifi === false
               ? null
@@ -400,6 +406,7 @@ function formatSite(p: SiteProfileView): string {
     `MQTT:          ${p.mqttHost}:${p.mqttPort}`,
     `OTA base URL:  ${p.otaBaseUrl}`,
     `token lifetime: ${p.tokenLifetimeHours} h`,
+    `registration lifetime: ${p.registrationLifetimeDays} days`,
     `Wi-Fi:         ${p.wifi ? `${p.wifi.ssid} (${p.wifi.open ? 'open network' : 'password set'})` : 'none'}`,
   ].join('\n')
 }
@@ -415,7 +422,13 @@ function formatToken(t: TokenView): string {
 
 function formatDeviceLine(d: DeviceSummary): string {
   const t = d.currentToken
-  return `${d.uid.padEnd(24)} ${d.boardId.padEnd(26)} ${d.status.padEnd(9)} ${t ? `token ${t.fingerprint} ${t.state}` : 'no token yet'}`
+  const r = d.registration
+  const registration = r.current ? `  registration ${r.current.fingerprint} ${r.status}` : ''
+  return `${d.uid.padEnd(24)} ${d.boardId.padEnd(26)} ${d.status.padEnd(10)} ${t ? `token ${t.fingerprint} ${t.state}` : 'no token yet'}${registration}`
+}
+
+function formatRegistration(r: RegistrationView): string {
+  return `${r.fingerprint}  ${r.state.padEnd(10)} ${r.origin.padEnd(8)} issued ${r.issuedAt}  expires ${r.expiresAt}${r.ackedAt ? `  acknowledged ${r.ackedAt}${r.mac ? ` by ${r.mac}` : ''}` : ''}${r.reason ? `  (${r.reason})` : ''}`
 }
 
 function formatDevice(d: DeviceView, record: DeviceRecord): string {
@@ -430,6 +443,11 @@ function formatDevice(d: DeviceView, record: DeviceRecord): string {
     ...(d.tokens.length
       ? d.tokens.map((t) => '  ' + formatToken(t))
       : ['  none yet: fieldflash template ' + d.uid + ' --out <dir>']),
+    `registration:   ${d.registration.status}${d.registration.current ? ` (token ${d.registration.current.fingerprint}, expires ${d.registration.current.expiresAt})` : ''}`,
+    'registration tokens (oldest first):',
+    ...(d.registrations.length
+      ? d.registrations.map((r) => '  ' + formatRegistration(r))
+      : ['  none yet: approve the board, it then registers over the cable']),
     'flashes (oldest first):',
     ...(record.flashes.length
       ? record.flashes.map(

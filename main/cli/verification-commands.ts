@@ -1,4 +1,6 @@
-import type { Command } from 'commander'
+import { Argument, type Command } from 'commander'
+import { revokeRegistration } from '../registration/registrations'
+import { registerOnPort } from '../verification/register-board'
 import { readAuditLog, type AuditEntry } from '../audit/audit-log'
 import { assertDeviceUid } from '../shared/device-uid'
 import { systemPortLister } from '../serial/port-identity'
@@ -7,10 +9,14 @@ import { parseBootstrapBanner } from '../verification/bootstrap-banner'
 import { invalidInput } from '../shared/errors'
 import { parseBootstrapError } from '../verification/bootstrap-error'
 import { approveOperation, rejectOperation } from '../verification/operations'
-import { verifyOnPort, type VerifyOutcome } from '../verification/verification-session'
+import {
+  verifyOnPort,
+  type RegisteredBoard,
+  type VerifyOutcome,
+} from '../verification/verification-session'
 import type { CliKit } from './cli-kit'
 import { consoleBaudOption, secondsOption } from './options'
-import { boundedOutput, emit } from './output'
+import { boundedOutput, emit, EXIT } from './output'
 
 /** `verify`'s exit code when the board did not prove itself (stale, mismatch, another board, …). */
 export const EXIT_NOT_VERIFIED = 3
@@ -90,6 +96,10 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .addOption(consoleBaudOption())
     .option('--approve', 'approve the operation when the board is verified (uses up its token)')
     .option('--approver <name>', 'your name, recorded with the approval (or FIELDFLASH_APPROVER)')
+    .option(
+      '--no-register',
+      'approve only; register the board over the cable later ("fieldflash registration refresh")',
+    )
     .action(
       action(async (cmd) => {
         const ctx = context(cmd)
@@ -121,6 +131,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
             timeoutMs: timeout * 1000,
             approve: o.approve === true,
             approver,
+            register: o.register !== false,
             signal: abort.signal,
           })
         } finally {
@@ -129,7 +140,69 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         }
         const report = verifyReport(outcome)
         emit(io, json, report, () => formatVerify(outcome))
+        // Approved but not registered: the approval stands, the registration is to be completed.
+        if (outcome.kind === 'banner' && outcome.registration?.ok === false) return EXIT.failure
         return report.ok ? 0 : EXIT_NOT_VERIFIED
+      }),
+    )
+
+  const registration = program
+    .command('registration')
+    .description('registration tokens: what an approved board receives over the cable')
+  registration
+    .command('refresh')
+    .description(
+      "register the device's approved board over the cable, or give a registered one a new registration token (the old one is retired)",
+    )
+    .requiredOption('--port <path>', 'serial port of the board')
+    .requiredOption('--device <uid>', 'the device the board is')
+    .addOption(
+      secondsOption(
+        '--timeout <s>',
+        'seconds to wait for the board, then for its answer',
+        'timeout',
+      ).default(30),
+    )
+    .addOption(consoleBaudOption())
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts()
+        assertDeviceUid(o.device, 'device')
+        const outcome = await registerWithCtrlC((signal) =>
+          registerOnPort({
+            store: context(cmd).store(),
+            path: o.port,
+            uid: o.device,
+            baudRate: o.baud,
+            timeoutMs: o.timeout * 1000,
+            signal,
+          }),
+        )
+        emit(io, kit.json(), outcome, () =>
+          outcome.ok
+            ? `${o.device} is registered: registration token ${outcome.registration.fingerprint} (${outcome.op === 'refresh' ? 'refreshed' : 'new'}), valid until ${outcome.registration.expiresAt}.`
+            : `fieldflash: ${o.device} was not registered: ${outcome.message}`,
+        )
+        return outcome.ok ? 0 : EXIT.failure
+      }),
+    )
+  registration
+    .command('revoke')
+    .addArgument(new Argument('<uid>', 'the device UID'))
+    .description(
+      "revoke the device's registration token in the registry; the next export carries the revocation",
+    )
+    .action(
+      action((cmd, uid: string) => {
+        assertDeviceUid(uid, 'uid')
+        const view = revokeRegistration(context(cmd).store(), uid)
+        emit(
+          io,
+          kit.json(),
+          { uid, ...view },
+          () =>
+            `Registration token ${view.fingerprint} of ${uid} is revoked. To register the board again: fieldflash registration refresh --port <port> --device ${uid}`,
+        )
       }),
     )
 
@@ -142,21 +215,37 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .argument('<operation-id>', 'the operation id "verify" printed')
     .description('approve a recorded operation (only when its banner is still verified)')
     .option('--approver <name>', 'your name, recorded with the approval (or FIELDFLASH_APPROVER)')
+    .option(
+      '--port <path>',
+      'the board is still connected here: register it over the cable once approved',
+    )
     .action(
-      action((cmd, uid: string, id: string) => {
+      action(async (cmd, uid: string, id: string) => {
         assertDeviceUid(uid, 'uid')
-        const result = approveOperation(context(cmd).store(), {
+        const o = cmd.opts()
+        const store = context(cmd).store()
+        const result = approveOperation(store, {
           uid,
           operationId: id,
-          approver: approverOf(cmd.opts().approver, kit.env),
+          approver: approverOf(o.approver, kit.env),
         })
-        emit(
-          io,
-          kit.json(),
-          { uid, ...result },
-          () =>
+        const registration =
+          o.port === undefined
+            ? null
+            : await registerWithCtrlC((signal) =>
+                registerOnPort({ store, path: o.port, uid, signal }),
+              )
+        emit(io, kit.json(), { uid, ...result, registration }, () =>
+          [
             `Operation ${id} of ${uid} approved by ${result.operation.approver}; token ${result.token.fingerprint} is now consumed.`,
+            registration === null
+              ? `To register the board over the cable: fieldflash registration refresh --port <port> --device ${uid}`
+              : registration.ok
+                ? `Registered over the cable: registration token ${registration.registration.fingerprint}, valid until ${registration.registration.expiresAt}.`
+                : `Not registered: ${registration.message} Next: fieldflash registration refresh --port ${o.port} --device ${uid}`,
+          ].join('\n'),
         )
+        return registration?.ok === false ? EXIT.failure : undefined
       }),
     )
   operation
@@ -200,6 +289,20 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         )
       }),
     )
+}
+
+/** Runs a registration; Ctrl+C ends it cleanly (recorded as cancelled, the port released). */
+async function registerWithCtrlC<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController()
+  const cancel = (): void => abort.abort()
+  process.once('SIGINT', cancel)
+  process.once('SIGTERM', cancel)
+  try {
+    return await run(abort.signal)
+  } finally {
+    process.removeListener('SIGINT', cancel)
+    process.removeListener('SIGTERM', cancel)
+  }
 }
 
 /** Who approves: --approver, else FIELDFLASH_APPROVER; an approval without a name is refused. */
@@ -324,13 +427,53 @@ function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: b
         approved: outcome.approval !== null,
         approver: outcome.approval?.operation.approver ?? null,
         approvedAt: outcome.approval?.approvedAt ?? null,
+        registered: outcome.registration?.ok ?? false,
+        registration: outcome.registration?.ok ? outcome.registration.registration : null,
+        registrationError: outcome.registration?.ok === false ? outcome.registration : null,
+      }
+    }
+    case 'registered': {
+      const { board } = outcome
+      return {
+        ok: registeredHolds(board),
+        outcome: 'registered',
+        port: outcome.port,
+        uid: board.uid,
+        registrationFingerprint: board.fingerprint,
+        expiresAt: board.expiresAt,
+        genuine: board.genuine,
+        registrationState: board.registration?.state ?? null,
+        message: describeRegisteredBoard(board),
       }
     }
   }
 }
 
+/** A registered board holds up when it proved holding a token this registry has active. */
+function registeredHolds(board: RegisteredBoard): boolean {
+  return board.genuine && board.registration?.state === 'active'
+}
+
+function describeRegisteredBoard(board: RegisteredBoard): string {
+  const r = board.registration
+  if (!r) {
+    return `The board says it is ${board.uid}, registered with token ${board.fingerprint}, which this registry never issued (another installation or data folder).`
+  }
+  if (!board.genuine) {
+    return `The board says it holds registration token ${board.fingerprint} of ${board.uid}, but its proof does not check: it does not hold that token.`
+  }
+  if (r.state === 'active') {
+    return `The board is ${board.uid}, registered with token ${board.fingerprint} until ${board.expiresAt}.`
+  }
+  return `The board is ${board.uid}, but its registration token ${board.fingerprint} is ${r.state} in the registry: register it again ("fieldflash registration refresh").`
+}
+
 function formatVerify(outcome: VerifyOutcome): string {
   if (outcome.kind === 'timeout') return `NOT VERIFIED: ${outcome.message}`
+  if (outcome.kind === 'registered') {
+    const holds = registeredHolds(outcome.board)
+    return `${holds ? 'REGISTERED' : 'NOT VERIFIED'}: ${describeRegisteredBoard(outcome.board)}`
+  }
   if (outcome.kind === 'board_error') {
     return `NOT VERIFIED: the board on ${outcome.port} reports a firmware error (${outcome.error.reason}).\n${outcome.error.message}`
   }
@@ -355,6 +498,16 @@ function formatVerify(outcome: VerifyOutcome): string {
   } else if (v.verified && outcome.operation?.state === 'pending') {
     lines.push(
       `To approve: fieldflash operation approve ${v.uid} ${outcome.operation.id} --approver <your name>`,
+    )
+  }
+  const registration = outcome.registration
+  if (registration?.ok) {
+    lines.push(
+      `Registered over the cable: registration token ${registration.registration.fingerprint}, valid until ${registration.registration.expiresAt}.`,
+    )
+  } else if (registration) {
+    lines.push(
+      `Approved, but not registered: ${registration.message} Next: fieldflash registration refresh --port ${outcome.port} --device ${v.uid}`,
     )
   }
   return lines.join('\n')

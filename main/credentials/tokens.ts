@@ -5,7 +5,7 @@ import type { FieldFlashStore, StoreReader } from '../store/store'
 import type { DeviceRecord, TokenRecord, TokenState } from '../store/records'
 import { requireDevice } from '../store/require-device'
 import { removeOutdatedFiles } from './outdated-files'
-import { generateTokenString, tokenHash, verificationCode } from './token-format'
+import { generateTokenString, registrationKey, tokenHash, verificationCode } from './token-format'
 import type { MintedToken, TokenView } from './token-types'
 
 export type { MintedToken, TokenView }
@@ -79,6 +79,8 @@ export function mintToken(
     expiresAt: new Date(now.getTime() + lifetimeHours * 3_600_000).toISOString(),
     endedAt: null,
     origin,
+    // What registers the board that will carry this token, once it is approved (docs/protocol.md).
+    registrationKey: registrationKey(token, uid),
   }
   const next: DeviceRecord = { ...device, tokens: [...previous, record] }
   const audit: AuditEventInput[] = [

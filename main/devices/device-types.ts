@@ -1,11 +1,20 @@
 // No Node imports here: the renderer sees these types through the IPC contract.
 import type { TokenView } from '../credentials/token-types'
+import type { RegistrationStatus, RegistrationView } from '../registration/registration-types'
 
 /**
  * Where a device is on its way into service: created; flashed; verified (its board showed the
- * current token's code, awaiting approval); approved; or its current token revoked.
+ * current token's code, awaiting approval); approved; registered (its board holds a registration
+ * token); or its current token revoked.
  */
-export type DeviceStatus = 'new' | 'flashed' | 'verified' | 'approved' | 'revoked'
+export type DeviceStatus = 'new' | 'flashed' | 'verified' | 'approved' | 'registered' | 'revoked'
+
+/** A device's registration: its state and the registration token it is about, if any. */
+export interface DeviceRegistration {
+  status: RegistrationStatus
+  /** The newest registration token that became active (it may be revoked or expired since). */
+  current: RegistrationView | null
+}
 
 /** A device as the user sees it: no MQTT password, no token. */
 export interface DeviceView {
@@ -18,6 +27,9 @@ export interface DeviceView {
   mqttPasswordSetAt: string
   currentToken: TokenView | null
   tokens: TokenView[]
+  registration: DeviceRegistration
+  /** Every registration token issued to the board, oldest first. */
+  registrations: RegistrationView[]
 }
 
 /** One row of the device list: the device with its current token and flash count. */
@@ -31,6 +43,7 @@ export interface DeviceSummary {
   currentToken: TokenView | null
   flashCount: number
   lastFlashAt: string | null
+  registration: DeviceRegistration
 }
 
 /** A page of the device list, oldest first; `next` continues it, null at the end. */

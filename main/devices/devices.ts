@@ -6,6 +6,12 @@ import type { DeviceListItem, FieldFlashStore } from '../store/store'
 import type { DeviceRecord, TokenRecord } from '../store/records'
 import { assertDeviceUid, generateDeviceUid } from '../shared/device-uid'
 import { generateMqttPassword, mqttUsernameFor } from './mqtt-credentials'
+import {
+  latestRegistration,
+  registrationStatus,
+  viewRegistration,
+  type RegistrationStatus,
+} from '../registration/registrations'
 import type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView } from './device-types'
 
 export type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView }
@@ -18,9 +24,11 @@ export function deviceStatus(
     flashCount: number
     /** Classification of the newest pending operation of the current token. */
     pendingClassification: string | null
+    registration: RegistrationStatus
   },
   now: Date,
 ): DeviceStatus {
+  if (facts.registration === 'registered' || facts.registration === 'expiring') return 'registered'
   if (facts.approvedAt !== null) return 'approved'
   if (facts.current && effectiveState(facts.current, now) === 'revoked') return 'revoked'
   if (facts.pendingClassification === 'verified') return 'verified'
@@ -30,6 +38,11 @@ export function deviceStatus(
 /** The user-visible view of a device at `now`. */
 export function viewDevice(device: DeviceRecord, now: Date = new Date()): DeviceView {
   const current = currentToken(device)
+  const latest = latestRegistration(device)
+  const registration = {
+    status: registrationStatus(latest, now),
+    current: latest ? viewRegistration(latest, now) : null,
+  }
   const pending = current
     ? device.operations.findLast(
         (op) => op.state === 'pending' && op.fingerprint === current.fingerprint,
@@ -45,6 +58,7 @@ export function viewDevice(device: DeviceRecord, now: Date = new Date()): Device
         current,
         flashCount: device.flashes.length,
         pendingClassification: pending?.classification ?? null,
+        registration: registration.status,
       },
       now,
     ),
@@ -53,10 +67,16 @@ export function viewDevice(device: DeviceRecord, now: Date = new Date()): Device
     mqttPasswordSetAt: device.mqtt.passwordSetAt,
     currentToken: current ? viewToken(current, now) : null,
     tokens: device.tokens.map((t) => viewToken(t, now)),
+    registration,
+    registrations: device.registrations.map((r) => viewRegistration(r, now)),
   }
 }
 
 function summarize(item: DeviceListItem, now: Date): DeviceSummary {
+  const registration = {
+    status: registrationStatus(item.registration, now),
+    current: item.registration ? viewRegistration(item.registration, now) : null,
+  }
   return {
     uid: item.uid,
     boardId: item.boardId,
@@ -67,6 +87,7 @@ function summarize(item: DeviceListItem, now: Date): DeviceSummary {
         current: item.currentToken,
         flashCount: item.flashCount,
         pendingClassification: item.pendingClassification,
+        registration: registration.status,
       },
       now,
     ),
@@ -75,6 +96,7 @@ function summarize(item: DeviceListItem, now: Date): DeviceSummary {
     currentToken: item.currentToken ? viewToken(item.currentToken, now) : null,
     flashCount: item.flashCount,
     lastFlashAt: item.lastFlashAt,
+    registration,
   }
 }
 
@@ -121,6 +143,7 @@ export function newDeviceRecord(uid: string, boardId: string, now: Date): Device
     flashes: [],
     operations: [],
     approvedAt: null,
+    registrations: [],
   }
 }
 

@@ -23,6 +23,7 @@ const siteDraft = z.strictObject({
   mqttPort: siteValue,
   otaBaseUrl: siteValue,
   tokenLifetimeHours: siteValue,
+  registrationLifetimeDays: siteValue,
   wifiMode: z.enum(['none', 'open', 'password']).optional(),
   wifiSsid: text(256).optional(),
   wifiPassword: text(256).optional(),

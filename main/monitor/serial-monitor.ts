@@ -118,6 +118,8 @@ export interface SerialMonitor {
   setSignals(signals: Partial<ControlSignals>): Promise<void>
   /** Resets the board through EN (RTS) with IO0 (DTR) released, so it boots the firmware. */
   resetBoard(): Promise<void>
+  /** Sends one line to the board (the LF is added): FieldFlash's side of a registration. */
+  send(line: string): Promise<void>
   /** Writes the recent lines to `file` atomically (temp file + rename). */
   saveLog(
     file: string,
@@ -227,6 +229,7 @@ class Monitor implements SerialMonitor {
     const opened = port
     return {
       setSignals: (s) => opened.setSignals(s),
+      write: (data) => opened.write(data),
       close: async () => {
         gone = true
         await opened.close()
@@ -284,6 +287,15 @@ class Monitor implements SerialMonitor {
       throw signalError(this.path, error)
     }
     this.signals = next
+  }
+
+  async send(line: string): Promise<void> {
+    const port = this.requirePort()
+    try {
+      await port.write(Buffer.from(`${line}\n`, 'utf8'))
+    } catch (error) {
+      throw describeSerialError(this.path, error)
+    }
   }
 
   async resetBoard(): Promise<void> {

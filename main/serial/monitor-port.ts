@@ -16,6 +16,8 @@ export interface ControlSignals {
 /** An open port, reduced to what the monitor needs. */
 export interface OpenedPort {
   setSignals(signals: ControlSignals): Promise<void>
+  /** Writes bytes to the board and waits until they have left. */
+  write(data: Uint8Array): Promise<void>
   /** Closes the port; never throws (the port may already be gone). */
   close(): Promise<void>
 }
@@ -52,6 +54,13 @@ export const openSerialPort: PortOpener = async ({ path, baudRate }, handlers) =
           error ? reject(error) : resolve(),
         ),
       ),
+    write: (data) =>
+      new Promise<void>((resolve, reject) => {
+        port.write(Buffer.from(data), (error) => {
+          if (error) return reject(error)
+          port.drain((drained) => (drained ? reject(drained) : resolve()))
+        })
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         closing = true

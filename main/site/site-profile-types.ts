@@ -17,6 +17,7 @@ export const SITE_FIELDS = [
   'mqttPort',
   'otaBaseUrl',
   'tokenLifetimeHours',
+  'registrationLifetimeDays',
   'wifiSsid',
   'wifiPassword',
 ] as const

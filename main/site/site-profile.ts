@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { z } from 'zod'
 import { FieldFlashError, invalidInput } from '../shared/errors'
+import { DEFAULT_REGISTRATION_LIFETIME_DAYS } from '../store/records'
 import type { FieldFlashStore } from '../store/store'
 import {
   SITE_FIELDS,
@@ -15,6 +16,8 @@ export type { SiteDraft, SiteField, SiteProblems, SiteProfile, SiteProfileView }
 
 export const DEFAULT_TOKEN_LIFETIME_HOURS = 168
 const MAX_TOKEN_LIFETIME_HOURS = 24 * 365
+export { DEFAULT_REGISTRATION_LIFETIME_DAYS }
+const MAX_REGISTRATION_LIFETIME_DAYS = 3650
 
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
 const PLATFORM_KEY = /^[\x21-\x7e]{1,128}$/
@@ -46,6 +49,7 @@ const WIFI_PASSWORD_RULE =
 
 const PORT_RULE = 'must be a whole number from 1 to 65535'
 const LIFETIME_RULE = `must be a whole number of hours from 1 to ${MAX_TOKEN_LIFETIME_HOURS}`
+const REGISTRATION_LIFETIME_RULE = `must be a whole number of days from 1 to ${MAX_REGISTRATION_LIFETIME_DAYS}`
 const OTA_RULE =
   'must be an absolute http:// or https:// URL with a host, without spaces, query or fragment'
 
@@ -92,6 +96,12 @@ const siteProfileSchema = z.object({
     MAX_TOKEN_LIFETIME_HOURS,
     LIFETIME_RULE,
     DEFAULT_TOKEN_LIFETIME_HOURS,
+  ),
+  registrationLifetimeDays: wholeNumber(
+    1,
+    MAX_REGISTRATION_LIFETIME_DAYS,
+    REGISTRATION_LIFETIME_RULE,
+    DEFAULT_REGISTRATION_LIFETIME_DAYS,
   ),
   wifi: z
     .object(
@@ -223,12 +233,23 @@ export function saveSiteProfile(store: FieldFlashStore, input: SiteInput): SiteP
 
 /** The profile input a form draft stands for. */
 export function siteInputFromDraft(draft: SiteDraft): SiteInput {
-  const { wifiMode, wifiSsid, wifiPassword, tokenLifetimeHours, ...fields } = draft
+  const {
+    wifiMode,
+    wifiSsid,
+    wifiPassword,
+    tokenLifetimeHours,
+    registrationLifetimeDays,
+    ...fields
+  } = draft
   return {
     ...fields,
-    // Left empty in the form: the default lifetime.
+    // Left empty in the form: the default lifetimes.
     tokenLifetimeHours:
       tokenLifetimeHours === '' ? DEFAULT_TOKEN_LIFETIME_HOURS : tokenLifetimeHours,
+    registrationLifetimeDays:
+      registrationLifetimeDays === ''
+        ? DEFAULT_REGISTRATION_LIFETIME_DAYS
+        : registrationLifetimeDays,
     wifi:
       wifiMode === undefined
         ? undefined

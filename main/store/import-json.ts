@@ -3,7 +3,7 @@ import { readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { FieldFlashError } from '../shared/errors'
-import type { DeviceRecord } from './records'
+import { DEFAULT_REGISTRATION_LIFETIME_DAYS, type DeviceRecord } from './records'
 import type { FieldFlashStore } from './store'
 
 /** The data file of FieldFlash before the SQLite registry, and its audit log. */
@@ -103,13 +103,19 @@ export function importLegacyJson(
     const imported = tx.getMeta(IMPORTED_KEY)
     if (imported !== null) return imported === sha256 ? 'already' : 'changed'
     const document = parseLegacy(raw, jsonPath)
-    if (document.site) tx.saveSite({ ...document.site, wifi: null })
+    if (document.site) {
+      tx.saveSite({
+        ...document.site,
+        registrationLifetimeDays: DEFAULT_REGISTRATION_LIFETIME_DAYS,
+        wifi: null,
+      })
+    }
     const devices = Object.values(document.devices)
     let tokens = 0
     let operations = 0
     let flashes = 0
     for (const device of devices) {
-      tx.insertDevice(device as DeviceRecord)
+      tx.insertDevice({ ...(device as DeviceRecord), registrations: [] })
       tokens += device.tokens.length
       operations += device.operations.length
       flashes += device.flashes.length

@@ -19,6 +19,37 @@ export interface DeviceRecord {
   operations: ProvisioningOperation[]
   /** Set once a technician approved a verified operation; the device is then provisioned. */
   approvedAt: string | null
+  /** Registration tokens handed to the board over the cable, oldest first. */
+  registrations: RegistrationRecord[]
+}
+
+export type RegistrationState = 'pending' | 'active' | 'failed' | 'superseded' | 'revoked'
+
+/**
+ * A registration token FieldFlash issued to a device's board (docs/protocol.md, "Registration over
+ * the cable"): pending until the board acknowledges it, then active until refreshed (superseded)
+ * or revoked; failed when the board refused it or was lost. Never the token itself.
+ */
+export interface RegistrationRecord {
+  fingerprint: string
+  /** SHA-256 of the registration token, hex. */
+  hash: string
+  /** K_rt, hex: checks that a board holds the token. A secret: never shown, logged or exported. */
+  holderKey: string
+  /** The provisioning token the board was registered under. */
+  provisioningFingerprint: string
+  origin: 'register' | 'refresh'
+  state: RegistrationState
+  issuedAt: string
+  expiresAt: string
+  /** When the board acknowledged it. */
+  ackedAt: string | null
+  /** When it left pending or active. */
+  endedAt: string | null
+  /** The board (station MAC) that acknowledged it. */
+  mac: string | null
+  /** Why it failed (the board's FFNAK reason, timeout, lost) or was revoked. */
+  reason: string | null
 }
 
 export interface FlashRecord {
@@ -73,6 +104,11 @@ export interface TokenRecord {
    * written to a file, or a provisioning (config partition flashed).
    */
   origin: TokenOrigin
+  /**
+   * K_reg, hex: registers the board carrying the token (docs/protocol.md). A secret like the MQTT
+   * password; null for a token an earlier FieldFlash minted, whose board cannot be registered.
+   */
+  registrationKey?: string | null
 }
 
 /** A base firmware of the library (see main/firmware-library). */
@@ -96,6 +132,14 @@ export interface FirmwareRow {
   importedAt: string
 }
 
+/**
+ * A registration token lives a year by default (the schema's default too). Offline, the cable is
+ * its only refresh, and sites are typically visited for maintenance about once a year; a board
+ * that is online refreshes itself long before (the Spotflow SDK refreshes at half its lifetime).
+ * Shorter where boards are visited more often.
+ */
+export const DEFAULT_REGISTRATION_LIFETIME_DAYS = 365
+
 /** Where the devices of one site connect: entered once, rendered into every device_config.h. */
 export interface SiteProfile {
   platformKey: string
@@ -105,6 +149,8 @@ export interface SiteProfile {
   otaBaseUrl: string
   /** How long a minted provisioning token stays valid. */
   tokenLifetimeHours: number
+  /** How long a registration token handed to a board stays valid. */
+  registrationLifetimeDays: number
   /**
    * The site's Wi-Fi, written into config partitions, or null. The password is a secret: kept
    * like the MQTT passwords, never logged or shown again.

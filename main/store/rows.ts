@@ -6,6 +6,8 @@ import type {
   FirmwareRow,
   FlashRecord,
   ProvisioningOperation,
+  RegistrationRecord,
+  RegistrationState,
   TokenRecord,
   TokenState,
 } from './records'
@@ -20,6 +22,13 @@ type Query = <R>(sql: string, ...params: unknown[]) => R[]
 const TOKEN_STATES = new Set<TokenState>(['issued', 'superseded', 'consumed', 'revoked', 'expired'])
 const OPERATION_STATES = new Set(['pending', 'approved', 'rejected'])
 const TOKEN_ORIGINS = new Set(['template', 'regenerate', 'config-partition', 'provision'])
+const REGISTRATION_STATES = new Set<RegistrationState>([
+  'pending',
+  'active',
+  'failed',
+  'superseded',
+  'revoked',
+])
 
 // The JSON documents kept in columns, each with its shape: a damaged one names the field at fault.
 // Shapes, not every rule: a record older versions wrote must still read.
@@ -106,6 +115,7 @@ export function rowToSite(row: Row, path: string): SiteProfile {
     mqttPort: integer(row, 'mqtt_port', path, what),
     otaBaseUrl: text(row, 'ota_base_url', path, what),
     tokenLifetimeHours: integer(row, 'token_lifetime_hours', path, what),
+    registrationLifetimeDays: integer(row, 'registration_lifetime_days', path, what),
     wifi:
       row.wifi_ssid === null || row.wifi_ssid === undefined
         ? null
@@ -132,6 +142,31 @@ export function rowToToken(row: Row, path: string, uid: string, prefix = ''): To
     expiresAt: text(row, `${prefix}expires_at`, path, what),
     endedAt: optionalText(row, `${prefix}ended_at`, path, what),
     origin: origin as TokenRecord['origin'],
+    registrationKey: optionalText(row, `${prefix}registration_key`, path, what),
+  }
+}
+
+/** Maps a registration row; `prefix` selects joined columns (`r_`). */
+function rowToRegistration(row: Row, path: string, uid: string, prefix = ''): RegistrationRecord {
+  const what = `a registration of device ${uid}`
+  const column = (name: string): string => `${prefix}${name}`
+  const state = text(row, column('state'), path, what) as RegistrationState
+  if (!REGISTRATION_STATES.has(state)) throw damaged(path, `${what}: unknown state`)
+  const origin = text(row, column('origin'), path, what)
+  if (origin !== 'register' && origin !== 'refresh') throw damaged(path, `${what}: unknown origin`)
+  return {
+    fingerprint: text(row, column('fingerprint'), path, what),
+    hash: text(row, column('hash'), path, what),
+    holderKey: text(row, column('holder_key'), path, what),
+    provisioningFingerprint: text(row, column('provisioning_fingerprint'), path, what),
+    origin,
+    state,
+    issuedAt: text(row, column('issued_at'), path, what),
+    expiresAt: text(row, column('expires_at'), path, what),
+    ackedAt: optionalText(row, column('acked_at'), path, what),
+    endedAt: optionalText(row, column('ended_at'), path, what),
+    mac: optionalText(row, column('mac'), path, what),
+    reason: optionalText(row, column('reason'), path, what),
   }
 }
 
@@ -200,6 +235,10 @@ export class DeviceRows {
         uid,
       ).map((r) => rowToOperation(r, path, uid)),
       approvedAt: optionalText(row, 'approved_at', path, what),
+      registrations: this.query<Row>(
+        'SELECT * FROM registrations WHERE device_uid = ? ORDER BY id',
+        uid,
+      ).map((r) => rowToRegistration(r, path, uid)),
     }
   }
 
@@ -226,6 +265,8 @@ export interface DeviceListItem {
   lastFlashAt: string | null
   /** The classification of the newest pending operation of the current token, if any. */
   pendingClassification: string | null
+  /** The newest registration that became active (it may be revoked since), if any. */
+  registration: RegistrationRecord | null
 }
 
 export type DeviceListRow = Row
@@ -245,6 +286,7 @@ export function rowToDeviceListItem(row: Row, path: string): DeviceListItem {
     flashCount: integer(row, 'flash_count', path, what),
     lastFlashAt: optionalText(row, 'last_flash_at', path, what),
     pendingClassification: optionalText(row, 'pending_classification', path, what),
+    registration: row.r_hash === null ? null : rowToRegistration(row, path, uid, 'r_'),
   }
 }
 

@@ -142,6 +142,40 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sha256, board_id)
   ) STRICT;
   `,
+  // 2: registration over the cable (docs/protocol.md). A provisioning token keeps K_reg, what
+  // registers its board later (a secret like the MQTT password; the token itself is never kept);
+  // each registration token is kept as its hash, fingerprint and K_rt, never in plaintext.
+  `
+  ALTER TABLE tokens ADD COLUMN registration_key TEXT
+    CHECK (registration_key IS NULL OR
+           (length(registration_key) = 64 AND registration_key NOT GLOB '*[^0-9a-f]*'));
+  ALTER TABLE site ADD COLUMN registration_lifetime_days INTEGER NOT NULL DEFAULT 365
+    CHECK (registration_lifetime_days BETWEEN 1 AND 3650);
+
+  CREATE TABLE registrations (
+    id INTEGER PRIMARY KEY,
+    device_uid TEXT NOT NULL REFERENCES devices (uid),
+    hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*'),
+    fingerprint TEXT NOT NULL CHECK (fingerprint = substr(hash, 1, 8)),
+    holder_key TEXT NOT NULL
+      CHECK (length(holder_key) = 64 AND holder_key NOT GLOB '*[^0-9a-f]*'),
+    provisioning_fingerprint TEXT NOT NULL CHECK (length(provisioning_fingerprint) = 8),
+    origin TEXT NOT NULL CHECK (origin IN ('register', 'refresh')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'failed', 'superseded', 'revoked')),
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    acked_at TEXT,
+    ended_at TEXT,
+    mac TEXT,
+    reason TEXT,
+    CHECK (state != 'active' OR acked_at IS NOT NULL),
+    CHECK ((state IN ('pending', 'active')) = (ended_at IS NULL))
+  ) STRICT;
+  CREATE INDEX registrations_by_device ON registrations (device_uid, id);
+  -- A device has at most one active registration token, whatever the number of processes.
+  CREATE UNIQUE INDEX registrations_one_active ON registrations (device_uid)
+    WHERE state = 'active';
+  `,
 ]
 
 /** The schema version this build writes. */

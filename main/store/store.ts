@@ -11,6 +11,7 @@ import type {
   FirmwareRow,
   FlashRecord,
   ProvisioningOperation,
+  RegistrationRecord,
   TokenRecord,
 } from './records'
 
@@ -134,9 +135,15 @@ const LIST_DEVICES = (order: 'ASC' | 'DESC'): string =>
      (SELECT max(f.at) FROM flashes f WHERE f.device_uid = d.uid) AS last_flash_at,
      (SELECT o.classification FROM operations o
         WHERE o.device_uid = d.uid AND o.fingerprint = t.fingerprint AND o.state = 'pending'
-        ORDER BY o.seq DESC LIMIT 1) AS pending_classification
+        ORDER BY o.seq DESC LIMIT 1) AS pending_classification,
+     r.hash AS r_hash, r.fingerprint AS r_fingerprint, r.holder_key AS r_holder_key,
+     r.provisioning_fingerprint AS r_provisioning_fingerprint, r.origin AS r_origin,
+     r.state AS r_state, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at,
+     r.acked_at AS r_acked_at, r.ended_at AS r_ended_at, r.mac AS r_mac, r.reason AS r_reason
    FROM devices d
    LEFT JOIN tokens t ON t.id = (SELECT max(id) FROM tokens WHERE device_uid = d.uid)
+   LEFT JOIN registrations r ON r.id = (SELECT max(id) FROM registrations
+     WHERE device_uid = d.uid AND state IN ('active', 'revoked'))
    WHERE d.seq ${order === 'ASC' ? '>' : '<'} ?1
      AND (?3 IS NULL OR d.uid LIKE ?3 ESCAPE '\\')
      AND (?4 IS NULL OR d.board_id = ?4)
@@ -405,11 +412,13 @@ export class FieldFlashStore {
     saveSite: (p) => {
       this.exec(
         `INSERT INTO site (id, platform_key, api_host, mqtt_host, mqtt_port, ota_base_url,
-           token_lifetime_hours, wifi_ssid, wifi_password) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+           token_lifetime_hours, registration_lifetime_days, wifi_ssid, wifi_password)
+           VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET platform_key = excluded.platform_key,
            api_host = excluded.api_host, mqtt_host = excluded.mqtt_host,
            mqtt_port = excluded.mqtt_port, ota_base_url = excluded.ota_base_url,
            token_lifetime_hours = excluded.token_lifetime_hours,
+           registration_lifetime_days = excluded.registration_lifetime_days,
            wifi_ssid = excluded.wifi_ssid, wifi_password = excluded.wifi_password`,
         p.platformKey,
         p.apiHost,
@@ -417,6 +426,7 @@ export class FieldFlashStore {
         p.mqttPort,
         p.otaBaseUrl,
         p.tokenLifetimeHours,
+        p.registrationLifetimeDays,
         p.wifi?.ssid ?? null,
         p.wifi?.password ?? null,
       )
@@ -436,6 +446,9 @@ export class FieldFlashStore {
       for (const token of device.tokens) this.upsertToken(device.uid, token)
       for (const operation of device.operations) this.upsertOperation(device.uid, operation)
       for (const flash of device.flashes) this.insertFlash(device.uid, flash)
+      for (const registration of device.registrations) {
+        this.upsertRegistration(device.uid, registration)
+      }
     },
     saveDevice: (before, after) => {
       if (before.uid !== after.uid) throw new Error('saveDevice: the UID of a device never changes')
@@ -464,6 +477,12 @@ export class FieldFlashStore {
       }
       for (const flash of after.flashes) {
         if (!before.flashes.includes(flash)) this.insertFlash(after.uid, flash)
+      }
+      // In array order: the active one is superseded before its successor becomes active.
+      for (const registration of after.registrations) {
+        if (!before.registrations.includes(registration)) {
+          this.upsertRegistration(after.uid, registration)
+        }
       }
     },
     audit: (events) => {
@@ -556,10 +575,34 @@ export class FieldFlashStore {
       )[0]!,
   }
 
+  private upsertRegistration(uid: string, r: RegistrationRecord): void {
+    this.exec(
+      `INSERT INTO registrations (device_uid, hash, fingerprint, holder_key,
+         provisioning_fingerprint, origin, state, issued_at, expires_at, acked_at, ended_at, mac,
+         reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET state = excluded.state, acked_at = excluded.acked_at,
+         ended_at = excluded.ended_at, mac = excluded.mac, reason = excluded.reason
+       WHERE registrations.device_uid = excluded.device_uid`,
+      uid,
+      r.hash,
+      r.fingerprint,
+      r.holderKey,
+      r.provisioningFingerprint,
+      r.origin,
+      r.state,
+      r.issuedAt,
+      r.expiresAt,
+      r.ackedAt,
+      r.endedAt,
+      r.mac,
+      r.reason,
+    )
+  }
+
   private upsertToken(uid: string, t: TokenRecord): void {
     this.exec(
       `INSERT INTO tokens (device_uid, hash, fingerprint, expected_code, state, issued_at,
-         expires_at, ended_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         expires_at, ended_at, origin, registration_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (hash) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at,
          expires_at = excluded.expires_at
        WHERE tokens.device_uid = excluded.device_uid`,
@@ -572,6 +615,7 @@ export class FieldFlashStore {
       t.expiresAt,
       t.endedAt,
       t.origin,
+      t.registrationKey ?? null,
     )
   }
 

@@ -12,6 +12,9 @@ import type { ProvisioningOperation } from '../store/records'
 import { parseBootstrapError, type BootstrapError } from './bootstrap-error'
 import { classifyBanner, type BannerVerdict } from './classify-banner'
 import { OperationRecordLimiter, recordLimitMessage } from './record-limiter'
+import { parseRegistrationReply, proofHolds } from '../registration/registration-protocol'
+import { viewRegistration, type RegistrationView } from '../registration/registrations'
+import { consoleOfMonitor, registerBoard, type RegistrationOutcome } from './register-board'
 import {
   approveOperation,
   recordOperation,
@@ -40,6 +43,21 @@ export type BootstrapEvent =
   | { kind: 'record_limited'; line: MonitorLine; uid: string; message: string }
   /** A line could not be judged (the registry could not be read): the watch goes on. */
   | { kind: 'failure'; line: MonitorLine; error: unknown }
+  /** A registered board's FFREGD status line, checked against the registry. */
+  | { kind: 'registered'; line: MonitorLine; board: RegisteredBoard }
+
+/** What a registered board says of itself, and what the registry makes of it. */
+export interface RegisteredBoard {
+  uid: string
+  /** Fingerprint of the registration token the board holds. */
+  fingerprint: string
+  /** Its expiry as the board stored it. */
+  expiresAt: string
+  /** That registration token as the registry knows it; null when it knows no such token. */
+  registration: RegistrationView | null
+  /** True when the board proved it holds the token the registry knows (its proof checks). */
+  genuine: boolean
+}
 
 export interface WatchOptions {
   store: FieldFlashStore
@@ -137,6 +155,9 @@ export function watchBootstrap(
           } else if (line.text.includes('FFERR')) {
             const error = parseBootstrapError(line.text)
             if (error) emit({ kind: 'board_error', line, error })
+          } else if (line.text.includes('FFREGD')) {
+            const board = judgeRegisteredBoard(options.store, line.text, now())
+            if (board) emit({ kind: 'registered', line, board })
           }
         } catch (error) {
           emit({ kind: 'failure', line, error })
@@ -145,6 +166,25 @@ export function watchBootstrap(
     },
     { ignorePause: true },
   )
+}
+
+/** Checks an FFREGD line against the registry: which registration token, and is the proof good. */
+export function judgeRegisteredBoard(
+  store: FieldFlashStore,
+  text: string,
+  now: Date,
+): RegisteredBoard | null {
+  const reply = parseRegistrationReply(text)
+  if (reply?.kind !== 'status') return null
+  const record =
+    store.device(reply.uid)?.registrations.find((r) => r.fingerprint === reply.rfp) ?? null
+  return {
+    uid: reply.uid,
+    fingerprint: reply.rfp,
+    expiresAt: new Date(Number(reply.exp) * 1000).toISOString(),
+    registration: record ? viewRegistration(record, now) : null,
+    genuine: record !== null && proofHolds(reply, record.holderKey),
+  }
 }
 
 export interface VerifyOnPortRequest {
@@ -158,6 +198,13 @@ export interface VerifyOnPortRequest {
   /** Approve the operation when the board is verified. */
   approve?: boolean
   approver?: string | null
+  /**
+   * After approving, register the board over the same console (default true): it receives its
+   * registration token, and the device becomes registered.
+   */
+  register?: boolean
+  /** How long the registration may take (default 15 s). */
+  registerTimeoutMs?: number
   signal?: AbortSignal
   onEvent?: (event: BootstrapEvent) => void
   now?: () => Date
@@ -174,7 +221,10 @@ export type VerifyOutcome =
       operation: ProvisioningOperation | null
       /** Set when the operation was approved. */
       approval: ApprovalResult | null
+      /** Set when, after approval, the board was registered over the cable (or failed to be). */
+      registration: RegistrationOutcome | null
     }
+  | { kind: 'registered'; port: string; board: RegisteredBoard }
   | { kind: 'board_error'; port: string; error: BootstrapError }
   | { kind: 'timeout'; port: string; message: string; malformed: string[] }
 
@@ -224,6 +274,8 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
           else if (event.kind === 'failure') reject(event.error)
           else if (event.kind === 'board_error') {
             resolve({ kind: 'board_error', port: monitor.path, error: event.error })
+          } else if (event.kind === 'registered') {
+            resolve({ kind: 'registered', port: monitor.path, board: event.board })
           } else if (event.kind === 'banner') {
             if (event.recordError) {
               const { code, message } = event.recordError
@@ -237,6 +289,7 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
               verdict: event.verdict,
               operation: event.operation,
               approval: null,
+              registration: null,
             })
           }
         },
@@ -259,6 +312,9 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
       onAbort = () => reject(cancelled(request.path))
       request.signal?.addEventListener('abort', onAbort, { once: true })
     })
+    // The banner came: the wait for it is over (registering has its own timeout).
+    if (timer) clearTimeout(timer)
+    if (onAbort) request.signal?.removeEventListener('abort', onAbort)
     if (
       first.kind === 'banner' &&
       request.approve &&
@@ -271,7 +327,20 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
           { uid: first.verdict.uid, operationId: first.operation.id, approver },
           now(),
         )
-        return { ...first, operation: approval.operation, approval }
+        const registration =
+          request.register === false
+            ? null
+            : await registerBoard({
+                store: request.store,
+                console: consoleOfMonitor(monitor),
+                uid: first.verdict.uid,
+                nonce: first.banner.nonce,
+                mac: first.banner.mac,
+                timeoutMs: request.registerTimeoutMs,
+                signal: request.signal,
+                now,
+              })
+        return { ...first, operation: approval.operation, approval, registration }
       } catch (error) {
         if (!(error instanceof FieldFlashError) || error.code !== 'invalid_state') throw error
         // Another process changed the token between the banner and the approval (revoked it, or

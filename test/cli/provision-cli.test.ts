@@ -177,15 +177,29 @@ describe('fieldflash provision', () => {
       '--json',
     )
     expect(verified.code, verified.err).toBe(0)
-    expect(JSON.parse(verified.out)).toMatchObject({
+    const report = JSON.parse(verified.out)
+    expect(report).toMatchObject({
       outcome: 'verified',
       approved: true,
       fingerprint: provisioned.result.fingerprint,
       seenCode: provisioned.result.expectedCode,
       mac: '24:0a:c4:aa:bb:cc',
+      // Approved, the board received its registration token over the same cable.
+      registered: true,
+      registration: { state: 'active', mac: '24:0a:c4:aa:bb:cc', origin: 'register' },
+    })
+    // From then on the board shows its status line; verify names it as registered.
+    const again = await cli(dataDir, 'verify', '--port', console.path, '--json')
+    expect(again.code, again.err).toBe(0)
+    expect(JSON.parse(again.out)).toMatchObject({
+      outcome: 'registered',
+      uid: 'pump-0001',
+      genuine: true,
+      registrationFingerprint: report.registration.fingerprint,
+      registrationState: 'active',
     })
     const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
-    expect(device.status).toBe('approved')
+    expect(device.status).toBe('registered')
     expect(device.currentToken).toMatchObject({ state: 'consumed' })
   }, 120_000)
 

@@ -104,7 +104,7 @@ describe('fieldflash verify', () => {
     )
   })
 
-  it('verifies and approves the board (exit 0); approving it again is refused (exit 3)', async () => {
+  it('verifies and approves the board (exit 0); approving it again is refused (exit 3); it registers later', async () => {
     const port = await boardOnPty(current)
     const first = await cli(
       'verify',
@@ -115,6 +115,7 @@ describe('fieldflash verify', () => {
       '--approve',
       '--approver',
       'Alice',
+      '--no-register',
       '--json',
     )
     expect(first.code).toBe(0)
@@ -165,6 +166,28 @@ describe('fieldflash verify', () => {
       ]),
     )
     expect((await cli('audit')).out).toMatch(/operation\.approved +uid=pump-0001 .*approver=Alice/)
+
+    // Approved without registering: registering it later, over the same cable.
+    const registered = await cli(
+      'registration',
+      'refresh',
+      '--port',
+      port,
+      '--device',
+      'pump-0001',
+      '--json',
+    )
+    expect(registered.code, registered.err).toBe(0)
+    expect(JSON.parse(registered.out)).toMatchObject({
+      ok: true,
+      op: 'register',
+      registration: { state: 'active' },
+    })
+    const shown = await cli('verify', '--port', port)
+    expect(shown.code).toBe(0)
+    expect(shown.out).toMatch(
+      /^REGISTERED: The board is pump-0001, registered with token [0-9a-f]{8}/,
+    )
   })
 
   it('gives up after --timeout with exit 3 when no banner comes', async () => {

@@ -249,6 +249,7 @@ describe('openSerialMonitor control lines', () => {
       setSignals: async (s) => {
         sent.push({ ...s })
       },
+      write: async () => undefined,
       close: async () => undefined,
     })
     return { sent, opener }

@@ -21,12 +21,24 @@ function failure(input: Record<string, unknown>): FieldFlashError {
 }
 
 describe('validateSiteProfile', () => {
-  it('accepts a complete profile and defaults the token lifetime to a week', () => {
+  it('accepts a complete profile and defaults the token lifetime to a week, a registration’s to a year', () => {
     expect(validateSiteProfile(SAMPLE_SITE)).toEqual({
       ...SAMPLE_SITE,
       tokenLifetimeHours: 168,
+      registrationLifetimeDays: 365,
       wifi: null,
     })
+  })
+
+  it('takes a registration lifetime of 1 to 3650 days', () => {
+    expect(validateSiteProfile({ ...SAMPLE_SITE, registrationLifetimeDays: '30' })).toMatchObject({
+      registrationLifetimeDays: 30,
+    })
+    for (const days of [0, 3651, '1.5', 'a year']) {
+      expect(() => validateSiteProfile({ ...SAMPLE_SITE, registrationLifetimeDays: days })).toThrow(
+        'registrationLifetimeDays: must be a whole number of days from 1 to 3650',
+      )
+    }
   })
 
   it('accepts IPv4, bracketed IPv6 and host:port for the API host', () => {

@@ -6,6 +6,7 @@ import { readAuditLog } from '../../main/audit/audit-log'
 import { addDevice, getDevice } from '../../main/devices/devices'
 import { regenerateToken } from '../../main/credentials/tokens'
 import { saveSiteProfile } from '../../main/site/site-profile'
+import { MIGRATIONS } from '../../main/store/schema'
 import { FieldFlashStore } from '../../main/store/store'
 import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
 
@@ -73,6 +74,33 @@ describe('FieldFlashStore', () => {
       code: 'store_corrupt',
       message: expect.stringMatching(/newer FieldFlash/),
     })
+  })
+
+  it('upgrades a registry of the first schema in place, keeping every record', async () => {
+    const dataDir = await tempDir()
+    const db = new Database(join(dataDir, 'fieldflash.db'))
+    db.exec(MIGRATIONS[0]!)
+    db.exec(`PRAGMA application_id = 0x46464c53`) // "FFLS": FieldFlash's
+    db.exec('PRAGMA user_version = 1')
+    db.exec(`INSERT INTO site (id, platform_key, api_host, mqtt_host, mqtt_port, ota_base_url,
+      token_lifetime_hours) VALUES (1, 'pk_1', 'api.example.com', 'mqtt.example.com', 8883,
+      'https://ota.example.com/fw', 168)`)
+    db.exec(`INSERT INTO devices (uid, board_id, created_at, mqtt_username, mqtt_password,
+      mqtt_password_set_at) VALUES ('pump-0001', 'esp32-devkitc', '2026-01-01T00:00:00.000Z',
+      'dev-pump-0001', 'secret', '2026-01-01T00:00:00.000Z')`)
+    db.exec(`INSERT INTO tokens (device_uid, hash, fingerprint, expected_code, state, issued_at,
+      expires_at, origin) VALUES ('pump-0001', '${'ab'.repeat(32)}', 'abababab', 'AAAA-BBBB',
+      'issued', '2026-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z', 'template')`)
+    db.close()
+
+    const store = FieldFlashStore.open(dataDir)
+    expect(store.site()).toMatchObject({ platformKey: 'pk_1', registrationLifetimeDays: 365 })
+    const device = store.device('pump-0001')!
+    // A token an earlier FieldFlash minted has no registration key: its board cannot be registered.
+    expect(device.tokens).toMatchObject([{ fingerprint: 'abababab', registrationKey: null }])
+    expect(device.registrations).toEqual([])
+    expect(store.integrityCheck()).toEqual([])
+    store.close()
   })
 
   it('refuses a symbolic link in place of the database and never writes through it', async () => {

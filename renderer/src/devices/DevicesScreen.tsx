@@ -12,7 +12,8 @@ const STATUS: Record<DeviceStatus, { text: string; tone: string }> = {
   new: { text: 'Not flashed', tone: '' },
   flashed: { text: 'Flashed, not approved', tone: 'tone-info' },
   verified: { text: 'Verified, awaiting approval', tone: 'tone-info' },
-  approved: { text: '✓ Provisioned', tone: 'tone-success' },
+  approved: { text: '✓ Provisioned, not registered', tone: 'tone-info' },
+  registered: { text: '✓ Registered', tone: 'tone-success' },
   revoked: { text: 'Token revoked', tone: 'tone-danger' },
 }
 

@@ -58,6 +58,13 @@ const FIELDS: {
     placeholder: '168',
     inputMode: 'numeric',
   },
+  {
+    field: 'registrationLifetimeDays',
+    label: 'Registration lifetime (days)',
+    hint: 'How long the registration token a board receives when approved stays valid. Leave empty for 365 (a year, about one maintenance visit).',
+    placeholder: '365',
+    inputMode: 'numeric',
+  },
 ]
 
 type Draft = Record<SiteField, string> & { wifiMode: WifiMode }
@@ -80,6 +87,7 @@ function toDraft(profile: SiteProfileView | null): Draft {
     mqttPort: profile ? String(profile.mqttPort) : '',
     otaBaseUrl: profile?.otaBaseUrl ?? '',
     tokenLifetimeHours: profile ? String(profile.tokenLifetimeHours) : '',
+    registrationLifetimeDays: profile ? String(profile.registrationLifetimeDays) : '',
   }
 }
 
@@ -168,7 +176,7 @@ export function SiteProfileForm({
             autoComplete="off"
             spellCheck={false}
             value={draft[field]}
-            required={field !== 'tokenLifetimeHours'}
+            required={field !== 'tokenLifetimeHours' && field !== 'registrationLifetimeDays'}
             onChange={(e) => change(field, e.target.value)}
             onBlur={() => setTouched((t) => ({ ...t, [field]: true }))}
             problem={touched[field] ? (problems[field] ?? null) : null}
