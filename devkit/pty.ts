@@ -103,8 +103,16 @@ export async function startPtyBoard(
   args: string[],
   name = 'board',
 ): Promise<SocatProcess & { path: string }> {
-  const path = join(dir, name)
-  const script = join(dir, `${name}.sh`)
+  return startPtyBoardAt(join(dir, name), command, args, join(dir, `${name}.sh`))
+}
+
+/** The same, with the pty's link at any `path` (the devkit's virtual board: --port <path>). */
+export async function startPtyBoardAt(
+  path: string,
+  command: string,
+  args: string[],
+  script: string,
+): Promise<SocatProcess & { path: string }> {
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
   await writeFile(script, `#!/bin/sh\nexec ${[command, ...args].map(quote).join(' ')}\n`)
   await chmod(script, 0o755)

@@ -201,7 +201,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
           kit.json(),
           { uid, ...view },
           () =>
-            `Registration token ${view.fingerprint} of ${uid} is revoked. To register the board again: fieldflash registration refresh --port <port> --device ${uid}`,
+            `Registration token ${view.fingerprint} of ${uid} is revoked. To give the board a new one: fieldflash registration refresh --port <port> --device ${uid}`,
         )
       }),
     )

@@ -2,7 +2,7 @@ import { generateRegistrationToken, tokenHash } from '../credentials/token-forma
 import { currentToken } from '../credentials/tokens'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
-import type { DeviceRecord, RegistrationRecord } from '../store/records'
+import type { DeviceRecord, RegistrationRecord, TokenRecord } from '../store/records'
 import { requireDevice } from '../store/require-device'
 import { holderKey, type RegistrationOp } from './registration-protocol'
 import type { RegistrationStatus, RegistrationView } from './registration-types'
@@ -48,6 +48,18 @@ export function latestRegistration(device: DeviceRecord): RegistrationRecord | n
   return device.registrations.findLast((r) => r.state === 'active' || r.state === 'revoked') ?? null
 }
 
+/** The token the device's board was approved with (consumed by the approval), or why there is none. */
+export function requireApprovedToken(device: DeviceRecord): TokenRecord {
+  const token = currentToken(device)
+  if (!token || token.state !== 'consumed' || device.approvedAt === null) {
+    throw new FieldFlashError(
+      'invalid_state',
+      `Device ${device.uid} has no approved board to register: verify the board and approve it first.`,
+    )
+  }
+  return token
+}
+
 /** What FieldFlash hands a board: kept in memory only, for the one exchange it serves. */
 export interface IssuedRegistration {
   uid: string
@@ -75,22 +87,19 @@ export function issueRegistration(
   return store.write((tx) => {
     const device = requireDevice(tx, uid)
     const site = tx.site()
-    const token = currentToken(device)
-    if (!token || token.state !== 'consumed' || device.approvedAt === null) {
-      throw new FieldFlashError(
-        'invalid_state',
-        `Device ${uid} has no approved board to register: verify the board and approve it first.`,
-      )
-    }
+    const token = requireApprovedToken(device)
     if (!token.registrationKey) {
       throw new FieldFlashError(
         'invalid_state',
         `Device ${uid}'s token ${token.fingerprint} was minted by an earlier FieldFlash, which kept nothing to register its board with. Provision the board again, verify and approve it, then it registers.`,
       )
     }
-    const active = device.registrations.find((r) => r.state === 'active')
-    const op: RegistrationOp =
-      active && active.provisioningFingerprint === token.fingerprint ? 'refresh' : 'register'
+    // A board that acknowledged a registration under this provisioning token holds one (active,
+    // or revoked in the registry since): a new one replaces it. Otherwise it registers afresh.
+    const held = device.registrations.some(
+      (r) => r.ackedAt !== null && r.provisioningFingerprint === token.fingerprint,
+    )
+    const op: RegistrationOp = held ? 'refresh' : 'register'
     const plaintext = generateRegistrationToken()
     const lifetimeDays = site?.registrationLifetimeDays ?? 365
     // Whole seconds: the board stores and prints the expiry as Unix seconds.

@@ -16,6 +16,7 @@ import {
   confirmRegistration,
   failRegistration,
   issueRegistration,
+  requireApprovedToken,
   type RegistrationView,
 } from '../registration/registrations'
 import { parseBootstrapBanner } from './bootstrap-banner'
@@ -93,9 +94,10 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
   const issued = issueRegistration(store, uid, now())
   const fingerprint = issued.record.fingerprint
   let nonce = request.nonce
+  let op = issued.op
   const line = (): string =>
     formatRegistrationLine({
-      op: issued.op,
+      op,
       registrationKey: issued.registrationKey,
       uid,
       nonce,
@@ -127,6 +129,13 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
     if (reply && reply.uid === uid) {
       if (reply.kind === 'nak') {
         if (reply.reason === 'nonce') return // the board restarted: its next banner has the nonce
+        if (reply.reason === 'registered' && op === 'register') {
+          // The board stored a registration whose acknowledgment never reached the registry:
+          // it is registered under this provisioning token, so the new token replaces that one.
+          op = 'refresh'
+          send()
+          return
+        }
         fail(
           reply.reason,
           `The board refused the registration: ${REFUSALS[reply.reason] ?? reply.reason}.`,
@@ -142,7 +151,7 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
       ) {
         try {
           const registration = confirmRegistration(store, uid, fingerprint, request.mac, now())
-          end({ ok: true, op: issued.op, registration })
+          end({ ok: true, op, registration })
         } catch (error) {
           const why = error instanceof FieldFlashError ? error.message : String(error)
           fail(
@@ -212,7 +221,7 @@ export async function registerOnPort(request: {
 }): Promise<RegistrationOutcome> {
   const timeoutMs = request.timeoutMs ?? 30_000
   // Refused before the port is opened: nothing to register, or nothing to register it with.
-  issueCheck(request.store, request.uid)
+  const approved = approvedToken(request.store, request.uid)
   const monitor = await openSerialMonitor({
     ...request.monitor,
     path: request.path,
@@ -220,17 +229,26 @@ export async function registerOnPort(request: {
   })
   const console = consoleOfMonitor(monitor)
   try {
-    const seen = await new Promise<{ nonce: string; mac: string | null } | null>((resolve) => {
+    type Seen = { nonce: string; mac: string | null } | { refused: string }
+    const seen = await new Promise<Seen | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs)
       const stop = console.onLine((text) => {
         const banner = parseBootstrapBanner(text)
         const status = parseRegistrationReply(text)
-        const found =
-          banner.kind === 'banner' && banner.banner.uid === request.uid && banner.banner.nonce
-            ? { nonce: banner.banner.nonce, mac: banner.banner.mac }
-            : status?.kind === 'status' && status.uid === request.uid
-              ? { nonce: status.nonce, mac: null }
-              : null
+        let found: Seen | null = null
+        if (banner.kind === 'banner' && banner.banner.uid === request.uid) {
+          // Only the board that carries the approved token may be registered with it.
+          found =
+            banner.banner.fingerprint !== approved
+              ? {
+                  refused: `The board on ${request.path} carries token ${banner.banner.fingerprint}, not ${request.uid}'s approved token ${approved}: it is another board, or was provisioned again since. Verify and approve it first.`,
+                }
+              : banner.banner.nonce
+                ? { nonce: banner.banner.nonce, mac: banner.banner.mac }
+                : null
+        } else if (status?.kind === 'status' && status.uid === request.uid) {
+          found = { nonce: status.nonce, mac: null }
+        }
         if (found) {
           clearTimeout(timer)
           stop()
@@ -256,6 +274,9 @@ export async function registerOnPort(request: {
         fingerprint: null,
       }
     }
+    if ('refused' in seen) {
+      return { ok: false, reason: 'token', message: seen.refused, fingerprint: null }
+    }
     return await registerBoard({
       store: request.store,
       console,
@@ -271,16 +292,9 @@ export async function registerOnPort(request: {
   }
 }
 
-/** Throws what issueRegistration would, without issuing anything. */
-function issueCheck(store: FieldFlashStore, uid: string): void {
-  const device = store.read((tx) => requireDevice(tx, uid))
-  const token = device.tokens.at(-1)
-  if (!token || token.state !== 'consumed' || device.approvedAt === null) {
-    throw new FieldFlashError(
-      'invalid_state',
-      `Device ${uid} has no approved board to register: verify the board and approve it first.`,
-    )
-  }
+/** The fingerprint of the token the device's board was approved with; throws when there is none. */
+function approvedToken(store: FieldFlashStore, uid: string): string {
+  return requireApprovedToken(store.read((tx) => requireDevice(tx, uid))).fingerprint
 }
 
 /** The monitor as the registration exchange uses it: send lines, hear lines, notice a loss. */
