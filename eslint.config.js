@@ -11,7 +11,7 @@ export const LAYERS = [
   ['boards', 'site', 'audit'],
   ['serial', 'credentials'],
   ['registration'],
-  ['devices', 'monitor', 'flash', 'config-partition', 'template'],
+  ['devices', 'monitor', 'flash', 'config-partition', 'template', 'export'],
   ['verification', 'firmware-library'],
   ['provision'],
   ['ipc', 'cli'],

@@ -42,6 +42,14 @@ export const boardSchema = z.object({
   }),
   baud: z.object({ monitor: z.number().int().positive(), upload: z.number().int().positive() }),
   docsUrl: z.string().optional(),
+  // Whether the board can be registered over the cable with no network (docs/protocol.md): its
+  // firmware needs storage of its own for the registration token. Absent: it can.
+  offlineRegistration: z
+    .object({ supported: z.boolean(), why: z.string().min(1).nullable() })
+    .refine((r) => r.supported || r.why !== null, {
+      message: 'must say why (why) when it is not supported',
+    })
+    .default({ supported: true, why: null }),
 })
 
-export type Board = z.infer<typeof boardSchema>
+export type Board = z.output<typeof boardSchema>

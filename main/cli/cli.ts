@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../../package.json' with { type: 'json' }
 import { createCliKit, type CliKit } from './cli-kit'
 import { registerCompletionCommand } from './completion'
+import { registerExportCommands } from './export-commands'
 import { EXIT, processIo, reportError, type Io } from './output'
 import { registerFirmwareCommands } from './firmware-commands'
 import { registerFlashCommands } from './flash-commands'
@@ -64,6 +65,7 @@ export function createProgram(kit: CliKit): Command {
   registerVerificationCommands(program, kit)
   registerFirmwareCommands(program, kit)
   registerRegistryCommands(program, kit)
+  registerExportCommands(program, kit)
   registerCompletionCommand(program, kit)
   return program
 }

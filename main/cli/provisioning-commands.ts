@@ -30,6 +30,7 @@ import { removeLiveTempFiles } from '../credentials/credential-files'
 import { downloadTemplate } from '../template/download-template'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'
+import { sitePublicKey } from '../export/site-key'
 
 /** site, boards, device, template, token and mqtt commands. */
 export function registerProvisioningCommands(program: Command, kit: CliKit): void {
@@ -91,8 +92,19 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .description('show the site profile')
     .action(
       action((cmd) => {
-        const view = viewSiteProfile(requireSiteProfile(context(cmd).store()))
-        emit(io, kit.json(), view, () => formatSite(view))
+        const ctx = context(cmd)
+        const view = viewSiteProfile(requireSiteProfile(ctx.store()))
+        // The key that signs this site's exports (made on first use), for the platform to pin.
+        const key = sitePublicKey(ctx.dataDir)
+        const shown = { ...view, exportPublicKey: key.pem, exportPublicKeySha256: key.sha256 }
+        emit(io, kit.json(), shown, () =>
+          [
+            formatSite(view),
+            `export key:    SHA-256 ${key.sha256}`,
+            'The platform pins this public key to check the exports (fieldflash export):',
+            key.pem.trimEnd(),
+          ].join('\n'),
+        )
       }),
     )
 
@@ -162,7 +174,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     )
   device
     .command('list')
-    .description('list devices with their status (new, flashed, verified, approved, revoked)')
+    .description(
+      'list devices with their status (new, flashed, verified, approved, registered, revoked) and registration state',
+    )
     .action(
       action((cmd) => {
         const store = context(cmd).store()
@@ -358,7 +372,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           kit.json(),
           { uid, mqttUsername: view.mqttUsername, mqttPasswordSetAt: view.mqttPasswordSetAt },
           () =>
-            `MQTT password of ${uid} replaced; the board gets it with its next credentials, and the broker must learn it too. Next: ${next}`,
+            `MQTT password of ${uid} replaced; the board gets it with its next credentials, the broker with the next "fieldflash broker export". Next: ${next}`,
         )
       }),
     )
@@ -413,7 +427,9 @@ function formatSite(p: SiteProfileView): string {
 
 function formatBoard(b: Board): string {
   const usb = b.usb.map((u) => `${u.vid}:${u.pid} ${u.bridge}`).join(', ')
-  return `${b.id.padEnd(28)} ${b.name} — ${b.chipFamily}, ${b.flash.size} flash${b.psram ? `, ${b.psram} PSRAM` : ''}; USB ${usb}`
+  const line = `${b.id.padEnd(28)} ${b.name} — ${b.chipFamily}, ${b.flash.size} flash${b.psram ? `, ${b.psram} PSRAM` : ''}; USB ${usb}`
+  const { supported, why } = b.offlineRegistration
+  return supported ? line : `${line}\n${' '.repeat(29)}cannot be registered offline: ${why}`
 }
 
 function formatToken(t: TokenView): string {

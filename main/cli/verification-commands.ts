@@ -1,6 +1,10 @@
 import { Argument, type Command } from 'commander'
 import { revokeRegistration } from '../registration/registrations'
-import { registerOnPort } from '../verification/register-board'
+import {
+  offlineRegistrationRefusal,
+  registerOnPort,
+  type RegistrationOutcome,
+} from '../verification/register-board'
 import { readAuditLog, type AuditEntry } from '../audit/audit-log'
 import { assertDeviceUid } from '../shared/device-uid'
 import { systemPortLister } from '../serial/port-identity'
@@ -132,6 +136,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
             approve: o.approve === true,
             approver,
             register: o.register !== false,
+            catalog: await ctx.catalog(),
             signal: abort.signal,
           })
         } finally {
@@ -140,8 +145,11 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         }
         const report = verifyReport(outcome)
         emit(io, json, report, () => formatVerify(outcome))
-        // Approved but not registered: the approval stands, the registration is to be completed.
-        if (outcome.kind === 'banner' && outcome.registration?.ok === false) return EXIT.failure
+        // Approved but not registered: the approval stands, the registration is to be completed
+        // (unless the board cannot be registered offline at all: then the approval is all there is).
+        if (outcome.kind === 'banner' && registrationPending(outcome.registration)) {
+          return EXIT.failure
+        }
         return report.ok ? 0 : EXIT_NOT_VERIFIED
       }),
     )
@@ -168,9 +176,12 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       action(async (cmd) => {
         const o = cmd.opts()
         assertDeviceUid(o.device, 'device')
+        const ctx = context(cmd)
+        const catalog = await ctx.catalog()
         const outcome = await registerWithCtrlC((signal) =>
           registerOnPort({
-            store: context(cmd).store(),
+            store: ctx.store(),
+            catalog,
             path: o.port,
             uid: o.device,
             baudRate: o.baud,
@@ -223,26 +234,31 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       action(async (cmd, uid: string, id: string) => {
         assertDeviceUid(uid, 'uid')
         const o = cmd.opts()
-        const store = context(cmd).store()
+        const ctx = context(cmd)
+        const store = ctx.store()
+        const catalog = await ctx.catalog()
         const result = approveOperation(store, {
           uid,
           operationId: id,
           approver: approverOf(o.approver, kit.env),
         })
+        const unsupported = offlineRegistrationRefusal(store, catalog, uid)
         const registration =
-          o.port === undefined
+          o.port === undefined || unsupported
             ? null
             : await registerWithCtrlC((signal) =>
-                registerOnPort({ store, path: o.port, uid, signal }),
+                registerOnPort({ store, catalog, path: o.port, uid, signal }),
               )
         emit(io, kit.json(), { uid, ...result, registration }, () =>
           [
             `Operation ${id} of ${uid} approved by ${result.operation.approver}; token ${result.token.fingerprint} is now consumed.`,
-            registration === null
-              ? `To register the board over the cable: fieldflash registration refresh --port <port> --device ${uid}`
-              : registration.ok
-                ? `Registered over the cable: registration token ${registration.registration.fingerprint}, valid until ${registration.registration.expiresAt}.`
-                : `Not registered: ${registration.message} Next: fieldflash registration refresh --port ${o.port} --device ${uid}`,
+            unsupported
+              ? `Not registered: ${unsupported}`
+              : registration === null
+                ? `To register the board over the cable: fieldflash registration refresh --port <port> --device ${uid}`
+                : registration.ok
+                  ? `Registered over the cable: registration token ${registration.registration.fingerprint}, valid until ${registration.registration.expiresAt}.`
+                  : `Not registered: ${registration.message} Next: fieldflash registration refresh --port ${o.port} --device ${uid}`,
           ].join('\n'),
         )
         return registration?.ok === false ? EXIT.failure : undefined
@@ -449,6 +465,11 @@ function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: b
   }
 }
 
+/** An attempt that failed and can be made again (not a board that cannot be registered offline). */
+function registrationPending(registration: RegistrationOutcome | null): boolean {
+  return registration?.ok === false && registration.reason !== 'unsupported'
+}
+
 /** A registered board holds up when it proved holding a token this registry has active. */
 function registeredHolds(board: RegisteredBoard): boolean {
   return board.genuine && board.registration?.state === 'active'
@@ -505,6 +526,8 @@ function formatVerify(outcome: VerifyOutcome): string {
     lines.push(
       `Registered over the cable: registration token ${registration.registration.fingerprint}, valid until ${registration.registration.expiresAt}.`,
     )
+  } else if (registration && !registrationPending(registration)) {
+    lines.push(`Not registered: ${registration.message}`)
   } else if (registration) {
     lines.push(
       `Approved, but not registered: ${registration.message} Next: fieldflash registration refresh --port ${outcome.port} --device ${v.uid}`,

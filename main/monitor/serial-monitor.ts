@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { access, open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { access } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resetIntoFirmware } from '../serial/board-reset'
 import { describeSerialError } from '../serial/serial-errors'
+import { writeFileAtomically } from '../shared/atomic-file'
 import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
 import { LineRing, type MonitorLine } from './line-ring'
 import { LineSplitter } from './line-splitter'
@@ -315,25 +314,7 @@ class Monitor implements SerialMonitor {
     const text = lines
       .map((l) => (stamp ? `${new Date(l.at).toISOString()}  ${l.text}\n` : `${l.text}\n`))
       .join('')
-    const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-    try {
-      const handle = await open(temp, 'wx', 0o644)
-      try {
-        await handle.writeFile(text, 'utf8')
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-      await rename(temp, file)
-    } catch (error) {
-      await rm(temp, { force: true })
-      throw new FieldFlashError(
-        'io_error',
-        `Could not save the console log to ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the folder exists and is writable.`,
-        'file',
-        { cause: error },
-      )
-    }
+    await writeFileAtomically(file, text, { field: 'file' })
     return { path: file, lines: lines.length }
   }
 

@@ -85,6 +85,10 @@ export interface StoreReader {
   tokenByHash(hash: string): { uid: string; token: TokenRecord } | null
   /** Audit entries, oldest first, optionally one device's only. */
   auditEntries(filter?: { uid?: string; after?: number; limit?: number }): StoredAuditEntry[]
+  /** The sequence number of the newest audit entry (0 when the log is empty): an export's cursor. */
+  auditCursor(): number
+  /** The devices with an audit entry after `seq`, in creation order: what changed since then. */
+  devicesChangedSince(seq: number): string[]
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
   getMeta(key: string): string | null
   /** Library firmware, newest import first, optionally one board's or one firmware's. */
@@ -380,6 +384,16 @@ export class FieldFlashStore {
         sha256 ?? null,
         boardId ?? null,
       ).map((row) => rowToFirmware(row, this.path)),
+    auditCursor: () =>
+      this.all<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit')[0]!.seq ?? 0,
+    devicesChangedSince: (seq) =>
+      this.all<{ uid: string }>(
+        // The audit entries after `seq` first (a range of its key), then their devices.
+        `SELECT d.uid FROM devices d
+         WHERE d.uid IN (SELECT a.uid FROM audit a WHERE a.seq > ? AND a.uid IS NOT NULL)
+         ORDER BY d.seq`,
+        seq,
+      ).map((row) => row.uid),
     auditEntries: ({ uid, after = 0, limit = -1 } = {}) =>
       (uid === undefined
         ? this.all<AuditRow>('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?', after, limit)

@@ -3,6 +3,7 @@ import {
   type SerialMonitor,
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
+import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError } from '../shared/errors'
 import { requireDevice } from '../store/require-device'
 import type { FieldFlashStore } from '../store/store'
@@ -35,7 +36,10 @@ export type RegistrationOutcome =
   | { ok: true; op: 'register' | 'refresh'; registration: RegistrationView }
   | {
       ok: false
-      /** The board's FFNAK reason, or `timeout`, `lost`, `cancelled`, `no_nonce`. */
+      /**
+       * The board's FFNAK reason, or `timeout`, `lost`, `cancelled`, `no_nonce`, or `unsupported`
+       * (the catalog says the board cannot be registered offline: not a failure of the attempt).
+       */
       reason: string
       message: string
       /** The registration token that was issued and failed, if one was. */
@@ -210,6 +214,8 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
  */
 export async function registerOnPort(request: {
   store: FieldFlashStore
+  /** The board catalog: a board it says cannot be registered offline is refused at once. */
+  catalog?: BoardCatalog
   path: string
   uid: string
   baudRate?: number
@@ -222,6 +228,10 @@ export async function registerOnPort(request: {
   const timeoutMs = request.timeoutMs ?? 30_000
   // Refused before the port is opened: nothing to register, or nothing to register it with.
   const approved = approvedToken(request.store, request.uid)
+  const unsupported = request.catalog
+    ? offlineRegistrationRefusal(request.store, request.catalog, request.uid)
+    : null
+  if (unsupported) throw new FieldFlashError('invalid_state', unsupported)
   const monitor = await openSerialMonitor({
     ...request.monitor,
     path: request.path,
@@ -229,7 +239,7 @@ export async function registerOnPort(request: {
   })
   const console = consoleOfMonitor(monitor)
   try {
-    type Seen = { nonce: string; mac: string | null } | { refused: string }
+    type Seen = { nonce: string | null; mac: string | null } | { refused: string }
     const seen = await new Promise<Seen | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs)
       const stop = console.onLine((text) => {
@@ -243,9 +253,7 @@ export async function registerOnPort(request: {
               ? {
                   refused: `The board on ${request.path} carries token ${banner.banner.fingerprint}, not ${request.uid}'s approved token ${approved}: it is another board, or was provisioned again since. Verify and approve it first.`,
                 }
-              : banner.banner.nonce
-                ? { nonce: banner.banner.nonce, mac: banner.banner.mac }
-                : null
+              : { nonce: banner.banner.nonce ?? null, mac: banner.banner.mac }
         } else if (status?.kind === 'status' && status.uid === request.uid) {
           found = { nonce: status.nonce, mac: null }
         }
@@ -290,6 +298,22 @@ export async function registerOnPort(request: {
   } finally {
     await monitor.close()
   }
+}
+
+/**
+ * Why the device's board cannot be registered over the cable, as the catalog says (an ESP8266 has
+ * nowhere to keep a registration token), or null when it can.
+ */
+export function offlineRegistrationRefusal(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  uid: string,
+): string | null {
+  const device = store.device(uid)
+  if (!device || !catalog.has(device.boardId)) return null
+  const board = catalog.get(device.boardId)
+  if (board.offlineRegistration.supported) return null
+  return `${board.name} cannot be registered offline: ${board.offlineRegistration.why}`
 }
 
 /** The fingerprint of the token the device's board was approved with; throws when there is none. */

@@ -6,6 +6,7 @@ import {
 } from '../monitor/serial-monitor'
 import type { MonitorLine } from '../monitor/line-ring'
 import { parseBootstrapBanner, type BootstrapBanner } from './bootstrap-banner'
+import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import type { ProvisioningOperation } from '../store/records'
@@ -14,7 +15,12 @@ import { classifyBanner, type BannerVerdict } from './classify-banner'
 import { OperationRecordLimiter, recordLimitMessage } from './record-limiter'
 import { parseRegistrationReply, proofHolds } from '../registration/registration-protocol'
 import { viewRegistration, type RegistrationView } from '../registration/registrations'
-import { consoleOfMonitor, registerBoard, type RegistrationOutcome } from './register-board'
+import {
+  consoleOfMonitor,
+  offlineRegistrationRefusal,
+  registerBoard,
+  type RegistrationOutcome,
+} from './register-board'
 import {
   approveOperation,
   recordOperation,
@@ -203,6 +209,8 @@ export interface VerifyOnPortRequest {
    * registration token, and the device becomes registered.
    */
   register?: boolean
+  /** The board catalog: a board it says cannot be registered offline is approved only. */
+  catalog?: BoardCatalog
   /** How long the registration may take (default 15 s). */
   registerTimeoutMs?: number
   signal?: AbortSignal
@@ -327,19 +335,29 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
           { uid: first.verdict.uid, operationId: first.operation.id, approver },
           now(),
         )
+        const unsupported = request.catalog
+          ? offlineRegistrationRefusal(request.store, request.catalog, first.verdict.uid)
+          : null
         const registration =
           request.register === false
             ? null
-            : await registerBoard({
-                store: request.store,
-                console: consoleOfMonitor(monitor),
-                uid: first.verdict.uid,
-                nonce: first.banner.nonce,
-                mac: first.banner.mac,
-                timeoutMs: request.registerTimeoutMs,
-                signal: request.signal,
-                now,
-              })
+            : unsupported
+              ? {
+                  ok: false as const,
+                  reason: 'unsupported',
+                  message: unsupported,
+                  fingerprint: null,
+                }
+              : await registerBoard({
+                  store: request.store,
+                  console: consoleOfMonitor(monitor),
+                  uid: first.verdict.uid,
+                  nonce: first.banner.nonce,
+                  mac: first.banner.mac,
+                  timeoutMs: request.registerTimeoutMs,
+                  signal: request.signal,
+                  now,
+                })
         return { ...first, operation: approval.operation, approval, registration }
       } catch (error) {
         if (!(error instanceof FieldFlashError) || error.code !== 'invalid_state') throw error
