@@ -95,6 +95,20 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
               filters: [{ name: 'Firmware', extensions: ['bin', 'json'] }],
             },
       ),
+    chooseExportFile: async (defaultName) => {
+      const options: Electron.SaveDialogOptions = {
+        title: 'Save the export for the platform',
+        buttonLabel: 'Export here',
+        defaultPath: defaultName,
+        filters: [{ name: 'FieldFlash export (JSON lines)', extensions: ['jsonl'] }],
+        properties: ['createDirectory', 'showOverwriteConfirmation'],
+      }
+      const owner = window()
+      const result = owner
+        ? await dialog.showSaveDialog(owner, options)
+        : await dialog.showSaveDialog(options)
+      return result.canceled || !result.filePath ? null : result.filePath
+    },
   }
 }
 

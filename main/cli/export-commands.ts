@@ -16,7 +16,10 @@ export function registerExportCommands(program: Command, kit: CliKit): void {
     )
     // Not a commander "required" option: commander would demand it of `export verify` too.
     .option('--out <file>', 'where to write it (required); the signature goes to <file>.sig')
-    .option('--since <cursor>', 'only what changed after the cursor a previous export printed')
+    .option(
+      '--since <cursor>',
+      'only the devices that changed after the cursor a previous export printed ("last": since the last export)',
+    )
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
@@ -27,7 +30,7 @@ export function registerExportCommands(program: Command, kit: CliKit): void {
         emit(io, kit.json(), result, () =>
           [
             `Export written to ${result.path} (${result.devices} device(s), ${result.records} records, ${result.bytes} bytes), signed in ${result.signaturePath}.`,
-            `Next time, only what changed: fieldflash export --out <file> --since ${result.cursor}`,
+            `Next time, only what changed: fieldflash export --out <file> --since ${result.cursor} (or --since last)`,
           ].join('\n'),
         )
       }),

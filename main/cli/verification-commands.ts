@@ -451,7 +451,7 @@ function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: b
     case 'registered': {
       const { board } = outcome
       return {
-        ok: registeredHolds(board),
+        ok: board.holds,
         outcome: 'registered',
         port: outcome.port,
         uid: board.uid,
@@ -459,10 +459,19 @@ function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: b
         expiresAt: board.expiresAt,
         genuine: board.genuine,
         registrationState: board.registration?.state ?? null,
-        message: describeRegisteredBoard(board),
+        message: registeredBoardMessage(board),
       }
     }
   }
+}
+
+/** The board's story, with the command that registers it again when it needs to be. */
+function registeredBoardMessage(board: RegisteredBoard): string {
+  const again =
+    board.registration && board.genuine && !board.holds
+      ? ` (fieldflash registration refresh --port <port> --device ${board.uid})`
+      : ''
+  return board.message.replace(/\.$/, `${again}.`)
 }
 
 /** An attempt that failed and can be made again (not a board that cannot be registered offline). */
@@ -470,30 +479,11 @@ function registrationPending(registration: RegistrationOutcome | null): boolean 
   return registration?.ok === false && registration.reason !== 'unsupported'
 }
 
-/** A registered board holds up when it proved holding a token this registry has active. */
-function registeredHolds(board: RegisteredBoard): boolean {
-  return board.genuine && board.registration?.state === 'active'
-}
-
-function describeRegisteredBoard(board: RegisteredBoard): string {
-  const r = board.registration
-  if (!r) {
-    return `The board says it is ${board.uid}, registered with token ${board.fingerprint}, which this registry never issued (another installation or data folder).`
-  }
-  if (!board.genuine) {
-    return `The board says it holds registration token ${board.fingerprint} of ${board.uid}, but its proof does not check: it does not hold that token.`
-  }
-  if (r.state === 'active') {
-    return `The board is ${board.uid}, registered with token ${board.fingerprint} until ${board.expiresAt}.`
-  }
-  return `The board is ${board.uid}, but its registration token ${board.fingerprint} is ${r.state} in the registry: register it again ("fieldflash registration refresh").`
-}
-
 function formatVerify(outcome: VerifyOutcome): string {
   if (outcome.kind === 'timeout') return `NOT VERIFIED: ${outcome.message}`
   if (outcome.kind === 'registered') {
-    const holds = registeredHolds(outcome.board)
-    return `${holds ? 'REGISTERED' : 'NOT VERIFIED'}: ${describeRegisteredBoard(outcome.board)}`
+    const { board } = outcome
+    return `${board.holds ? 'REGISTERED' : 'NOT VERIFIED'}: ${registeredBoardMessage(board)}`
   }
   if (outcome.kind === 'board_error') {
     return `NOT VERIFIED: the board on ${outcome.port} reports a firmware error (${outcome.error.reason}).\n${outcome.error.message}`

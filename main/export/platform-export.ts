@@ -10,7 +10,10 @@ import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { DeviceRecord } from '../store/records'
 import type { FieldFlashStore, StoreReader } from '../store/store'
 import { writeFileAtomically } from '../shared/atomic-file'
+import type { ExportResult } from './export-types'
 import { publicKeySha256, siteKey } from './site-key'
+
+export type { ExportResult }
 
 // The signed export for the platform (docs/export.md): what an offline site did, as JSON lines, so
 // the backend learns every token it minted (by hash), every approval and every registration token
@@ -19,15 +22,24 @@ import { publicKeySha256, siteKey } from './site-key'
 
 export const EXPORT_FORMAT = 'fieldflash-export-v1'
 
-export interface ExportResult {
-  path: string
-  signaturePath: string
-  devices: number
-  records: number
-  bytes: number
-  /** Where the next incremental export continues (--since). */
+/** The registry remembers the last export, so the next can say "what changed since then". */
+const LAST_EXPORT_META = 'export.last'
+
+export interface LastExport {
   cursor: string
-  since: string | null
+  at: string
+  path: string
+}
+
+/** The export written last from this registry (by the app or the CLI), or null. */
+export function lastExport(store: FieldFlashStore): LastExport | null {
+  const text = store.read((tx) => tx.getMeta(LAST_EXPORT_META))
+  if (text === null) return null
+  try {
+    return JSON.parse(text) as LastExport
+  } catch {
+    return null
+  }
 }
 
 /** Writes the export of the registry (or of what changed after `since`) and its signature. */
@@ -38,7 +50,7 @@ export async function writePlatformExport(
   if (typeof request.outPath !== 'string' || request.outPath === '') {
     throw invalidInput('out', 'is required')
   }
-  const since = request.since === undefined ? null : parseCursor(request.since)
+  const since = request.since === undefined ? null : parseCursor(store, request.since)
   const now = request.now ?? new Date()
   const { privateKey, publicKey } = siteKey(store.dataDir)
   // One read transaction: the records and the cursor are of the same moment.
@@ -50,6 +62,8 @@ export async function writePlatformExport(
   const signaturePath = `${path}.sig`
   await writeFileAtomically(path, bytes, { field: 'out' })
   await writeFileAtomically(signaturePath, signature, { field: 'out' })
+  const last: LastExport = { cursor: String(cursor), at: now.toISOString(), path }
+  store.write((tx) => tx.setMeta(LAST_EXPORT_META, JSON.stringify(last)))
   return {
     path,
     signaturePath,
@@ -61,9 +75,21 @@ export async function writePlatformExport(
   }
 }
 
-function parseCursor(text: string): number {
+function parseCursor(store: FieldFlashStore, text: string): number {
+  if (text === 'last') {
+    const last = lastExport(store)
+    if (!last)
+      throw invalidInput(
+        'since',
+        'is "last", but nothing was exported yet: export everything first',
+      )
+    return Number(last.cursor)
+  }
   if (!/^(0|[1-9]\d{0,14})$/.test(text)) {
-    throw invalidInput('since', 'must be the cursor a previous export printed (a whole number)')
+    throw invalidInput(
+      'since',
+      'must be the cursor a previous export printed (a whole number), or "last"',
+    )
   }
   return Number(text)
 }
@@ -75,7 +101,13 @@ function exportLines(
   publicKey: KeyObject,
 ): { lines: object[]; devices: number; cursor: number } {
   const cursor = tx.auditCursor()
-  const uids = since === null ? allUids(tx) : since >= cursor ? [] : tx.devicesChangedSince(since)
+  if (since !== null && since > cursor) {
+    throw invalidInput(
+      'since',
+      `is ahead of this registry (its cursor is ${cursor}): it was printed by an export of another data directory`,
+    )
+  }
+  const uids = since === null ? allUids(tx) : since === cursor ? [] : tx.devicesChangedSince(since)
   const site = tx.site()
   const lines: object[] = [
     {

@@ -24,7 +24,9 @@ import type {
 } from '../site/site-profile-types'
 import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/records'
 import type { TemplateDownload } from '../template/template-types'
-import type { BootstrapError } from '../verification/verification-types'
+import type { ExportResult } from '../export/export-types'
+import type { RegistrationStatus, RegistrationView } from '../registration/registration-types'
+import type { BootstrapError, RegistrationOutcome } from '../verification/verification-types'
 import type { BannerClassification, BannerVerdict } from '../verification/verification-types'
 
 // The typed API between renderer and main, written once. Types and channel names only: no Node
@@ -47,8 +49,12 @@ export type {
   FlashEvent,
   FlashRecord,
   FlashStage,
+  ExportResult,
   MintedToken,
   PortView,
+  RegistrationOutcome,
+  RegistrationStatus,
+  RegistrationView,
   ProvisioningOperation,
   SiteProfile,
   SiteProfileView,
@@ -143,6 +149,34 @@ export interface Verification {
   operationState: ProvisioningOperation['state'] | null
 }
 
+/** A registered board's FFREGD status line seen on the console, as the registry judges it. */
+export interface RegisteredBoardView {
+  uid: string
+  /** The registration token the board holds (its fingerprint) and its expiry, as the board says. */
+  fingerprint: string
+  expiresAt: string
+  /** The board proved holding a registration token this registry has active. */
+  holds: boolean
+  /** That token's state in the registry; null when the registry never issued it. */
+  registrationState: RegistrationView['state'] | null
+  message: string
+}
+
+/** Registering a board over the cable: what happened, and the device as it is now. */
+export interface RegistrationAttempt {
+  outcome: RegistrationOutcome
+  details: DeviceDetails
+}
+
+/** The site's export key and the last export, for the Devices page's Export panel. */
+export interface ExportState {
+  /** The export written last (by the app or the CLI), or null. */
+  last: { cursor: string; at: string; path: string } | null
+  /** The public key that signs the exports, PEM, and its SHA-256, for the platform to pin. */
+  publicKeyPem: string
+  publicKeySha256: string
+}
+
 export interface MonitorLineView {
   seq: number
   at: number
@@ -168,6 +202,8 @@ export type MonitorEvent =
   | { sessionId: string; type: 'error'; code: ErrorCode | 'internal'; message: string }
   /** Something the technician should know that is not a failure (recording paused, say). */
   | { sessionId: string; type: 'notice'; message: string }
+  /** A registered board's status line (it prints one instead of the banner). */
+  | { sessionId: string; type: 'registered'; board: RegisteredBoardView }
 
 export interface AppInfo {
   version: string
@@ -233,6 +269,18 @@ export interface ApiOperations {
     request: { uid: string; operationId: string; approver?: string; reason?: string }
     response: DeviceDetails
   }
+  /**
+   * Registers the device's approved board over the cable (or gives a registered one a new
+   * registration token): on the console already open (`sessionId`), or on a port main opens.
+   */
+  registerBoard: {
+    request: { uid: string; sessionId: string } | { uid: string; portPath: string }
+    response: RegistrationAttempt
+  }
+  revokeRegistration: { request: { uid: string }; response: DeviceDetails }
+  getExportState: { request: void; response: ExportState }
+  /** Opens a save dialog in main and writes the signed export there (null: cancelled). */
+  exportForPlatform: { request: { changesOnly: boolean }; response: ExportResult | null }
   readAuditLog: { request: { uid?: string }; response: AuditEntry[] }
 }
 
@@ -286,6 +334,10 @@ export const OPERATIONS = [
   'resetBoard',
   'approveOperation',
   'rejectOperation',
+  'registerBoard',
+  'revokeRegistration',
+  'getExportState',
+  'exportForPlatform',
   'readAuditLog',
 ] as const satisfies readonly OperationName[]
 

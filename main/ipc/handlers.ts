@@ -18,7 +18,7 @@ import {
 import { regenerateToken, revokeToken } from '../credentials/tokens'
 import { requireDevice } from '../store/require-device'
 import { listPorts, type PortView } from '../serial/list-ports'
-import { FieldFlashError, toResult, type Result } from '../shared/errors'
+import { FieldFlashError, invalidInput, toResult, type Result } from '../shared/errors'
 import { redactTokens } from '../shared/redact'
 import {
   checkSiteDraft,
@@ -30,6 +30,16 @@ import type { FieldFlashStore } from '../store/store'
 import { downloadTemplate } from '../template/download-template'
 import { approveOperation, rejectOperation } from '../verification/operations'
 import { watchBootstrap } from '../verification/verification-session'
+import {
+  offlineRegistrationRefusal,
+  registerOnMonitor,
+  registerOnPort,
+  type RegistrationOutcome,
+  type SeenBoard,
+} from '../verification/register-board'
+import { revokeRegistration } from '../registration/registrations'
+import { lastExport, writePlatformExport } from '../export/platform-export'
+import { sitePublicKey } from '../export/site-key'
 import type {
   ApiEvents,
   DeviceDetails,
@@ -58,6 +68,8 @@ export interface Dialogs {
   chooseTemplateFolder(uid: string): Promise<string | null>
   /** A firmware build folder or file, or null when the user cancelled. */
   chooseFirmware(pick: 'folder' | 'file'): Promise<string | null>
+  /** Where to save the platform export (`defaultName` suggested), or null when cancelled. */
+  chooseExportFile(defaultName: string): Promise<string | null>
 }
 
 /** The services the API is implemented with; created once by the app shell (or a test). */
@@ -99,6 +111,9 @@ type Implementations = {
 interface MonitorSession {
   monitor: SerialMonitor
   uid: string | undefined
+  /** What each device's board last showed of itself here (banner or status line): a
+   * registration over this console starts from it at once. */
+  seen: Map<string, SeenBoard>
 }
 
 function flashedOutcome(result: Extract<FlashResult, { ok: true }>): FlashOutcome {
@@ -370,6 +385,66 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       approveOperation(store, { uid, operationId, approver }, now())
       return details(uid)
     },
+    registerBoard: async (request) => {
+      const { uid } = request
+      let outcome: RegistrationOutcome
+      const unsupported = offlineRegistrationRefusal(store, catalog, uid)
+      if (unsupported) {
+        // Not a failure: the approval is all such a board gets offline.
+        outcome = { ok: false, reason: 'unsupported', message: unsupported, fingerprint: null }
+      } else if ('sessionId' in request) {
+        const session = sessions.get(request.sessionId)
+        if (!session) {
+          throw new FieldFlashError(
+            'not_found',
+            'The console is not open any more; open it again, then register the board.',
+          )
+        }
+        outcome = await registerOnMonitor({
+          store,
+          catalog,
+          uid,
+          monitor: session.monitor,
+          seen: session.seen.get(uid) ?? null,
+          now,
+        })
+      } else {
+        const port = await freePort(request.portPath)
+        outcome = await registerOnPort({
+          store,
+          catalog,
+          uid,
+          path: port.path,
+          monitor: services.monitorOptions,
+          now,
+        })
+      }
+      return { outcome, details: await details(uid) }
+    },
+    revokeRegistration: async ({ uid }) => {
+      revokeRegistration(store, uid, now())
+      return details(uid)
+    },
+    getExportState: () => {
+      const key = sitePublicKey(store.dataDir)
+      return { last: lastExport(store), publicKeyPem: key.pem, publicKeySha256: key.sha256 }
+    },
+    exportForPlatform: async ({ changesOnly }) => {
+      // Refused before the dialog: there is nothing to continue from.
+      if (changesOnly && !lastExport(store)) {
+        throw invalidInput('changesOnly', 'nothing was exported yet: export everything first')
+      }
+      const day = now().toISOString().slice(0, 10)
+      const path = await dialogs.chooseExportFile(
+        `fieldflash-export-${day}${changesOnly ? '-changes' : ''}.jsonl`,
+      )
+      if (path === null) return null
+      return writePlatformExport(store, {
+        outPath: path,
+        since: changesOnly ? 'last' : undefined,
+        now: now(),
+      })
+    },
     rejectOperation: async ({ uid, operationId, approver, reason }) => {
       rejectOperation(
         store,
@@ -404,7 +479,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       path: portPath,
       baudRate,
     })
-    const session: MonitorSession = { monitor, uid }
+    const session: MonitorSession = { monitor, uid, seen: new Map() }
     sessions.set(sessionId, session)
     monitor.subscribe(
       (update) => {
@@ -427,6 +502,12 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     watchBootstrap(monitor, { store, expectedUid: uid, now }, (event) => {
       switch (event.kind) {
         case 'banner': {
+          const { banner } = event
+          session.seen.set(banner.uid, {
+            nonce: banner.nonce ?? null,
+            mac: banner.mac,
+            fingerprint: banner.fingerprint,
+          })
           if (event.recordError) {
             const { code, message } = event.recordError
             emit('monitor', { sessionId, type: 'error', code, message })
@@ -448,6 +529,26 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         case 'record_limited':
           emit('monitor', { sessionId, type: 'notice', message: event.message })
           break
+        case 'registered': {
+          const { board } = event
+          session.seen.set(board.uid, {
+            nonce: board.nonce,
+            mac: session.seen.get(board.uid)?.mac ?? null,
+          })
+          emit('monitor', {
+            sessionId,
+            type: 'registered',
+            board: {
+              uid: board.uid,
+              fingerprint: board.fingerprint,
+              expiresAt: board.expiresAt,
+              holds: board.holds,
+              registrationState: board.registration?.state ?? null,
+              message: board.message,
+            },
+          })
+          break
+        }
         case 'failure':
           reportMonitorError(sessionId, event.error)
           break

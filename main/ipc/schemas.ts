@@ -95,6 +95,13 @@ export const REQUEST_SCHEMAS = {
   // An approval always names its approver (the services check the name's rule).
   approveOperation: z.strictObject({ ...decision, approver: text(80) }),
   rejectOperation: z.strictObject({ ...decision, reason: text(500).optional() }),
+  registerBoard: z.union([
+    z.strictObject({ uid, sessionId: clientId }),
+    z.strictObject({ uid, portPath: path }),
+  ]),
+  revokeRegistration: byUid,
+  getExportState: none,
+  exportForPlatform: z.strictObject({ changesOnly: z.boolean() }),
   readAuditLog: z.strictObject({ uid: uid.optional() }),
 } satisfies { [K in OperationName]: z.ZodType<RequestOf<K>> }
 

@@ -18,9 +18,9 @@ import {
   failRegistration,
   issueRegistration,
   requireApprovedToken,
-  type RegistrationView,
 } from '../registration/registrations'
 import { parseBootstrapBanner } from './bootstrap-banner'
+import type { RegistrationOutcome } from './verification-types'
 
 /** The board's console as the exchange needs it: send a line, hear every line. */
 export interface RegistrationConsole {
@@ -32,19 +32,7 @@ export interface RegistrationConsole {
   lost?: Promise<FieldFlashError | null>
 }
 
-export type RegistrationOutcome =
-  | { ok: true; op: 'register' | 'refresh'; registration: RegistrationView }
-  | {
-      ok: false
-      /**
-       * The board's FFNAK reason, or `timeout`, `lost`, `cancelled`, `no_nonce`, or `unsupported`
-       * (the catalog says the board cannot be registered offline: not a failure of the attempt).
-       */
-      reason: string
-      message: string
-      /** The registration token that was issued and failed, if one was. */
-      fingerprint: string | null
-    }
+export type { RegistrationOutcome }
 
 export interface RegisterBoardRequest {
   store: FieldFlashStore
@@ -207,52 +195,85 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
   }
 }
 
+/** Where a board showed itself last: its boot nonce (banner or status line) and MAC. */
+export interface SeenBoard {
+  nonce: string | null
+  mac: string | null
+  /** The provisioning token its banner named; absent for a status line. */
+  fingerprint?: string
+}
+
+interface RegisterOnConsoleRequest {
+  store: FieldFlashStore
+  /** The board catalog: a board it says cannot be registered offline is refused at once. */
+  catalog?: BoardCatalog
+  uid: string
+  /** How long to wait for the board to show itself, then for its answer (default 30 s). */
+  timeoutMs?: number
+  signal?: AbortSignal
+  now?: () => Date
+}
+
 /**
  * Registers (or refreshes) the approved board of `uid` on the port at `path`: waits for its banner
  * or its status line, which carry this boot's nonce, then runs the exchange. For a board approved
  * earlier whose registration did not complete, and for a refresh. The port is always released.
  */
-export async function registerOnPort(request: {
-  store: FieldFlashStore
-  /** The board catalog: a board it says cannot be registered offline is refused at once. */
-  catalog?: BoardCatalog
-  path: string
-  uid: string
-  baudRate?: number
-  /** How long to wait for the board to show itself, then for its answer (default 30 s). */
-  timeoutMs?: number
-  signal?: AbortSignal
-  monitor?: Omit<SerialMonitorOptions, 'path' | 'baudRate'>
-  now?: () => Date
-}): Promise<RegistrationOutcome> {
-  const timeoutMs = request.timeoutMs ?? 30_000
-  // Refused before the port is opened: nothing to register, or nothing to register it with.
-  const approved = approvedToken(request.store, request.uid)
-  const unsupported = request.catalog
-    ? offlineRegistrationRefusal(request.store, request.catalog, request.uid)
-    : null
-  if (unsupported) throw new FieldFlashError('invalid_state', unsupported)
+export async function registerOnPort(
+  request: RegisterOnConsoleRequest & {
+    path: string
+    baudRate?: number
+    monitor?: Omit<SerialMonitorOptions, 'path' | 'baudRate'>
+  },
+): Promise<RegistrationOutcome> {
+  refuseUnregistrable(request)
   const monitor = await openSerialMonitor({
+    // No one watches these lines scroll: hand each to the exchange at once (the console's
+    // batching, made for people, would add a quarter second to every answer).
+    batchIntervalMs: 10,
     ...request.monitor,
     path: request.path,
     baudRate: request.baudRate,
   })
-  const console = consoleOfMonitor(monitor)
   try {
-    type Seen = { nonce: string | null; mac: string | null } | { refused: string }
-    const seen = await new Promise<Seen | null>((resolve) => {
+    return await registerOnMonitor({ ...request, monitor })
+  } finally {
+    await monitor.close()
+  }
+}
+
+/**
+ * The same over a console that is already open (the app's, where the technician watches): with
+ * `seen`, what the board last showed of itself on it, the exchange starts at once; otherwise it
+ * waits for the board's next banner or status line.
+ */
+export async function registerOnMonitor(
+  request: RegisterOnConsoleRequest & { monitor: SerialMonitor; seen?: SeenBoard | null },
+): Promise<RegistrationOutcome> {
+  const approved = refuseUnregistrable(request)
+  const { monitor } = request
+  const path = monitor.path
+  const timeoutMs = request.timeoutMs ?? 30_000
+  const console = consoleOfMonitor(monitor)
+  type Seen = SeenBoard | { refused: string }
+  // Only the board that carries the approved token may be registered with it.
+  const refusal = (fingerprint: string): Seen => ({
+    refused: `The board on ${path} carries token ${fingerprint}, not ${request.uid}'s approved token ${approved}: it is another board, or was provisioned again since. Verify and approve it first.`,
+  })
+  const seen =
+    (request.seen?.fingerprint !== undefined && request.seen.fingerprint !== approved
+      ? refusal(request.seen.fingerprint)
+      : request.seen) ??
+    (await new Promise<Seen | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs)
       const stop = console.onLine((text) => {
         const banner = parseBootstrapBanner(text)
         const status = parseRegistrationReply(text)
         let found: Seen | null = null
         if (banner.kind === 'banner' && banner.banner.uid === request.uid) {
-          // Only the board that carries the approved token may be registered with it.
           found =
             banner.banner.fingerprint !== approved
-              ? {
-                  refused: `The board on ${request.path} carries token ${banner.banner.fingerprint}, not ${request.uid}'s approved token ${approved}: it is another board, or was provisioned again since. Verify and approve it first.`,
-                }
+              ? refusal(banner.banner.fingerprint)
               : { nonce: banner.banner.nonce ?? null, mac: banner.banner.mac }
         } else if (status?.kind === 'status' && status.uid === request.uid) {
           found = { nonce: status.nonce, mac: null }
@@ -268,36 +289,47 @@ export async function registerOnPort(request: {
         resolve(null)
       })
       request.signal?.addEventListener('abort', () => resolve(null), { once: true })
-    })
-    if (monitor.state !== 'open' || request.signal?.aborted) {
-      const end = monitor.state === 'open' ? null : await monitor.ended
-      if (end?.error) throw end.error
-      throw new FieldFlashError('cancelled', `Registration on ${request.path} was cancelled.`)
-    }
-    if (!seen) {
-      return {
-        ok: false,
-        reason: 'timeout',
-        message: `The board of ${request.uid} showed neither its banner nor its status line on ${request.path} within ${Math.round(timeoutMs / 1000)} s. Check the port and the baud rate, reset the board, and try again.`,
-        fingerprint: null,
-      }
-    }
-    if ('refused' in seen) {
-      return { ok: false, reason: 'token', message: seen.refused, fingerprint: null }
-    }
-    return await registerBoard({
-      store: request.store,
-      console,
-      uid: request.uid,
-      nonce: seen.nonce,
-      mac: seen.mac,
-      timeoutMs,
-      signal: request.signal,
-      now: request.now,
-    })
-  } finally {
-    await monitor.close()
+    }))
+  if (monitor.state !== 'open' || request.signal?.aborted) {
+    const end = monitor.state === 'open' ? null : await monitor.ended
+    if (end?.error) throw end.error
+    throw new FieldFlashError('cancelled', `Registration on ${path} was cancelled.`)
   }
+  if (!seen) {
+    return {
+      ok: false,
+      reason: 'timeout',
+      message: `The board of ${request.uid} showed neither its banner nor its status line on ${path} within ${Math.round(timeoutMs / 1000)} s. Check the port and the baud rate, reset the board, and try again.`,
+      fingerprint: null,
+    }
+  }
+  if ('refused' in seen) {
+    return { ok: false, reason: 'token', message: seen.refused, fingerprint: null }
+  }
+  return registerBoard({
+    store: request.store,
+    console,
+    uid: request.uid,
+    nonce: seen.nonce,
+    mac: seen.mac,
+    timeoutMs,
+    signal: request.signal,
+    now: request.now,
+  })
+}
+
+/**
+ * Refused before anything goes over the cable: a device with nothing to register (no approved
+ * board), or whose board the catalog says cannot be registered offline. Returns the fingerprint
+ * of the approved token.
+ */
+function refuseUnregistrable(request: RegisterOnConsoleRequest): string {
+  const approved = approvedToken(request.store, request.uid)
+  const unsupported = request.catalog
+    ? offlineRegistrationRefusal(request.store, request.catalog, request.uid)
+    : null
+  if (unsupported) throw new FieldFlashError('invalid_state', unsupported)
+  return approved
 }
 
 /**

@@ -63,6 +63,12 @@ export interface RegisteredBoard {
   registration: RegistrationView | null
   /** True when the board proved it holds the token the registry knows (its proof checks). */
   genuine: boolean
+  /** This boot's nonce, which a refresh over the same console is bound to. */
+  nonce: string
+  /** It holds up: the board proved holding a registration token this registry has active. */
+  holds: boolean
+  /** What to tell the technician about it. */
+  message: string
 }
 
 export interface WatchOptions {
@@ -184,13 +190,30 @@ export function judgeRegisteredBoard(
   if (reply?.kind !== 'status') return null
   const record =
     store.device(reply.uid)?.registrations.find((r) => r.fingerprint === reply.rfp) ?? null
-  return {
+  const board = {
     uid: reply.uid,
     fingerprint: reply.rfp,
     expiresAt: new Date(Number(reply.exp) * 1000).toISOString(),
     registration: record ? viewRegistration(record, now) : null,
     genuine: record !== null && proofHolds(reply, record.holderKey),
+    nonce: reply.nonce,
   }
+  const holds = board.genuine && board.registration?.state === 'active'
+  return { ...board, holds, message: describeRegisteredBoard(board) }
+}
+
+function describeRegisteredBoard(board: Omit<RegisteredBoard, 'holds' | 'message'>): string {
+  const r = board.registration
+  if (!r) {
+    return `The board says it is ${board.uid}, registered with token ${board.fingerprint}, which this registry never issued (another installation or data folder).`
+  }
+  if (!board.genuine) {
+    return `The board says it holds registration token ${board.fingerprint} of ${board.uid}, but its proof does not check: it does not hold that token.`
+  }
+  if (r.state === 'active') {
+    return `The board is ${board.uid}, registered with token ${board.fingerprint} until ${board.expiresAt}.`
+  }
+  return `The board is ${board.uid}, but its registration token ${board.fingerprint} is ${r.state} in the registry: register it again over the cable.`
 }
 
 export interface VerifyOnPortRequest {

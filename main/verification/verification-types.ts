@@ -1,5 +1,6 @@
 // No Node imports here: the renderer sees these types through the IPC contract.
 import type { TokenView } from '../credentials/token-types'
+import type { RegistrationView } from '../registration/registration-types'
 
 /** What a bootstrap banner proves about the board that printed it. */
 export type BannerClassification =
@@ -44,3 +45,18 @@ export interface BootstrapError {
   /** What it means and what to do, for the technician. */
   message: string
 }
+
+/** How registering a board over the cable ended. */
+export type RegistrationOutcome =
+  | { ok: true; op: 'register' | 'refresh'; registration: RegistrationView }
+  | {
+      ok: false
+      /**
+       * The board's FFNAK reason, or `timeout`, `lost`, `cancelled`, `no_nonce`, or `unsupported`
+       * (the catalog says the board cannot be registered offline: not a failure of the attempt).
+       */
+      reason: string
+      message: string
+      /** The registration token that was issued and failed, if one was. */
+      fingerprint: string | null
+    }

@@ -1,4 +1,4 @@
-import type { TokenState } from './api'
+import type { RegistrationStatus, RegistrationView, TokenState, TokenView } from './api'
 
 /** A time for people, in their locale: "23 Nov 2026, 14:05". */
 export function formatTime(iso: string | number | null | undefined): string {
@@ -28,6 +28,32 @@ export const TOKEN_STATE_TEXT: Record<TokenState, string> = {
   issued: 'Issued — current',
   superseded: 'Superseded',
   consumed: 'Consumed — used by an approval',
+  revoked: 'Revoked',
+  expired: 'Expired',
+}
+
+export const TOKEN_ORIGIN_TEXT: Record<TokenView['origin'], string> = {
+  template: 'Template download',
+  regenerate: 'Regeneration',
+  'config-partition': 'Config partition file',
+  provision: 'Provisioning',
+}
+
+/** Where a device's registration stands, in words. */
+export const REGISTRATION_STATUS_TEXT: Record<RegistrationStatus, { text: string; tone: string }> =
+  {
+    none: { text: 'Not registered', tone: 'muted' },
+    registered: { text: 'Registered', tone: 'success' },
+    expiring: { text: 'Registered — expires soon', tone: 'warning' },
+    expired: { text: 'Registration expired', tone: 'danger' },
+    revoked: { text: 'Registration revoked', tone: 'danger' },
+  }
+
+export const REGISTRATION_STATE_TEXT: Record<RegistrationView['state'], string> = {
+  pending: 'Pending — sent, not acknowledged',
+  active: 'Active — held by the board',
+  failed: 'Failed — never reached the board',
+  superseded: 'Superseded by a refresh',
   revoked: 'Revoked',
   expired: 'Expired',
 }

@@ -212,6 +212,27 @@ describe('fieldflash export', () => {
     expect((await cli(dataDir, 'export', 'verify', join(dir, '3.jsonl'))).code).toBe(0)
   })
 
+  it('continues from the last export with --since last, and refuses a cursor of another registry', async () => {
+    const { dataDir } = await siteWithDevices()
+    const dir = await tempDir()
+    const none = await cli(dataDir, 'export', '--out', join(dir, '0.jsonl'), '--since', 'last')
+    expect(none.code).toBe(2)
+    expect(none.err).toContain('nothing was exported yet')
+    const first = JSON.parse(
+      (await cli(dataDir, '--json', 'export', '--out', join(dir, '1.jsonl'))).out,
+    )
+    expect((await cli(dataDir, 'mqtt', 'rotate', 'pump-0003')).code).toBe(0)
+    const next = JSON.parse(
+      (await cli(dataDir, '--json', 'export', '--out', join(dir, '2.jsonl'), '--since', 'last'))
+        .out,
+    )
+    expect(next).toMatchObject({ since: first.cursor, devices: 1 })
+    const ahead = String(Number(next.cursor) + 1000)
+    const foreign = await cli(dataDir, 'export', '--out', join(dir, '3.jsonl'), '--since', ahead)
+    expect(foreign.code).toBe(2)
+    expect(foreign.err).toContain('another data directory')
+  })
+
   it('refuses a cursor that is not one', async () => {
     const { dataDir } = await freshStore()
     const run = await cli(

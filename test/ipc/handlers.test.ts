@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import { SerialPort } from 'serialport'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -15,6 +15,7 @@ import { startPtyEmulator, startPtyPair } from '../../devkit/pty'
 import { espImage, FIELDFLASH_4MB, partitionTable, writeFiles } from '../../devkit/firmware-images'
 import { importFirmware } from '../../main/firmware-library/firmware-library'
 import { until } from '../helpers/wait'
+import { seedDevices } from '../../devkit/seed-registry'
 import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {}) {
@@ -33,6 +34,7 @@ async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {
           return join(dataDir, 'zips')
         },
         chooseFirmware: async () => null,
+        chooseExportFile: async () => null,
         ...options.dialogs,
       },
       listPorts: async () => [],
@@ -349,4 +351,96 @@ describe("the app's provisioning", () => {
     },
     60_000,
   )
+})
+
+describe('registration and export through the IPC', () => {
+  it('refuses a registration request that names both a console and a port, or neither', async () => {
+    const { api } = await setup()
+    const both = await api.registerBoard({
+      uid: 'pump-0001',
+      sessionId: 'session-0001',
+      portPath: '/dev/ttyUSB0',
+    })
+    expect(both).toMatchObject({ ok: false, code: 'invalid_input' })
+    expect(await api.registerBoard({ uid: 'pump-0001' })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+    })
+  })
+
+  it('says so when the console to register over is not open, and when nothing was approved', async () => {
+    const { api, store, catalog } = await setup()
+    seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'approved' })
+    seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'minted' })
+    expect(await api.registerBoard({ uid: 'pump-0001', sessionId: 'session-0001' })).toMatchObject({
+      ok: false,
+      code: 'not_found',
+      message: expect.stringContaining('console is not open'),
+    })
+    expect(await api.registerBoard({ uid: 'pump-0002', portPath: '/dev/ttyNOPE9' })).toMatchObject({
+      ok: false,
+      code: 'invalid_state',
+      message: expect.stringContaining('has no approved board to register'),
+    })
+  })
+
+  it('answers an ESP8266 with its catalog reason, not a failed attempt', async () => {
+    const { api, store, catalog } = await setup()
+    seedDevices(store, catalog, {
+      uids: ['node-0001'],
+      stage: 'approved',
+      boardId: 'esp8266-nodemcuv2',
+    })
+    const result = await api.registerBoard({ uid: 'node-0001', portPath: '/dev/ttyNOPE9' })
+    expect(result).toMatchObject({
+      ok: true,
+      value: {
+        outcome: {
+          ok: false,
+          reason: 'unsupported',
+          message: expect.stringContaining('cannot be registered offline'),
+        },
+      },
+    })
+    expect(store.device('node-0001')!.registrations).toEqual([])
+  })
+
+  it('revokes a registration and answers the device as it is now', async () => {
+    const { api, store, catalog } = await setup()
+    seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'registered' })
+    const result = await api.revokeRegistration({ uid: 'pump-0001' })
+    expect(result).toMatchObject({
+      ok: true,
+      value: { device: { registration: { status: 'revoked' } } },
+    })
+  })
+
+  it('writes the export where main’s dialog says, all of it or what changed since the last', async () => {
+    const out = join(await tempDir(), 'site.jsonl')
+    let answer: string | null = null
+    const { api, store, catalog } = await setup({
+      dialogs: { chooseExportFile: async () => answer },
+    })
+    seedDevices(store, catalog, { uids: ['pump-0001', 'pump-0002'], stage: 'registered' })
+    // Nothing exported yet: "changes only" has nothing to continue from.
+    expect(await api.exportForPlatform({ changesOnly: true })).toMatchObject({
+      ok: false,
+      code: 'invalid_input',
+      field: 'changesOnly',
+    })
+    expect(await api.exportForPlatform({ changesOnly: false })).toEqual({ ok: true, value: null })
+    answer = out
+    const full = await api.exportForPlatform({ changesOnly: false })
+    expect(full).toMatchObject({ ok: true, value: { path: out, devices: 2 } })
+    const state = await api.getExportState(undefined)
+    expect(state).toMatchObject({
+      ok: true,
+      value: { last: { path: out }, publicKeyPem: expect.stringContaining('PUBLIC KEY') },
+    })
+
+    await api.revokeRegistration({ uid: 'pump-0002' })
+    const changes = await api.exportForPlatform({ changesOnly: true })
+    expect(changes).toMatchObject({ ok: true, value: { devices: 1 } })
+    expect(await readFile(out, 'utf8')).toContain('"uid":"pump-0002"')
+  })
 })

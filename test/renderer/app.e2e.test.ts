@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readAuditLog } from '../../main/audit/audit-log'
 import { importFirmware } from '../../main/firmware-library/firmware-library'
+import { cli } from '../helpers/run-cli'
 import { screenshot } from './harness/app-page'
 import {
   capture,
@@ -112,6 +114,8 @@ describe('FieldFlash in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 })
     await page.getByRole('button', { name: /Approve/ }).click()
     await visible(page.getByText('pump-0001 is provisioned'))
+    // …and registered over the same cable (the template-built firmware registers too).
+    await visible(page.getByText('pump-0001 is provisioned and registered'), 20_000)
     await capture(page, '10-approved')
 
     // The record: flashed on this board, token consumed, operation approved, all in the audit log.
@@ -129,6 +133,8 @@ describe('FieldFlash in Chromium', () => {
         'token.minted',
         'operation.approved',
         'token.consumed',
+        'registration.issued',
+        'registration.acknowledged',
       ]),
     )
 
@@ -138,7 +144,7 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText(/Consumed/).first())
     await capture(page, '11-device-page')
     await page.getByRole('button', { name: '← All devices' }).click()
-    await visible(page.getByText('✓ Provisioned'))
+    await visible(page.getByText('✓ Registered'))
     await capture(page, '12-devices')
     await page.emulateMedia({ colorScheme: 'dark' })
     await capture(page, '12b-devices-dark')
@@ -146,7 +152,8 @@ describe('FieldFlash in Chromium', () => {
     await page.getByRole('button', { name: 'Serial console' }).click()
     await page.getByLabel('Port').selectOption(app.bench.clientPath)
     await page.getByRole('button', { name: 'Open console' }).click()
-    await visible(page.getByText('Already approved'), 10_000)
+    // A registered board prints its status line instead of the banner: the console names it.
+    await visible(page.getByText('pump-0001: registered'), 10_000)
     await capture(page, '13-console')
     await page.getByRole('button', { name: 'Close console' }).click()
     await page.getByRole('button', { name: 'Settings' }).click()
@@ -163,7 +170,7 @@ describe('FieldFlash in Chromium', () => {
     expect(bench.browser.foreignRequests).toEqual([])
   }, 90_000)
 
-  it('provisions with no compiler: board, device, the base firmware with fresh credentials, verified and approved', async () => {
+  it('provisions with no compiler: board, device, the base firmware with fresh credentials, verified, approved and registered; then exported', async () => {
     const app = await startApp(seedSite)
     // The firmware team's base firmware for the board (no device's values: it reads them from
     // the ffcfg partition), imported once.
@@ -219,8 +226,61 @@ describe('FieldFlash in Chromium', () => {
     await page.getByRole('button', { name: /Approve/ }).click()
     await visible(page.getByText('well-0009 is provisioned'))
     expect(app.store.device('well-0009')!.tokens.at(-1)!.state).toBe('consumed')
-    await capture(page, '12b-provisioned-approved')
-  }, 90_000)
+
+    // Approved, the board is registered over the same console: it receives its registration
+    // token, acknowledges, and prints its status line instead of the banner from then on.
+    await visible(page.getByText('well-0009 is provisioned and registered'), 20_000)
+    const registration = app.store.device('well-0009')!.registrations.at(-1)!
+    expect(registration).toMatchObject({ state: 'active', mac: BENCH_MAC, origin: 'register' })
+    await visible(
+      page.getByText(`registration token ${registration.fingerprint}`, { exact: false }),
+    )
+    await visible(
+      page
+        .getByRole('log')
+        .getByText(new RegExp(`FFREGD v=1 uid=well-0009 rfp=${registration.fingerprint}`)),
+    )
+    await capture(page, '12b-provisioned-registered')
+
+    await page.getByRole('button', { name: 'Open the device record' }).click()
+    await visible(page.getByRole('heading', { name: 'Registration' }))
+    const section = page.getByRole('region', { name: 'Registration' })
+    await visible(section.getByText('Registered', { exact: true }))
+    await visible(section.getByRole('cell', { name: registration.fingerprint }))
+    await capture(page, '12c-device-registered')
+
+    // The board is still on the cable: a refresh gives it a new registration token and retires
+    // the old one; a revocation then marks the device's registration revoked.
+    await section.getByLabel('Board on port').selectOption(app.bench.clientPath)
+    await section.getByRole('button', { name: 'Refresh registration' }).click()
+    const refreshed = page.getByText(/well-0009 is registered: token [0-9a-f]{8}/)
+    await visible(refreshed, 20_000)
+    const [older, newer] = app.store.device('well-0009')!.registrations
+    expect([older!.state, newer!.state, newer!.origin]).toEqual(['superseded', 'active', 'refresh'])
+    await visible(section.getByRole('cell', { name: 'Superseded by a refresh' }))
+    await section.getByRole('button', { name: 'Revoke registration…' }).click()
+    await page
+      .getByRole('dialog', { name: 'Revoke the registration of well-0009?' })
+      .getByRole('button', { name: 'Revoke registration' })
+      .click()
+    await visible(section.getByText('Registration revoked', { exact: true }))
+    expect(app.store.device('well-0009')!.registrations.at(-1)!.state).toBe('revoked')
+
+    // What the platform gets: the signed export, from the Devices page.
+    await page.getByRole('button', { name: 'Devices', exact: true }).click()
+    const row = page.getByRole('row', { name: /well-0009/ })
+    await visible(row.getByText('Registration revoked', { exact: true }))
+    await page.getByRole('button', { name: 'Export…' }).click()
+    await visible(page.getByText('Export written'))
+    await capture(page, '12d-exported')
+    const exported = await readFile(app.dialogs.exportFile!, 'utf8')
+    expect(exported).toContain(`"sha256":"${registration.hash}"`)
+    expect(exported).toContain('"revoked":true')
+    expect(exported).not.toContain(app.store.device('well-0009')!.mqtt.password)
+    const verified = await cli(app.dataDir, 'export', 'verify', app.dialogs.exportFile!)
+    expect(verified).toMatchObject({ code: 0, err: '' })
+    expect(app.pageErrors).toEqual([])
+  }, 120_000)
 
   it('tells the technician before flashing a firmware whose token was regenerated, and never approves it', async () => {
     const app = await startApp(seedSite)

@@ -465,7 +465,7 @@ describe('low vision: contrast, zoom and reflow', () => {
     await visible(page.getByRole('heading', { name: 'Device narrow-0001' }))
     await check('device page')
     // A table too wide for the window scrolls in its own box, which the keyboard can scroll…
-    const tokens = page.getByRole('region', { name: 'Tokens table' })
+    const tokens = page.getByRole('region', { name: 'Tokens table', exact: true })
     await press(tokens, 'ArrowRight')
     await page.waitForFunction(
       (box) => (box as unknown as { scrollLeft: number }).scrollLeft > 0,
@@ -486,7 +486,7 @@ describe('low vision: contrast, zoom and reflow', () => {
     await page.getByRole('button', { name: 'Serial console' }).click()
     await page.getByLabel('Port').selectOption(app.bench.clientPath)
     await page.getByRole('button', { name: 'Open console' }).click()
-    await visible(page.getByText('Already approved'), 10_000)
+    await visible(page.getByText('narrow-0001: registered'), 10_000)
     await check('console')
     await page.getByRole('button', { name: 'Close console' }).click()
     await page.getByRole('button', { name: 'Settings' }).click()
@@ -494,6 +494,6 @@ describe('low vision: contrast, zoom and reflow', () => {
     await check('settings')
 
     expect(sideways).toEqual([])
-    expect(app.pageErrors).toEqual([])
+    expect(app.pageErrors, app.pageErrors.join('\n')).toEqual([])
   }, 90_000)
 })

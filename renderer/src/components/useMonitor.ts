@@ -5,6 +5,7 @@ import {
   type BootstrapError,
   type Failure,
   type MonitorLineView,
+  type RegisteredBoardView,
   type Verification,
 } from '../api'
 
@@ -16,12 +17,16 @@ export interface MonitorView {
   lines: MonitorLineView[]
   skipped: number
   verification: Verification | null
+  /** A registered board's status line, as the registry judges it (it prints no banner). */
+  registered: RegisteredBoardView | null
   bootstrapError: BootstrapError | null
   malformed: string | null
   /** Something to know that is not a failure (recording paused for a flooding board). */
   notice: string | null
   failure: Failure | null
   path: string | null
+  /** The open console's session, for operations over it (registering the board). */
+  sessionId: () => string | null
   open: () => Promise<void>
   close: () => Promise<void>
   reset: () => Promise<void>
@@ -39,6 +44,7 @@ export function useMonitor(
   const [lines, setLines] = useState<MonitorLineView[]>([])
   const [skipped, setSkipped] = useState(0)
   const [verification, setVerification] = useState<Verification | null>(null)
+  const [registered, setRegistered] = useState<RegisteredBoardView | null>(null)
   const [bootstrapError, setBootstrapError] = useState<BootstrapError | null>(null)
   const [malformed, setMalformed] = useState<string | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
@@ -67,6 +73,10 @@ export function useMonitor(
             break
           case 'verification':
             setVerification(event.verification)
+            setBootstrapError(null)
+            break
+          case 'registered':
+            setRegistered(event.board)
             setBootstrapError(null)
             break
           case 'bootstrap_error':
@@ -121,6 +131,7 @@ export function useMonitor(
     const id = session.current
     if (!id) return
     setVerification(null)
+    setRegistered(null)
     const result = await api.resetBoard({ sessionId: id })
     if (!result.ok) setFailure(result)
   }, [])
@@ -144,11 +155,13 @@ export function useMonitor(
     lines,
     skipped,
     verification,
+    registered,
     bootstrapError,
     malformed,
     notice,
     failure,
     path,
+    sessionId: () => session.current,
     open,
     close,
     reset,

@@ -79,6 +79,18 @@ export function ConsoleScreen(): React.JSX.Element {
           </p>
         </Notice>
       )}
+      {monitor.registered && (
+        <Notice
+          tone={monitor.registered.holds ? 'success' : 'warning'}
+          title={
+            monitor.registered.holds
+              ? `${monitor.registered.uid}: registered`
+              : `${monitor.registered.uid}: registration not recognised`
+          }
+        >
+          <p>{monitor.registered.message}</p>
+        </Notice>
+      )}
       <ConsoleView lines={monitor.lines} skipped={monitor.skipped} label="Serial console output" />
     </div>
   )

@@ -5,7 +5,8 @@ import { FocusHeading } from '../components/Heading'
 import { ErrorNotice, Notice } from '../components/Notice'
 import { RegenerateTokenButton } from '../components/TokenActions'
 import { TableScroll } from '../components/TableScroll'
-import { formatTime, TOKEN_STATE_TEXT } from '../format'
+import { formatTime, TOKEN_ORIGIN_TEXT, TOKEN_STATE_TEXT } from '../format'
+import { RegistrationSection } from './RegistrationSection'
 
 type Pending = 'revoke' | 'rotate' | null
 
@@ -162,7 +163,7 @@ export function DevicePage({
                             {TOKEN_STATE_TEXT[t.state]}
                           </span>
                         </td>
-                        <td>{t.origin === 'template' ? 'Template download' : 'Regeneration'}</td>
+                        <td>{TOKEN_ORIGIN_TEXT[t.origin]}</td>
                         <td>{formatTime(t.issuedAt)}</td>
                         <td>{formatTime(t.expiresAt)}</td>
                         <td>{formatTime(t.endedAt)}</td>
@@ -173,6 +174,8 @@ export function DevicePage({
               </TableScroll>
             )}
           </section>
+
+          <RegistrationSection details={details} onChanged={setDetails} />
 
           <section aria-labelledby="flashes-heading">
             <h2 id="flashes-heading">Flash history</h2>
@@ -275,7 +278,7 @@ export function describeAudit(entry: AuditEntry): string {
     case 'mqtt.password_rotated':
       return 'MQTT password rotated'
     case 'token.minted':
-      return `Token ${entry.fingerprint} minted by ${entry.origin === 'template' ? 'a template download' : 'a regeneration'}`
+      return `Token ${entry.fingerprint} minted (${TOKEN_ORIGIN_TEXT[entry.origin].toLowerCase()})`
     case 'token.superseded':
       return `Token ${entry.fingerprint} superseded by ${entry.supersededBy}`
     case 'token.revoked':
@@ -294,6 +297,16 @@ export function describeAudit(entry: AuditEntry): string {
       return `Operation approved${entry.approver ? ` by ${entry.approver}` : ''}`
     case 'operation.rejected':
       return `Operation rejected${entry.approver ? ` by ${entry.approver}` : ''}${entry.reason ? `: ${entry.reason}` : ''}`
+    case 'registration.issued':
+      return `Registration token ${entry.fingerprint} sent to the board (${entry.origin === 'refresh' ? 'refresh' : 'registration'}), valid until ${formatTime(entry.expiresAt)}`
+    case 'registration.acknowledged':
+      return `Board${entry.mac ? ` ${entry.mac}` : ''} acknowledged registration token ${entry.fingerprint}: registered`
+    case 'registration.superseded':
+      return `Registration token ${entry.fingerprint} superseded by ${entry.supersededBy}`
+    case 'registration.failed':
+      return `Registration token ${entry.fingerprint} did not reach the board (${entry.reason})`
+    case 'registration.revoked':
+      return `Registration token ${entry.fingerprint} revoked`
     case 'site.saved':
       return `Site profile saved (${entry.changed.join(', ')})`
     default:

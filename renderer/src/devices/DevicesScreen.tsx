@@ -4,7 +4,8 @@ import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { ErrorNotice } from '../components/Notice'
 import { TableScroll } from '../components/TableScroll'
-import { formatTime, TOKEN_STATE_TEXT } from '../format'
+import { formatTime, REGISTRATION_STATUS_TEXT, TOKEN_STATE_TEXT } from '../format'
+import { ExportPanel } from './ExportPanel'
 import { useDeviceList } from '../components/useDeviceList'
 import { useShowMore } from '../components/useShowMore'
 
@@ -52,6 +53,7 @@ export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): Re
                 <th scope="col">Device UID</th>
                 <th scope="col">Board</th>
                 <th scope="col">Status</th>
+                <th scope="col">Registration</th>
                 <th scope="col">Current token</th>
                 <th scope="col">Last flashed</th>
               </tr>
@@ -67,6 +69,13 @@ export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): Re
                   <td>{d.boardId}</td>
                   <td>
                     <span className={`pill ${STATUS[d.status].tone}`}>{STATUS[d.status].text}</span>
+                  </td>
+                  <td>
+                    <span
+                      className={`pill tone-${REGISTRATION_STATUS_TEXT[d.registration.status].tone}`}
+                    >
+                      {REGISTRATION_STATUS_TEXT[d.registration.status].text}
+                    </span>
                   </td>
                   <td>
                     {d.currentToken
@@ -87,6 +96,7 @@ export function DevicesScreen({ onOpen }: { onOpen: (uid: string) => void }): Re
           </button>
         </div>
       )}
+      <ExportPanel />
     </div>
   )
 }

@@ -93,6 +93,9 @@ export function BoardStep({
                 <span className="muted">
                   {b.chipFamily}, {b.flash.size} flash{b.psram ? `, ${b.psram} PSRAM` : ''}
                 </span>
+                {!b.offlineRegistration.supported && (
+                  <span className="muted">Cannot be registered offline</span>
+                )}
                 {suggested.has(b.id) && <span className="badge">Suggested</span>}
               </span>
             </label>

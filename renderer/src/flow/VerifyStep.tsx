@@ -1,5 +1,11 @@
 import { useEffect, useRef, useState } from 'react'
-import { api, type DeviceDetails, type DeviceView, type Failure } from '../api'
+import {
+  api,
+  type DeviceDetails,
+  type DeviceView,
+  type Failure,
+  type RegistrationOutcome,
+} from '../api'
 import { ConsoleView } from '../components/ConsoleView'
 import { Field } from '../components/Field'
 import { verdictTone } from '../components/verdict'
@@ -26,6 +32,8 @@ export function VerifyStep({
   const { ports } = usePorts()
   const monitor = useMonitor(portPath, device.uid, true)
   const [approved, setApproved] = useState<DeviceDetails | null>(null)
+  // After the approval the board is registered over the same console (docs/protocol.md).
+  const [registration, setRegistration] = useState<'registering' | RegistrationOutcome | null>(null)
   const [decisionFailure, setDecisionFailure] = useState<Failure | null>(null)
   const [expected, setExpected] = useState<string | null>(device.currentToken?.expectedCode ?? null)
   const [busy, setBusy] = useState(false)
@@ -49,6 +57,32 @@ export function VerifyStep({
     v?.operationId !== null &&
     v?.operationState === 'pending' &&
     !approved
+
+  const register = async (): Promise<void> => {
+    const sessionId = monitor.sessionId()
+    if (!sessionId) {
+      setRegistration({
+        ok: false,
+        reason: 'closed',
+        message: 'The console is closed. Reconnect, then register the board again.',
+        fingerprint: null,
+      })
+      return
+    }
+    setRegistration('registering')
+    const result = await api.registerBoard({ uid: device.uid, sessionId })
+    if (!result.ok) {
+      setRegistration({
+        ok: false,
+        reason: result.code,
+        message: result.message,
+        fingerprint: null,
+      })
+      return
+    }
+    setApproved(result.value.details)
+    setRegistration(result.value.outcome)
+  }
 
   const decide = async (approve: boolean): Promise<void> => {
     if (!v?.operationId || busy) return
@@ -74,8 +108,10 @@ export function VerifyStep({
       setDecisionFailure(result)
       return
     }
-    if (approve) setApproved(result.value)
-    else {
+    if (approve) {
+      setApproved(result.value)
+      void register()
+    } else {
       // The buttons are disabled from now on: the focus moves to the verdict, which says so.
       verdictRef.current?.focus()
       monitor.setVerification({ ...v, operationState: 'rejected' })
@@ -168,14 +204,42 @@ export function VerifyStep({
       <div className="verdict" aria-live="polite" ref={verdictRef} tabIndex={-1}>
         {approved ? (
           // The action row goes: the focus moves here, "Open the device record" one Tab away.
-          <Notice tone="success" title={`${device.uid} is provisioned`} large takeFocus>
+          // One notice throughout (registering, then its outcome), so the focus stays on it.
+          <Notice
+            tone={registrationTone(registration)}
+            title={registrationTitle(device.uid, registration)}
+            large
+            takeFocus
+          >
             <p>
               Approved {formatTime(approved.approvedAt)}. Its one-time token is now consumed and the
               approval is in the audit log.
             </p>
-            <button type="button" onClick={() => onOpenDevice(device.uid)}>
-              Open the device record
-            </button>
+            <RegistrationText registration={registration} />
+            <div className="actions">
+              <button type="button" onClick={() => onOpenDevice(device.uid)}>
+                Open the device record
+              </button>
+              {registration !== 'registering' &&
+                registration?.ok === false &&
+                registration.reason !== 'unsupported' && (
+                  <button type="button" onClick={() => void register()}>
+                    Register again
+                  </button>
+                )}
+            </div>
+          </Notice>
+        ) : monitor.registered && !verdict ? (
+          <Notice
+            tone={monitor.registered.holds ? 'success' : 'warning'}
+            title={
+              monitor.registered.holds
+                ? `${monitor.registered.uid} is registered`
+                : `${monitor.registered.uid}: registration not recognised`
+            }
+            large
+          >
+            <p>{monitor.registered.message}</p>
           </Notice>
         ) : monitor.bootstrapError ? (
           <Notice tone="danger" title="The firmware rejects its configuration" large>
@@ -248,4 +312,41 @@ export function VerifyStep({
       />
     </section>
   )
+}
+
+type Registration = 'registering' | RegistrationOutcome | null
+
+function registrationTone(r: Registration): 'progress' | 'success' | 'warning' {
+  if (r === null || r === 'registering') return 'progress'
+  return r.ok || r.reason === 'unsupported' ? 'success' : 'warning'
+}
+
+function registrationTitle(uid: string, r: Registration): string {
+  if (r === null || r === 'registering') return `${uid} is provisioned — registering it…`
+  if (r.ok) return `${uid} is provisioned and registered`
+  if (r.reason === 'unsupported') return `${uid} is provisioned`
+  return `${uid} is provisioned, but not registered`
+}
+
+/** What the registration over the cable came to, in words. */
+function RegistrationText({ registration: r }: { registration: Registration }): React.JSX.Element {
+  if (r === null || r === 'registering') {
+    return (
+      <p>
+        FieldFlash is sending the board its registration token over the cable; the board answers
+        within seconds.
+      </p>
+    )
+  }
+  if (r.ok) {
+    return (
+      <p>
+        The board holds registration token{' '}
+        <span className="mono">{r.registration.fingerprint}</span>, valid until{' '}
+        {formatTime(r.registration.expiresAt)}. From now on it shows its registration instead of a
+        code.
+      </p>
+    )
+  }
+  return <p>{r.message}</p>
 }

@@ -33,8 +33,8 @@ export interface AppUnderTest {
   bench: BenchBoard
   catalog: BoardCatalog
   dataDir: string
-  /** What the injected "save ZIP to…" and "choose firmware" dialogs answer. */
-  dialogs: { templateFolder: string; firmware: string | null }
+  /** What the injected "save ZIP to…", "choose firmware" and "save export" dialogs answer. */
+  dialogs: { templateFolder: string; firmware: string | null; exportFile: string | null }
   pageErrors: string[]
 }
 
@@ -87,7 +87,11 @@ export function useAppBench(screensDir?: string): AppBench {
     const store = FieldFlashStore.open(dataDir)
     seed?.(store)
     const bench = await BenchBoard.start()
-    const dialogs = { templateFolder: join(dataDir, 'templates'), firmware: null as string | null }
+    const dialogs = {
+      templateFolder: join(dataDir, 'templates'),
+      firmware: null as string | null,
+      exportFile: join(dataDir, 'site-export.jsonl') as string | null,
+    }
     let api: MainApi | null = null
     const { page, deliver, pageErrors } = await openApp(browser, rendererDir, () => api!)
     api = createApi(
@@ -98,6 +102,7 @@ export function useAppBench(screensDir?: string): AppBench {
         dialogs: {
           chooseTemplateFolder: async () => dialogs.templateFolder,
           chooseFirmware: async () => dialogs.firmware,
+          chooseExportFile: async () => dialogs.exportFile,
         },
         // The bench's pty, listed as the CP2102 bridge it stands for.
         listPorts: () =>

@@ -7,7 +7,8 @@
 // the bench extracts from the emulated flash and runs, its output going to the pty. ptys have no
 // DTR/RTS, so the hard reset esptool-js sends at the end cannot reach the emulated EN pin: the
 // bench resets the board into its app when the flasher releases the port, which is what that
-// reset does on real hardware.
+// reset does on real hardware. What the app writes to the port while the board runs its app goes
+// to the firmware's stdin (a registration over the cable).
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -87,7 +88,9 @@ export class BenchBoard {
       await writeFile(nvs, ffcfg)
       args.push('--nvs', nvs)
     }
-    const app = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    // What the app sends the board (a registration line) reaches the firmware on its stdin.
+    const app = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    app.stdin!.on('error', () => undefined)
     this.app = app
     app.stdout!.on('data', (chunk: Buffer) => {
       this.appOutput += chunk.toString('latin1')
@@ -175,6 +178,7 @@ export class BenchBoard {
     )
     port.on('data', (chunk: Buffer) => {
       if (this.state === 'download') void this.emulator.fromHost(new Uint8Array(chunk))
+      else if (this.state === 'app') this.app?.stdin?.write(chunk)
     })
     port.on('error', () => undefined)
     this.boardPort = port
