@@ -164,6 +164,77 @@ describe('registration over the cable', () => {
     expect(board.printed.some((l) => l.startsWith('FFREGD '))).toBe(false)
   }, 60_000)
 
+  it('refuses a registration line replayed after a reboot, and keeps the registration it has', async () => {
+    const { store, board } = await approvedBoard()
+    const first = await registerOnPort({ store, path: board.path, uid: 'pump-0001' })
+    expect(first).toMatchObject({ ok: true, op: 'register' })
+    if (!first.ok) return
+    const captured = board.received.find(isReg)!
+    const rebooted = board.printed.length
+    await board.restart()
+    await until(() => board.printed.slice(rebooted).some((l) => l.startsWith('FFREGD ')))
+
+    // The line from the log, sent again: bound to the earlier boot's nonce, it is refused.
+    board.injectToBoard(`${captured}
+`)
+    await until(() =>
+      board.printed.some((l) => l.startsWith('FFNAK ') && l.includes('reason=nonce')),
+    )
+    const after = board.printed.length
+    await until(() => board.printed.slice(after).some((l) => l.startsWith('FFREGD ')))
+    const status = board.printed.slice(after).find((l) => l.startsWith('FFREGD '))!
+    expect(status).toContain(`rfp=${first.registration.fingerprint}`)
+    expect(store.device('pump-0001')!.registrations.map((r) => r.state)).toEqual(['active'])
+  }, 60_000)
+
+  it('refuses on both sides a board that carries another provisioning token', async () => {
+    const { store } = await approvedBoard()
+    // The same UID provisioned by another installation: its board carries a foreign token.
+    const other = await freshStore()
+    const catalog = await loadCatalog()
+    addDevice(other.store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    const dir = await tempDir('fieldflash-relay-')
+    const config = join(dir, 'ffcfg.bin')
+    await writeConfigPartition(other.store, catalog, { uid: 'pump-0001', outPath: config })
+    const foreign = await startRelayedBoard(dir, firmware, [
+      '--nvs',
+      config,
+      '--interval-ms',
+      '150',
+    ])
+    boards.push(foreign)
+
+    // FieldFlash reads the token in the banner and sends nothing.
+    const refused = await registerOnPort({ store, path: foreign.path, uid: 'pump-0001' })
+    expect(refused).toMatchObject({ ok: false, reason: 'token' })
+    if (!refused.ok)
+      expect(refused.message).toMatch(/carries token [0-9a-f]{8}, not pump-0001's approved token/)
+    expect(foreign.received.some(isReg)).toBe(false)
+    expect(store.device('pump-0001')!.registrations).toEqual([])
+
+    // Sent anyway, the board finds the tag made with another token's key and refuses it.
+    await until(() => foreign.printed.some((l) => l.startsWith('FFBOOT ')))
+    const nonce = /n=(\w{16})/.exec(foreign.printed.find((l) => l.startsWith('FFBOOT '))!)![1]!
+    const monitor = await openSerialMonitor({ path: foreign.path, batchIntervalMs: 10 })
+    try {
+      const outcome = await registerBoard({
+        store,
+        console: consoleOfMonitor(monitor),
+        uid: 'pump-0001',
+        nonce,
+        mac: null,
+      })
+      expect(outcome).toMatchObject({ ok: false, reason: 'tag' })
+      if (!outcome.ok) expect(outcome.message).toContain('does not carry the provisioning token')
+    } finally {
+      await monitor.close()
+    }
+    expect(store.device('pump-0001')!.registrations.map((r) => [r.state, r.reason])).toEqual([
+      ['failed', 'tag'],
+    ])
+    expect(foreign.printed.some((l) => l.startsWith('FFREGD '))).toBe(false)
+  }, 60_000)
+
   it('ends as lost, recorded, when the cable is pulled during registration', async () => {
     const { store, board } = await approvedBoard()
     board.passToBoard = (line) => {
