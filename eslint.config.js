@@ -8,7 +8,7 @@ import globals from 'globals'
 export const LAYERS = [
   ['shared'],
   ['store'],
-  ['boards', 'site', 'audit'],
+  ['boards', 'site', 'audit', 'leases'],
   ['serial', 'credentials'],
   ['registration'],
   ['devices', 'monitor', 'flash', 'config-partition', 'template', 'export'],

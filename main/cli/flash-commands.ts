@@ -94,6 +94,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
                 before: o.before,
                 offset: o.offset,
                 acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
+                holder: 'fieldflash flash',
               },
               emit,
               signal,
@@ -162,7 +163,14 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
           (port, emit, signal) =>
             provisionBoard(
               { store: ctx.store(), catalog },
-              { uid: o.device, port, firmware: o.firmware, baud: o.baud, before: o.before },
+              {
+                uid: o.device,
+                port,
+                firmware: o.firmware,
+                baud: o.baud,
+                before: o.before,
+                holder: 'fieldflash provision',
+              },
               emit,
               signal,
             ),

@@ -16,6 +16,7 @@ import { resetIntoFirmware } from '../serial/board-reset'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
 import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../../common/baud-rates'
 import { LinkRate } from './link-rate'
+import { usePort, type PortLease } from '../leases/port-lease'
 import { SerialportDevice } from '../serial/serialport-device'
 
 /** A part to write: where, what, and the MD5 the board must report afterwards. */
@@ -54,6 +55,8 @@ export interface FlashRequest {
    * token here, so a job that fails before the config partition leaves the old one current.
    */
   beforeWriting?: (part: FlashPart) => Promise<void> | void
+  /** The port, when the caller's job already holds it (a board session); else flashing takes it. */
+  lease?: PortLease | null
 }
 
 /** A board-shaped Web Serial port; the real one is a SerialportDevice, tests may pass the emulator. */
@@ -84,7 +87,6 @@ const defaultDependencies: FlashDependencies = {
   now: () => performance.now(),
 }
 
-const inFlight = new Set<string>()
 const deflateAsync = promisify(deflate)
 
 /**
@@ -112,15 +114,13 @@ export async function flashBoard(
       message: `baud: must be one of ${FLASH_BAUD_RATES.join(', ')}`,
     }
   }
-  if (inFlight.has(path)) {
-    return {
-      ok: false,
-      stage,
-      code: 'port_busy',
-      message: `A flash job is already running on ${path}; wait for it or cancel it.`,
-    }
+  let portUse: ReturnType<typeof usePort>
+  try {
+    portUse = usePort(path, `flashing ${request.board?.name ?? 'a board'}`, request.lease)
+  } catch (error) {
+    if (error instanceof FieldFlashError) return failureOf(error, stage)
+    throw error
   }
-  inFlight.add(path)
 
   const log = (message: string, level: 'info' | 'warning' = 'info'): void =>
     emit({ type: 'log', level, message })
@@ -313,7 +313,7 @@ export async function flashBoard(
   } finally {
     signal?.removeEventListener('abort', onAbort)
     await releasePort(transport, port)
-    inFlight.delete(path)
+    portUse.done()
   }
 }
 

@@ -8,6 +8,8 @@ import type { FlashEvent, FlashResult } from './flash-events'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
 import { checkFirmwareTokenFor } from './firmware-token'
 import { recordFlashOrSay } from './record-flash'
+import { leaseDevice, type DeviceLease } from '../leases/device-lease'
+import type { PortLease } from '../leases/port-lease'
 
 export interface FlashFirmwareRequest {
   port: { path: string; vid?: string | null; pid?: string | null }
@@ -24,6 +26,11 @@ export interface FlashFirmwareRequest {
   offset?: number
   /** Flash a firmware whose token is not the device's current one (said as a warning). */
   acceptTokenMismatch?: boolean
+  /** Who runs the job, in words, for another job refused the device meanwhile. */
+  holder?: string
+  /** The device's lease and the port's, when the caller's job already holds them. */
+  deviceLease?: DeviceLease | null
+  portLease?: PortLease | null
 }
 
 /**
@@ -57,6 +64,35 @@ export async function flashFirmware(
     if (error instanceof FieldFlashError) return failureOf(error, 'preparing')
     throw error
   }
+  // A device's board is written by one job at a time, whichever process runs it.
+  let lease: DeviceLease | null = null
+  if (request.deviceUid && !request.deviceLease) {
+    try {
+      lease = leaseDevice(services.store, {
+        uid: request.deviceUid,
+        port: request.port.path,
+        holder: request.holder ?? 'FieldFlash',
+      })
+    } catch (error) {
+      if (error instanceof FieldFlashError) return failureOf(error, 'preparing')
+      throw error
+    }
+  }
+  try {
+    return await flashLeased(services, request, board, emit, signal, deps)
+  } finally {
+    lease?.release()
+  }
+}
+
+async function flashLeased(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: FlashFirmwareRequest,
+  board: Board | null,
+  emit: (event: FlashEvent) => void,
+  signal?: AbortSignal,
+  deps?: FlashDependencies,
+): Promise<FlashResult> {
   const result = await flashBoard(
     {
       port: request.port,
@@ -64,6 +100,7 @@ export async function flashFirmware(
       baud: request.baud,
       erase: request.erase,
       before: request.before,
+      lease: request.portLease,
       loadImage: async ({ chip, flashSizeBytes }) =>
         loadFirmwareBundle({
           path: request.firmwarePath,

@@ -302,6 +302,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
             baud: request.baud,
             erase: request.erase,
             acceptTokenMismatch: request.acceptTokenMismatch,
+            holder: 'the FieldFlash app',
           },
           emitEvent,
           signal,
@@ -333,7 +334,13 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       runInBackground(jobId, 'startProvision', async (emitEvent, signal) => {
         const result = await provisionBoard(
           { store, catalog },
-          { uid, port, firmware: request.firmwareId, baud: request.baud },
+          {
+            uid,
+            port,
+            firmware: request.firmwareId,
+            baud: request.baud,
+            holder: 'the FieldFlash app',
+          },
           emitEvent,
           signal,
           services.flashDependencies,

@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resetIntoFirmware } from '../serial/board-reset'
+import { usePort, type PortLease } from '../leases/port-lease'
 import { describeSerialError } from '../serial/serial-errors'
 import { writeFileAtomically } from '../shared/atomic-file'
 import { FieldFlashError, invalidInput, type ErrorCode } from '../shared/errors'
@@ -77,6 +78,10 @@ export interface SerialMonitorOptions {
   /** Find a board again that re-enumerated after a reset or re-plug (native USB). Off by default. */
   reconnect?: ReconnectOptions | false
   openPort?: PortOpener
+  /** The port, when the caller's job already holds it; otherwise the console takes it. */
+  lease?: PortLease | null
+  /** Who the console is for, in words, for a job refused the port meanwhile. */
+  holder?: string
   /** Milliseconds since the epoch, for timestamps. */
   clock?: () => number
 }
@@ -143,8 +148,16 @@ export async function openSerialMonitor(options: SerialMonitorOptions): Promise<
   if (typeof options.path !== 'string' || options.path.length === 0) {
     throw invalidInput('port', 'is required (for example /dev/ttyUSB0 or COM3)')
   }
+  // The port is this console's until it ends (or the caller's job's, passed on as `lease`).
+  const use = usePort(options.path, options.holder ?? 'the serial console', options.lease)
   const monitor = new Monitor(options, baudRate)
-  await monitor.start()
+  try {
+    await monitor.start()
+  } catch (error) {
+    use.done()
+    throw error
+  }
+  void monitor.ended.then(() => use.done())
   return monitor
 }
 

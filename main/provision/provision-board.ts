@@ -25,6 +25,8 @@ import { generateTokenString } from '../credentials/token-format'
 import { viewToken } from '../credentials/tokens'
 import type { MintedToken, TokenView } from '../credentials/token-types'
 import { requireDevice } from '../store/require-device'
+import { leaseDevice, type DeviceLease } from '../leases/device-lease'
+import type { PortLease } from '../leases/port-lease'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 
@@ -36,6 +38,11 @@ export interface ProvisionRequest {
   baud?: number
   before?: BeforeMode
   now?: Date
+  /** Who runs the job, in words, for another job refused the device meanwhile. */
+  holder?: string
+  /** The device's lease and the port's, when the caller's job already holds them (a board session). */
+  deviceLease?: DeviceLease | null
+  portLease?: PortLease | null
 }
 
 export type ProvisionResult =
@@ -76,6 +83,42 @@ export async function provisionBoard(
   signal?: AbortSignal,
   deps?: FlashDependencies,
 ): Promise<ProvisionResult> {
+  if (request.deviceLease) return provisionLeased(services, request, emit, signal, deps)
+  // One board per device: refused before the port is opened when another job has the device.
+  let lease: DeviceLease
+  try {
+    lease = leaseDevice(services.store, {
+      uid: request.uid,
+      port: request.port.path,
+      holder: request.holder ?? 'FieldFlash',
+    })
+  } catch (error) {
+    if (!(error instanceof FieldFlashError)) throw error
+    const token = services.store.read((tx) => tx.device(request.uid)?.tokens.at(-1) ?? null)
+    const view = token && viewToken(token, request.now ?? new Date())
+    return {
+      ...failureOf(error, 'preparing'),
+      message: `${error.message} ${tokenOutcome(request.uid, null, view, 'preparing')}`,
+      uid: request.uid,
+      token: view,
+      tokenChanged: false,
+    }
+  }
+  try {
+    return await provisionLeased(services, request, emit, signal, deps)
+  } finally {
+    lease.release()
+  }
+}
+
+/** provisionBoard, for a job that holds the device's lease. */
+async function provisionLeased(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: ProvisionRequest,
+  emit: (event: FlashEvent) => void,
+  signal?: AbortSignal,
+  deps?: FlashDependencies,
+): Promise<ProvisionResult> {
   const { store } = services
   const { uid } = request
   const now = request.now ?? new Date()
@@ -106,6 +149,7 @@ export async function provisionBoard(
       board,
       baud: request.baud,
       before: request.before,
+      lease: request.portLease,
       skipUnchanged: true,
       loadImage: async ({ chip }) => {
         if (chip !== firmware.chip) {

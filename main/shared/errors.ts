@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'store_unsafe'
   | 'store_busy'
   | 'io_error'
+  /** Another job is writing this device's board (one board per device at a time). */
+  | 'device_busy'
   // Serial ports and boards
   | 'port_not_found'
   | 'port_busy'

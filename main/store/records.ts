@@ -157,3 +157,17 @@ export interface SiteProfile {
    */
   wifi: { ssid: string; password: string } | null
 }
+
+/** A device's board being written by a job (main/devices/device-lease.ts). */
+export interface DeviceLeaseRecord {
+  uid: string
+  /** The holder's own id: only it releases the lease. */
+  id: string
+  /** What the job is, in words ("fieldflash provision", "the FieldFlash app"). */
+  holder: string
+  port: string
+  host: string
+  pid: number
+  since: string
+  heartbeatAt: string
+}

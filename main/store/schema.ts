@@ -176,6 +176,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX registrations_one_active ON registrations (device_uid)
     WHERE state = 'active';
   `,
+  // 3: one board per device at a time. A job that writes a device's credentials to a board holds
+  // the device's lease from start to end, whichever process runs it; a second job is refused
+  // naming where the first runs. A lease left by a killed process is taken over (its pid is gone,
+  // or its heartbeat stopped).
+  `
+  CREATE TABLE device_leases (
+    uid TEXT PRIMARY KEY REFERENCES devices (uid),
+    id TEXT NOT NULL CHECK (length(id) = 32 AND id NOT GLOB '*[^0-9a-f]*'),
+    holder TEXT NOT NULL CHECK (length(holder) > 0),
+    port TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL CHECK (pid > 0),
+    since TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ]
 
 /** The schema version this build writes. */

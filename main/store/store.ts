@@ -6,6 +6,7 @@ import { FieldFlashError } from '../shared/errors'
 import { checkDataFile, createOwnerOnlyFile, secureDataDir } from './data-dir-guard'
 import { importLegacyJson, LEGACY_AUDIT_FILE, LEGACY_JSON_FILE } from './import-json'
 import type {
+  DeviceLeaseRecord,
   DeviceRecord,
   SiteProfile,
   FirmwareRow,
@@ -91,6 +92,8 @@ export interface StoreReader {
   devicesChangedSince(seq: number): string[]
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
   getMeta(key: string): string | null
+  /** The job writing the device's board right now, if one holds its lease. */
+  deviceLease(uid: string): DeviceLeaseRecord | null
   /** Library firmware, newest import first, optionally one board's or one firmware's. */
   firmware(filter?: { sha256?: string; boardId?: string }): FirmwareRow[]
   credentialFiles(filter: {
@@ -122,6 +125,12 @@ export interface StoreWriter extends StoreReader {
   deleteFirmware(sha256: string, boardId: string): void
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
   setMeta(key: string, value: string): void
+  /** Takes (or takes over) the device's lease. */
+  putDeviceLease(lease: DeviceLeaseRecord): void
+  /** Renews the lease's heartbeat; false when `id` does not hold it any more. */
+  touchDeviceLease(uid: string, id: string, at: string): boolean
+  /** Ends the lease if `id` still holds it. */
+  deleteDeviceLease(uid: string, id: string): void
   /** Rows per table, to check an import. */
   counts(): { devices: number; tokens: number; operations: number; flashes: number }
 }
@@ -572,8 +581,55 @@ export class FieldFlashStore {
     deleteFirmware: (sha256, boardId) => {
       this.exec('DELETE FROM firmware WHERE sha256 = ? AND board_id = ?', sha256, boardId)
     },
+    deviceLease: (uid) => {
+      const row = this.all<{
+        uid: string
+        id: string
+        holder: string
+        port: string
+        host: string
+        pid: number
+        since: string
+        heartbeat_at: string
+      }>('SELECT * FROM device_leases WHERE uid = ?', uid)[0]
+      return row
+        ? {
+            uid: row.uid,
+            id: row.id,
+            holder: row.holder,
+            port: row.port,
+            host: row.host,
+            pid: row.pid,
+            since: row.since,
+            heartbeatAt: row.heartbeat_at,
+          }
+        : null
+    },
     getMeta: (key) =>
       this.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0]?.value ?? null,
+    putDeviceLease: (l) => {
+      this.exec(
+        `INSERT INTO device_leases (uid, id, holder, port, host, pid, since, heartbeat_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (uid) DO UPDATE SET id = excluded.id, holder = excluded.holder,
+           port = excluded.port, host = excluded.host, pid = excluded.pid,
+           since = excluded.since, heartbeat_at = excluded.heartbeat_at`,
+        l.uid,
+        l.id,
+        l.holder,
+        l.port,
+        l.host,
+        l.pid,
+        l.since,
+        l.heartbeatAt,
+      )
+    },
+    touchDeviceLease: (uid, id, at) =>
+      this.exec('UPDATE device_leases SET heartbeat_at = ? WHERE uid = ? AND id = ?', at, uid, id)
+        .changes > 0,
+    deleteDeviceLease: (uid, id) => {
+      this.exec('DELETE FROM device_leases WHERE uid = ? AND id = ?', uid, id)
+    },
     setMeta: (key, value) => {
       this.exec(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',

@@ -24,6 +24,8 @@ export function errorTitle(code: Failure['code']): string {
       return 'The data file is busy'
     case 'io_error':
       return 'Could not read or write a file'
+    case 'device_busy':
+      return 'This device is being provisioned elsewhere'
     case 'port_not_found':
       return 'The serial port is gone'
     case 'port_busy':

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { SerialPort } from 'serialport'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -21,6 +21,7 @@ import {
 } from '../flash/firmware/firmware-fixtures'
 import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
+import { until } from '../helpers/wait'
 
 let board: PtyEmulator | null = null
 const consoles: SocatProcess[] = []
@@ -369,4 +370,62 @@ describe('fieldflash provision that fails', () => {
       current!.fingerprint,
     )
   }, 60_000)
+})
+
+describe('one board per device', () => {
+  const others: PtyEmulator[] = []
+  afterEach(async () => {
+    for (const other of others.splice(0)) await other.stop()
+  })
+  const slowBoard = () =>
+    startPtyEmulator({ chip: 'ESP32', faults: { responseDelayByCommand: { FLASH_DEFL_DATA: 40 } } })
+
+  it('refuses a second provision of the device on another port while the first runs, naming where', async () => {
+    board = await slowBoard()
+    const other = await startPtyEmulator({ chip: 'ESP32' })
+    others.push(other)
+    const dataDir = await setup()
+
+    const first = provision(dataDir, board.clientPath)
+    await until(() => board!.emulator.commandCount('FLASH_DEFL_BEGIN') > 0)
+    const second = await provision(dataDir, other.clientPath)
+    expect(second.code).toBe(1)
+    expect(second.result).toMatchObject({ ok: false, code: 'device_busy', tokenChanged: false })
+    expect(second.result.message).toContain(`pump-0001 is being provisioned on ${board.clientPath}`)
+    expect(second.result.message).toContain('fieldflash provision')
+    // Refused before its port was opened: the second board never heard a word.
+    expect(other.emulator.commandCount('SYNC')).toBe(0)
+
+    const done = await first
+    expect(done.code, done.err).toBe(0)
+    // The lease ended with the first job: the device can be provisioned again.
+    const again = await provision(dataDir, other.clientPath)
+    expect(again.code, again.err).toBe(0)
+  }, 120_000)
+
+  it('takes over the lease of a provision that was killed (kill -9)', async () => {
+    board = await slowBoard()
+    const dataDir = await setup()
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/fieldflash.js',
+        'provision',
+        '--port',
+        board.clientPath,
+        '--device',
+        'pump-0001',
+      ].concat(['--before', 'no_reset', '--data-dir', dataDir]),
+      { cwd: REPO_ROOT, stdio: 'ignore' },
+    )
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    await until(() => board!.emulator.commandCount('FLASH_DEFL_BEGIN') > 0)
+    child.kill('SIGKILL')
+    await exited
+
+    const fresh = await startPtyEmulator({ chip: 'ESP32' })
+    others.push(fresh)
+    const next = await provision(dataDir, fresh.clientPath)
+    expect(next.code, next.err + JSON.stringify(next.result)).toBe(0)
+  }, 120_000)
 })
