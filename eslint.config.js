@@ -14,6 +14,7 @@ export const LAYERS = [
   ['devices', 'monitor', 'flash', 'config-partition', 'template', 'export'],
   ['verification', 'firmware-library'],
   ['provision'],
+  ['session'],
   ['ipc', 'cli'],
 ]
 

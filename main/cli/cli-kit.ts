@@ -4,6 +4,7 @@ import { openDataDirectory } from '../credentials/credential-files'
 import { defaultDataDir } from '../shared/data-dir'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
+import type { BoardAccess } from '../session/board-session'
 import { reportError, type Io } from './output'
 
 interface GlobalOptions {
@@ -15,6 +16,8 @@ interface GlobalOptions {
 export interface CliKit {
   io: Io
   env: NodeJS.ProcessEnv
+  /** How boards are reached (the real serial ports unless a test bench stands in). */
+  access?: BoardAccess
   /** True when the run was given --json (before or after the command). */
   json(): boolean
   /** The data and catalog a command works on, per --data-dir. */
@@ -43,6 +46,7 @@ export function createCliKit(
   env: NodeJS.ProcessEnv,
   resourcesDir: string,
   argv: string[],
+  access?: BoardAccess,
 ): CliKit {
   let exitCode = 0
   let json = argv.includes('--json')
@@ -50,6 +54,7 @@ export function createCliKit(
   return {
     io,
     env,
+    access,
     json: () => json,
     exitCode: () => exitCode,
     close: () => {

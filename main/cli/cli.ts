@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../../package.json' with { type: 'json' }
+import type { BoardAccess } from '../session/board-session'
 import { createCliKit, type CliKit } from './cli-kit'
 import { registerCompletionCommand } from './completion'
 import { registerExportCommands } from './export-commands'
@@ -76,8 +77,10 @@ export async function runCli(
   io: Io = processIo,
   env: NodeJS.ProcessEnv = process.env,
   resourcesDir: string = env.FIELDFLASH_RESOURCES_DIR ?? DEFAULT_RESOURCES_DIR,
+  /** How boards are reached: the real serial ports unless a test bench stands in. */
+  access?: BoardAccess,
 ): Promise<number> {
-  const kit = createCliKit(io, env, resourcesDir, argv)
+  const kit = createCliKit(io, env, resourcesDir, argv, access)
   const program = createProgram(kit)
   try {
     await program.parseAsync(argv, { from: 'user' })

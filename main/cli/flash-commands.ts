@@ -6,10 +6,16 @@ import { ACCEPT_TOKEN_MISMATCH, checkFirmwareTokenFor } from '../flash/firmware-
 import { listPorts, type PortView } from '../serial/list-ports'
 import type { FirmwareTokenStatus } from '../flash/firmware-token-types'
 import { assertDeviceUid } from '../shared/device-uid'
-import { provisionBoard } from '../provision/provision-board'
-import { FieldFlashError } from '../shared/errors'
+import type { ProvisionResult } from '../provision/provision-board'
+import {
+  runBoardSession,
+  type BoardSessionResult,
+  type SessionGoal,
+} from '../session/board-session'
+import { FieldFlashError, invalidInput } from '../shared/errors'
 import { failureInCliWords, type CliKit } from './cli-kit'
-import { beforeOption, flashBaudOption, offsetOption } from './options'
+import { beforeOption, flashBaudOption, offsetOption, secondsOption } from './options'
+import { approverOf, EXIT_NOT_VERIFIED, formatVerify, verifyReport } from './verification-commands'
 import { EXIT, emit, exitCodeFor, withCliHint } from './output'
 
 /** `ports`, `flash` and `provision`. */
@@ -133,13 +139,13 @@ function afterFlash(
   return `It carries no current token of ${o.device}, so verify cannot prove it; watch it with: fieldflash monitor --port ${o.port}`
 }
 
-/** `provision`: base firmware + fresh config partition, no compiler. */
+/** `provision`: base firmware + fresh config partition, no compiler; then, if asked, verify and approve. */
 function registerProvisionCommand(program: Command, kit: CliKit): void {
   const { action, context } = kit
   program
     .command('provision')
     .description(
-      "provision a board with no compiler: the board's base firmware plus a config partition with fresh credentials, verified and recorded",
+      "provision a board with no compiler: the board's base firmware plus a config partition with fresh credentials, recorded; with --verify and --approve, on to its banner and its approval in one go",
     )
     .requiredOption('--port <path>', 'serial port, e.g. /dev/ttyUSB0 or COM3')
     .requiredOption('--device <uid>', 'the device this board becomes')
@@ -149,49 +155,117 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
     )
     .addOption(flashBaudOption())
     .addOption(beforeOption())
+    .option(
+      '--verify',
+      "then wait for the board's banner on the same port and check it (exit 3 if not verified)",
+    )
+    .option(
+      '--approve',
+      'then approve it when verified, and register it over the cable (implies --verify)',
+    )
+    .option('--approver <name>', 'your name, recorded with the approval (or FIELDFLASH_APPROVER)')
+    .option('--no-register', 'approve only; register the board over the cable later')
+    .addOption(
+      secondsOption(
+        '--timeout <s>',
+        'seconds to wait for the banner after writing',
+        'timeout',
+      ).default(30),
+    )
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
         assertDeviceUid(o.device, 'device')
+        if (o.approver !== undefined && !o.approve) {
+          throw invalidInput('approver', 'only goes with --approve')
+        }
+        const until: SessionGoal = o.approve ? 'approved' : o.verify ? 'verified' : 'flashed'
+        const approver = o.approve ? approverOf(o.approver, kit.env) : undefined
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
-        return runFlashJob(
-          kit,
-          cmd,
-          await findPort(catalog, o.port),
-          o.port,
-          (port, emit, signal) =>
-            provisionBoard(
-              { store: ctx.store(), catalog },
-              {
-                uid: o.device,
-                port,
-                firmware: o.firmware,
-                baud: o.baud,
-                before: o.before,
-                holder: 'fieldflash provision',
-              },
-              emit,
-              signal,
-            ),
-          (result) => ({
-            ...result,
-            fingerprint: result.token?.fingerprint ?? null,
-            expectedCode: result.token?.expectedCode ?? null,
-          }),
-          (result) =>
-            [
-              `Provisioned ${result.uid} on ${result.chip} (MAC ${result.mac}) with ${result.firmwareName} in ${(result.durationMs / 1000).toFixed(1)} s.`,
-              ...result.parts.map(
-                (p) =>
-                  `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  ${p.skipped ? 'already on the board, skipped' : 'written, verified'}`,
-              ),
-              `Token fingerprint ${result.token.fingerprint}; expected verification code ${result.token.expectedCode}.`,
-              `Next: fieldflash verify --port ${o.port} --device ${result.uid}`,
-            ].join('\n'),
-        )
+        const listed = await findPort(catalog, o.port)
+        const controller = new AbortController()
+        const onSigint = (): void => controller.abort()
+        process.once('SIGINT', onSigint)
+        const progress = progressPrinter(kit)
+        let session: BoardSessionResult
+        try {
+          session = await runBoardSession(
+            { store: ctx.store(), catalog, access: kit.access },
+            {
+              uid: o.device,
+              port: { path: o.port, vid: listed?.vid, pid: listed?.pid },
+              write: { kind: 'provision', firmware: o.firmware },
+              until,
+              approver,
+              register: o.register !== false,
+              baud: o.baud,
+              before: o.before,
+              verifyTimeoutMs: o.timeout * 1000,
+              holder: 'fieldflash provision',
+            },
+            (event) => {
+              if (event.type === 'flash') progress.event(event.event)
+              else if (event.type === 'step' && event.step === 'verifying')
+                progress.note(event.message)
+            },
+            controller.signal,
+          )
+        } finally {
+          progress.done()
+          process.off('SIGINT', onSigint)
+        }
+        return reportProvision(kit, cmd, { port: o.port, device: o.device }, session)
       }),
     )
+}
+
+/** The end of `provision`: what was written, what the console showed, and the exit code. */
+function reportProvision(
+  kit: CliKit,
+  cmd: Command,
+  o: { port: string; device: string },
+  session: BoardSessionResult,
+): number {
+  const written = session.written as ProvisionResult | null
+  const verification = session.verification
+  if (kit.json()) {
+    kit.io.out(
+      JSON.stringify({
+        type: 'result',
+        ...(written ?? { uid: o.device, tokenChanged: false }),
+        ok: session.ok,
+        fingerprint: written?.token?.fingerprint ?? null,
+        expectedCode: written?.token?.expectedCode ?? null,
+        reached: session.reached,
+        ...(session.failure ?? {}),
+        verification: verification && verifyReport(verification),
+      }) + '\n',
+    )
+  } else {
+    const lines: string[] = []
+    if (written?.ok) {
+      lines.push(
+        `Provisioned ${written.uid} on ${written.chip} (MAC ${written.mac}) with ${written.firmwareName} in ${(written.durationMs / 1000).toFixed(1)} s.`,
+        ...written.parts.map(
+          (p) =>
+            `  ${p.name.padEnd(12)} 0x${p.offset.toString(16).padStart(6, '0')}  ${p.size} bytes  ${p.skipped ? 'already on the board, skipped' : 'written, verified'}`,
+        ),
+        `Token fingerprint ${written.token.fingerprint}; expected verification code ${written.token.expectedCode}.`,
+      )
+      if (verification) lines.push(formatVerify(verification))
+      else lines.push(`Next: fieldflash verify --port ${o.port} --device ${written.uid}`)
+      kit.io.out(lines.join('\n') + '\n')
+    }
+    if (session.failure && !(written?.ok && verification)) {
+      const { message } = failureInCliWords(cmd, { ...session.failure, ...written })
+      kit.io.err(`fieldflash: ${withCliHint(message, session.failure.code)}\n`)
+    }
+  }
+  if (session.ok) return EXIT.ok
+  if (session.failure?.code === 'not_verified') return EXIT_NOT_VERIFIED
+  if (session.failure?.code === 'not_registered') return EXIT.failure
+  return exitCodeFor(written && !written.ok ? written : session.failure!)
 }
 
 /**
@@ -248,7 +322,11 @@ function formatPort(p: PortView): string {
 }
 
 /** JSON lines with --json; a redrawn progress bar on a terminal; stage lines otherwise. */
-function progressPrinter(kit: CliKit): { event: (e: FlashEvent) => void; done: () => void } {
+function progressPrinter(kit: CliKit): {
+  event: (e: FlashEvent) => void
+  note: (message: string) => void
+  done: () => void
+} {
   const tty = Boolean(process.stderr.isTTY) && !kit.json()
   let barShown = false
   const clearBar = (): void => {
@@ -271,6 +349,12 @@ function progressPrinter(kit: CliKit): { event: (e: FlashEvent) => void; done: (
       clearBar()
       if (e.type === 'stage') kit.io.err(`${e.message}\n`)
       else if (e.level === 'warning') kit.io.err(`warning: ${e.message}\n`)
+    },
+    note(message) {
+      if (kit.json())
+        return kit.io.out(JSON.stringify({ type: 'stage', stage: 'verifying', message }) + '\n')
+      clearBar()
+      kit.io.err(`${message}\n`)
     },
     done: clearBar,
   }

@@ -322,7 +322,7 @@ async function registerWithCtrlC<T>(run: (signal: AbortSignal) => Promise<T>): P
 }
 
 /** Who approves: --approver, else FIELDFLASH_APPROVER; an approval without a name is refused. */
-function approverOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
+export function approverOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
   const name = option ?? env.FIELDFLASH_APPROVER
   if (name === undefined || name.trim() === '') {
     throw invalidInput(
@@ -409,7 +409,7 @@ function pad(n: number): string {
 // --- verify output --------------------------------------------------------------------------
 
 /** The machine-readable result of `verify`. */
-function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: boolean } {
+export function verifyReport(outcome: VerifyOutcome): Record<string, unknown> & { ok: boolean } {
   switch (outcome.kind) {
     case 'timeout':
       return { ok: false, outcome: 'timeout', port: outcome.port, message: outcome.message }
@@ -479,7 +479,7 @@ function registrationPending(registration: RegistrationOutcome | null): boolean 
   return registration?.ok === false && registration.reason !== 'unsupported'
 }
 
-function formatVerify(outcome: VerifyOutcome): string {
+export function formatVerify(outcome: VerifyOutcome): string {
   if (outcome.kind === 'timeout') return `NOT VERIFIED: ${outcome.message}`
   if (outcome.kind === 'registered') {
     const { board } = outcome

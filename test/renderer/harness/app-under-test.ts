@@ -10,7 +10,6 @@ import type { BoardCatalog } from '../../../main/boards/catalog'
 import { addDevice } from '../../../main/devices/devices'
 import { createApi, type MainApi } from '../../../main/ipc/handlers'
 import { listPorts } from '../../../main/serial/list-ports'
-import { SerialportDevice } from '../../../main/serial/serialport-device'
 import { saveSiteProfile } from '../../../main/site/site-profile'
 import { FieldFlashStore } from '../../../main/store/store'
 import { downloadTemplate } from '../../../main/template/download-template'
@@ -24,7 +23,7 @@ import {
   seriousA11yViolations,
   type TestBrowser,
 } from './app-page'
-import { BenchBoard } from './bench-board'
+import { BenchBoard, benchAccess } from './bench-board'
 import { buildFirmwareFromZip } from './test-firmware'
 
 export interface AppUnderTest {
@@ -121,19 +120,7 @@ export function useAppBench(screensDir?: string): AppBench {
                 ]
               : [],
           ),
-        flashDependencies: {
-          // The real adapter over the real serialport binding; closing it is the board's reset.
-          openPort: (request, warn) => {
-            const device = new SerialportDevice({ path: request.port.path, onWarning: warn })
-            const close = device.close.bind(device)
-            device.close = async () => {
-              await close()
-              await bench.resetIntoApp()
-            }
-            return device as never
-          },
-          now: () => performance.now(),
-        },
+        flashDependencies: benchAccess(bench).flashDependencies,
         monitorOptions: { presenceIntervalMs: 250, batchIntervalMs: 100 },
         log: (message) => console.log('main log:', message),
       },

@@ -19,6 +19,8 @@ import { SerialPort } from 'serialport'
 import { requireSocat, startPtyPair, type SocatProcess } from '../../../devkit/pty'
 import { RomLoaderEmulator, type FaultOptions } from '../../../devkit/emulator/rom-loader-emulator'
 import { parsePartitionTable } from '../../../main/flash/firmware/partition-table'
+import { SerialportDevice } from '../../../main/serial/serialport-device'
+import type { BoardAccess } from '../../../main/session/board-session'
 import { extractHostBoard } from './test-firmware'
 
 export const BENCH_MAC = '24:0a:c4:12:34:56'
@@ -191,5 +193,28 @@ export class BenchBoard {
     const socat = this.socat
     this.socat = null
     await socat?.stop()
+  }
+}
+
+/**
+ * How FieldFlash reaches the bench board: the real serialport adapter, and, since a pty carries
+ * no RTS, the board boots what was written when the flasher lets go of the port (what the hard
+ * reset does on real hardware).
+ */
+export function benchAccess(bench: BenchBoard): BoardAccess {
+  return {
+    flashDependencies: {
+      openPort: (request, warn) => {
+        const device = new SerialportDevice({ path: request.port.path, onWarning: warn })
+        const close = device.close.bind(device)
+        device.close = async () => {
+          await close()
+          await bench.resetIntoApp()
+        }
+        return device as never
+      },
+      now: () => performance.now(),
+    },
+    monitorOptions: { presenceIntervalMs: 250, batchIntervalMs: 50 },
   }
 }

@@ -1,0 +1,252 @@
+import type { BoardCatalog } from '../boards/catalog'
+import type { BeforeMode, FlashDependencies } from '../flash/flash-board'
+import type { FlashEvent, FlashResult } from '../flash/flash-events'
+import { flashFirmware } from '../flash/flash-firmware'
+import { leaseDevice, type DeviceLease } from '../leases/device-lease'
+import { leasePort, type PortLease } from '../leases/port-lease'
+import type { SerialMonitorOptions } from '../monitor/serial-monitor'
+import { provisionBoard, type ProvisionResult } from '../provision/provision-board'
+import { FieldFlashError, type ErrorCode } from '../shared/errors'
+import type { FieldFlashStore } from '../store/store'
+import { requireApprover } from '../verification/operations'
+import {
+  verifyOnPort,
+  type BootstrapEvent,
+  type VerifyOutcome,
+} from '../verification/verification-session'
+
+// One owner for one board, from the port being taken to its release: write it (provision, or
+// flash a build), let it boot, watch its console, judge its banner, approve it when asked, and
+// register it. The port and the device are leased for the whole sequence, so no other job of
+// this process touches the port in between and no other job anywhere writes the device's
+// credentials to another board. The CLI's `provision --verify --approve` and the station use it.
+
+/** How far a session takes the board. */
+export type SessionGoal = 'flashed' | 'verified' | 'approved'
+
+/** What goes on the board. */
+export type SessionWrite =
+  /** The board's base firmware from the library plus a fresh config partition. */
+  | { kind: 'provision'; firmware?: string }
+  /** A build (of the device's template), as `fieldflash flash --device` takes it. */
+  | {
+      kind: 'flash'
+      firmwarePath: string
+      erase?: boolean
+      offset?: number
+      acceptTokenMismatch?: boolean
+    }
+
+export interface BoardSessionRequest {
+  uid: string
+  port: { path: string; vid?: string | null; pid?: string | null }
+  write: SessionWrite
+  until: SessionGoal
+  /** Who approves (required when `until` is `approved`). */
+  approver?: string | null
+  /** After approving, register the board over the cable (default true). */
+  register?: boolean
+  baud?: number
+  before?: BeforeMode
+  /** How long to wait for the board's banner once it is written (default 30 s). */
+  verifyTimeoutMs?: number
+  /** What runs the session, in words, for a job refused the port or the device meanwhile. */
+  holder: string
+}
+
+/** How a board session reaches the board (real serial ports by default; the tests' bench). */
+export interface BoardAccess {
+  flashDependencies?: FlashDependencies
+  monitorOptions?: Omit<SerialMonitorOptions, 'path' | 'baudRate' | 'lease' | 'holder'>
+}
+
+export type SessionStep = 'writing' | 'verifying'
+
+export type BoardSessionEvent =
+  | { type: 'step'; step: SessionStep; message: string }
+  | { type: 'flash'; event: FlashEvent }
+  | { type: 'console'; event: BootstrapEvent }
+
+export interface BoardSessionResult {
+  ok: boolean
+  uid: string
+  port: string
+  /** The furthest the board got. */
+  reached: 'nothing' | 'flashed' | 'verified' | 'approved' | 'registered'
+  /** The write step's result (null when the session was refused before it). */
+  written: ProvisionResult | FlashResult | null
+  /** What the console showed and what was made of it (null when not asked or not reached). */
+  verification: VerifyOutcome | null
+  /** Set when `ok` is false. */
+  failure: {
+    code: ErrorCode | 'internal' | 'not_verified' | 'not_registered'
+    message: string
+    /** The input at fault, when it is one (a device that does not exist, say). */
+    field?: string
+    badInput?: boolean
+  } | null
+}
+
+/**
+ * Runs one board from blank to `until`. Never throws for a board's failure (no port, a busy one,
+ * a device another job holds, a flash that fails, a banner that does not verify): the result
+ * says how far it got and why it stopped; both leases end with it, however it ends.
+ */
+export async function runBoardSession(
+  services: { store: FieldFlashStore; catalog: BoardCatalog; access?: BoardAccess },
+  request: BoardSessionRequest,
+  emit: (event: BoardSessionEvent) => void,
+  signal?: AbortSignal,
+): Promise<BoardSessionResult> {
+  const { store, catalog } = services
+  const path = request.port.path
+  const result = (
+    reached: BoardSessionResult['reached'],
+    written: BoardSessionResult['written'],
+    verification: VerifyOutcome | null,
+    failure: BoardSessionResult['failure'],
+  ): BoardSessionResult => ({
+    ok: failure === null,
+    uid: request.uid,
+    port: path,
+    reached,
+    written,
+    verification,
+    failure,
+  })
+
+  let portLease: PortLease | null = null
+  let deviceLease: DeviceLease | null = null
+  try {
+    // Refused before anything is opened: a wrong approver, a busy port, a device another job has.
+    if (request.until === 'approved') requireApprover(request.approver)
+    portLease = leasePort(path, `${request.holder} (${request.uid})`)
+    deviceLease = leaseDevice(store, { uid: request.uid, port: path, holder: request.holder })
+  } catch (error) {
+    portLease?.release()
+    if (!(error instanceof FieldFlashError)) throw error
+    return result('nothing', null, null, failureOf(error))
+  }
+  try {
+    emit({
+      type: 'step',
+      step: 'writing',
+      message: `Writing ${request.uid} to the board on ${path}…`,
+    })
+    const leases = { portLease, deviceLease, holder: request.holder }
+    const onFlash = (event: FlashEvent): void => emit({ type: 'flash', event })
+    const written =
+      request.write.kind === 'provision'
+        ? await provisionBoard(
+            { store, catalog },
+            {
+              uid: request.uid,
+              port: request.port,
+              firmware: request.write.firmware,
+              baud: request.baud,
+              before: request.before,
+              ...leases,
+            },
+            onFlash,
+            signal,
+            services.access?.flashDependencies,
+          )
+        : await flashFirmware(
+            { store, catalog },
+            {
+              port: request.port,
+              firmwarePath: request.write.firmwarePath,
+              deviceUid: request.uid,
+              erase: request.write.erase,
+              offset: request.write.offset,
+              acceptTokenMismatch: request.write.acceptTokenMismatch,
+              baud: request.baud,
+              before: request.before,
+              ...leases,
+            },
+            onFlash,
+            signal,
+            services.access?.flashDependencies,
+          )
+    if (!written.ok) {
+      return result('nothing', written, null, { code: written.code, message: written.message })
+    }
+    if (request.until === 'flashed') return result('flashed', written, null, null)
+
+    emit({
+      type: 'step',
+      step: 'verifying',
+      message: `Waiting for ${request.uid}'s banner on ${path}…`,
+    })
+    let verification: VerifyOutcome
+    try {
+      verification = await verifyOnPort({
+        store,
+        catalog,
+        path,
+        expectedUid: request.uid,
+        timeoutMs: request.verifyTimeoutMs,
+        approve: request.until === 'approved',
+        approver: request.approver,
+        register: request.register,
+        signal,
+        onEvent: (event) => emit({ type: 'console', event }),
+        monitor: {
+          ...services.access?.monitorOptions,
+          lease: portLease,
+          holder: `${request.holder} (${request.uid})`,
+        },
+      })
+    } catch (error) {
+      if (!(error instanceof FieldFlashError)) throw error
+      return result('flashed', written, null, failureOf(error))
+    }
+    return judged(verification, (reached, failure) =>
+      result(reached, written, verification, failure),
+    )
+  } finally {
+    deviceLease.release()
+    portLease.release()
+  }
+}
+
+function failureOf(error: FieldFlashError): NonNullable<BoardSessionResult['failure']> {
+  return {
+    code: error.code,
+    message: error.message,
+    field: error.field,
+    badInput: error.badInput,
+  }
+}
+
+/** How far the console took the board, and what stopped it. */
+function judged(
+  outcome: VerifyOutcome,
+  make: (
+    reached: BoardSessionResult['reached'],
+    failure: BoardSessionResult['failure'],
+  ) => BoardSessionResult,
+): BoardSessionResult {
+  if (outcome.kind !== 'banner') {
+    const message =
+      outcome.kind === 'timeout'
+        ? outcome.message
+        : outcome.kind === 'board_error'
+          ? outcome.error.message
+          : outcome.board.message
+    return make('flashed', { code: 'not_verified', message })
+  }
+  const { verdict, approval, registration } = outcome
+  if (!verdict.verified && !approval) {
+    return make('flashed', {
+      code: 'not_verified',
+      message: `${verdict.message} ${verdict.nextStep}`,
+    })
+  }
+  if (!approval) return make('verified', null)
+  if (registration === null) return make('approved', null)
+  if (registration.ok) return make('registered', null)
+  // A board that cannot be registered offline (an ESP8266) ends approved, as far as it can go.
+  if (registration.reason === 'unsupported') return make('approved', null)
+  return make('approved', { code: 'not_registered', message: registration.message })
+}
