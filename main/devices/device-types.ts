@@ -1,5 +1,7 @@
 // No Node imports here: the renderer sees these types through the IPC contract.
+import type { AuditEntry } from '../audit/audit-events'
 import type { TokenView } from '../credentials/token-types'
+import type { FlashRecord, ProvisioningOperation } from '../store/records'
 import type { RegistrationStatus, RegistrationView } from '../registration/registration-types'
 
 /**
@@ -51,4 +53,16 @@ export interface DeviceListPage {
   devices: DeviceSummary[]
   next: number | null
   total: number
+}
+
+/** Everything a device's page shows. */
+export interface DeviceDetails {
+  device: DeviceView
+  approvedAt: string | null
+  /** Newest first. */
+  flashes: FlashRecord[]
+  /** Newest first. */
+  operations: ProvisioningOperation[]
+  /** This device's audit entries, newest first. */
+  audit: AuditEntry[]
 }

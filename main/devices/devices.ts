@@ -12,7 +12,14 @@ import {
   viewRegistration,
   type RegistrationStatus,
 } from '../registration/registrations'
-import type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView } from './device-types'
+import { readAuditLog } from '../audit/audit-log'
+import type {
+  DeviceDetails,
+  DeviceListPage,
+  DeviceStatus,
+  DeviceSummary,
+  DeviceView,
+} from './device-types'
 
 export type { DeviceListPage, DeviceStatus, DeviceSummary, DeviceView }
 
@@ -36,6 +43,18 @@ export function deviceStatus(
 }
 
 /** The user-visible view of a device at `now`. */
+/** A device and its history, newest first, as its page shows it. */
+export function deviceDetails(store: FieldFlashStore, uid: string, now: Date): DeviceDetails {
+  const record = store.read((tx) => requireDevice(tx, uid))
+  return {
+    device: viewDevice(record, now),
+    approvedAt: record.approvedAt,
+    flashes: [...record.flashes].reverse(),
+    operations: [...record.operations].reverse(),
+    audit: readAuditLog(store, { uid }).reverse(),
+  }
+}
+
 export function viewDevice(device: DeviceRecord, now: Date = new Date()): DeviceView {
   const current = currentToken(device)
   const latest = latestRegistration(device)

@@ -75,6 +75,34 @@ export async function writePlatformExport(
   }
 }
 
+/**
+ * The app's Export: everything, or what changed since the last export, written where `choose`
+ * (main's save dialog) says; null when the technician cancelled.
+ */
+export async function exportToChosenFile(
+  store: FieldFlashStore,
+  request: {
+    changesOnly: boolean
+    choose: (defaultName: string) => Promise<string | null>
+    now: Date
+  },
+): Promise<ExportResult | null> {
+  // Refused before the dialog: there is nothing to continue from.
+  if (request.changesOnly && !lastExport(store)) {
+    throw invalidInput('changesOnly', 'nothing was exported yet: export everything first')
+  }
+  const day = request.now.toISOString().slice(0, 10)
+  const path = await request.choose(
+    `fieldflash-export-${day}${request.changesOnly ? '-changes' : ''}.jsonl`,
+  )
+  if (path === null) return null
+  return writePlatformExport(store, {
+    outPath: path,
+    since: request.changesOnly ? 'last' : undefined,
+    now: request.now,
+  })
+}
+
 function parseCursor(store: FieldFlashStore, text: string): number {
   if (text === 'last') {
     const last = lastExport(store)

@@ -10,6 +10,7 @@ import { findTokensIn } from '../flash/firmware-token'
 import { tokenHash } from '../credentials/token-format'
 import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore, FirmwareRow } from '../store/store'
+import type { LibraryFirmware } from './library-types'
 
 // The base firmware library: one firmware per board, built by the firmware team from the
 // template's `generic` environment (no device's values in it), imported once and flashed with a
@@ -250,6 +251,21 @@ async function removeLeftovers(root: string): Promise<void> {
 }
 
 /** The library, newest import first, optionally one board's. */
+/** A library firmware as the app shows it. */
+export function libraryView(entry: FirmwareEntry): LibraryFirmware {
+  return {
+    id: entry.id,
+    sha256: entry.sha256,
+    boardId: entry.boardId,
+    name: entry.name,
+    version: entry.version,
+    chip: entry.chip,
+    totalBytes: entry.totalBytes,
+    config: entry.config,
+    importedAt: entry.importedAt,
+  }
+}
+
 export function listFirmware(
   store: FieldFlashStore,
   filter: { boardId?: string } = {},

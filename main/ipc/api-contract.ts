@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../audit/audit-events'
 import type { Board } from '../boards/board-schema'
 import type {
+  DeviceDetails,
   DeviceListPage,
   DeviceStatus,
   DeviceSummary,
@@ -29,12 +30,32 @@ import type { RegistrationStatus, RegistrationView } from '../registration/regis
 import type { BootstrapError, RegistrationOutcome } from '../verification/verification-types'
 import type { BannerClassification, BannerVerdict } from '../verification/verification-types'
 
+import type {
+  MonitorEvent,
+  MonitorLineView,
+  OpenMonitorRequest,
+  RegisteredBoardView,
+  Verification,
+} from '../session/console-types'
+import type { FlashJobEvent, FlashOutcome } from '../session/job-types'
+import type { LibraryFirmware } from '../firmware-library/library-types'
+
 // The typed API between renderer and main, written once. Types and channel names only: no Node
 // imports, so the renderer, the preload and main all import this file. Main implements every
 // operation (main/ipc/handlers.ts) and validates each payload (main/ipc/schemas.ts); the preload
 // forwards one function per operation; the renderer calls `window.fieldflash`.
 
 export type { Result, ErrorCode }
+export type { LibraryFirmware }
+export type {
+  FlashJobEvent,
+  FlashOutcome,
+  MonitorEvent,
+  MonitorLineView,
+  OpenMonitorRequest,
+  RegisteredBoardView,
+  Verification,
+}
 export type { FirmwareCheck, FirmwareTokenCheck, FirmwareTokenStatus }
 export type {
   AuditEntry,
@@ -42,6 +63,7 @@ export type {
   BannerVerdict,
   BootstrapError,
   Board,
+  DeviceDetails,
   DeviceListPage,
   DeviceStatus,
   DeviceSummary,
@@ -69,33 +91,9 @@ export type SiteProfileDraft = SiteDraft
 export type SiteFieldProblems = SiteProblems
 export type { SiteField }
 
-/** Everything the device page shows. */
-export interface DeviceDetails {
-  device: DeviceView
-  approvedAt: string | null
-  flashes: FlashRecord[]
-  operations: ProvisioningOperation[]
-  /** This device's audit entries, newest first. */
-  audit: AuditEntry[]
-}
-
 /** A token-only regeneration: the new value is shown once, with what it makes outdated. */
 export interface RegeneratedToken extends MintedToken {
   warning: string
-}
-
-/** Whether the provisioning token inside a firmware is the device's current one. */
-/** A base firmware of the library, as the app shows it. */
-export interface LibraryFirmware {
-  id: string
-  sha256: string
-  boardId: string
-  name: string
-  version: string | null
-  chip: string
-  totalBytes: number
-  config: { label: 'ffcfg' | 'nvs'; offset: number; size: number }
-  importedAt: string
 }
 
 export interface StartProvisionRequest {
@@ -120,48 +118,6 @@ export interface StartFlashRequest {
   acceptTokenMismatch?: boolean
 }
 
-/** What a finished flash job reports; failures carry a code the renderer switches on. */
-export type FlashOutcome =
-  | {
-      ok: true
-      chip: string
-      mac: string
-      flashSize: string
-      baud: number
-      durationMs: number
-      firmwareName: string
-      /** For a provisioning: the token the config partition carries, and the parts not rewritten. */
-      provisioned?: { fingerprint: string; expectedCode: string; skippedParts: string[] }
-    }
-  | { ok: false; code: ErrorCode | 'internal'; message: string; stage: FlashStage }
-
-/** Streamed on the flash subscription. */
-export type FlashJobEvent =
-  | { jobId: string; type: 'event'; event: FlashEvent }
-  | { jobId: string; type: 'done'; outcome: FlashOutcome }
-
-/** A banner seen on the console, judged against the store, and the operation it recorded. */
-export interface Verification {
-  verdict: BannerVerdict
-  /** The pending operation to approve or reject; null when there is nowhere to record it. */
-  operationId: string | null
-  /** The state of that operation now. */
-  operationState: ProvisioningOperation['state'] | null
-}
-
-/** A registered board's FFREGD status line seen on the console, as the registry judges it. */
-export interface RegisteredBoardView {
-  uid: string
-  /** The registration token the board holds (its fingerprint) and its expiry, as the board says. */
-  fingerprint: string
-  expiresAt: string
-  /** The board proved holding a registration token this registry has active. */
-  holds: boolean
-  /** That token's state in the registry; null when the registry never issued it. */
-  registrationState: RegistrationView['state'] | null
-  message: string
-}
-
 /** Registering a board over the cable: what happened, and the device as it is now. */
 export interface RegistrationAttempt {
   outcome: RegistrationOutcome
@@ -176,34 +132,6 @@ export interface ExportState {
   publicKeyPem: string
   publicKeySha256: string
 }
-
-export interface MonitorLineView {
-  seq: number
-  at: number
-  text: string
-}
-
-export interface OpenMonitorRequest {
-  /** Chosen by the renderer (a UUID) so it can listen before the port opens. */
-  sessionId: string
-  portPath: string
-  baud?: number
-  /** The device whose banner is expected; without it the console only shows lines. */
-  uid?: string
-}
-
-/** Streamed on the monitor subscription. */
-export type MonitorEvent =
-  | { sessionId: string; type: 'lines'; lines: MonitorLineView[]; skipped: number }
-  | { sessionId: string; type: 'state'; state: 'open' | 'reconnecting' | 'closed'; path: string }
-  | { sessionId: string; type: 'verification'; verification: Verification }
-  | { sessionId: string; type: 'malformed'; reason: string }
-  | { sessionId: string; type: 'bootstrap_error'; error: BootstrapError }
-  | { sessionId: string; type: 'error'; code: ErrorCode | 'internal'; message: string }
-  /** Something the technician should know that is not a failure (recording paused, say). */
-  | { sessionId: string; type: 'notice'; message: string }
-  /** A registered board's status line (it prints one instead of the banner). */
-  | { sessionId: string; type: 'registered'; board: RegisteredBoardView }
 
 export interface AppInfo {
   version: string
