@@ -89,18 +89,53 @@ const defaultDependencies: FlashDependencies = {
 
 const deflateAsync = promisify(deflate)
 
+/** What a job does with the board once the loader answers: flash it, or read it back. */
+export interface LoaderPurpose {
+  /** Who holds the port meanwhile, in words. */
+  holder: string
+  /** Said when the job is cancelled. */
+  cancelled: string
+  /** How to put it right when the link fails ("flash again"). */
+  again: string
+  /** Whether a lost board may hold a partial image (it was being written). */
+  writes: boolean
+  /** What the job does, for the log ("Flashing", "Reading"). */
+  verb: string
+}
+
+/** A board whose ROM loader (or stub) answers, its chip and flash found, ready for `work`. */
+export interface LoaderSession {
+  loader: ESPLoader
+  port: WebSerialLikePort & { close?: () => Promise<void> }
+  chip: string
+  mac: string
+  /** True when the stub flasher runs (the normal, fast path). */
+  stub: boolean
+  link: LinkRate
+  flashSize: string | null
+  flashSizeBytes: number | null
+  /** Runs one step of the job; rejects at once when it is cancelled or the board goes away. */
+  step<T>(work: Promise<T>): Promise<T>
+  enter(stage: FlashStage, message: string): void
+  log(message: string, level?: 'info' | 'warning'): void
+  /** Milliseconds since the session started (the dependencies' clock). */
+  elapsedMs(): number
+}
+
 /**
- * Flashes a board: connect with the reset that fits the port, detect chip, MAC and flash size,
- * refuse a chip or size mismatch before erasing anything, write every part compressed through the
- * stub flasher, verify each by MD5, hard-reset. Progress goes to `emit`; `signal` cancels at any
- * moment; the result is a value, never a throw; the port is released on every path.
+ * Connects to a board's ROM loader with the reset that fits the port, detects chip, MAC and flash
+ * size, starts the stub and raises the rate, then runs `work`. Progress goes to `emit`; `signal`
+ * cancels at any moment; a failure is a result, never a throw; the port is taken for the job (or
+ * the caller's lease used) and released on every path.
  */
-export async function flashBoard(
-  request: FlashRequest,
+export async function withLoader<T extends { ok: true }>(
+  request: Pick<FlashRequest, 'port' | 'board' | 'baud' | 'before' | 'lease'>,
+  purpose: LoaderPurpose,
   emit: (event: FlashEvent) => void,
-  signal?: AbortSignal,
-  deps: FlashDependencies = defaultDependencies,
-): Promise<FlashResult> {
+  signal: AbortSignal | undefined,
+  deps: FlashDependencies,
+  work: (session: LoaderSession) => Promise<T>,
+): Promise<T | FlashFailure> {
   const path = request.port.path
   let stage: FlashStage = 'preparing'
   const started = deps.now()
@@ -116,7 +151,7 @@ export async function flashBoard(
   }
   let portUse: ReturnType<typeof usePort>
   try {
-    portUse = usePort(path, `flashing ${request.board?.name ?? 'a board'}`, request.lease)
+    portUse = usePort(path, purpose.holder, request.lease)
   } catch (error) {
     if (error instanceof FieldFlashError) return failureOf(error, stage)
     throw error
@@ -137,22 +172,16 @@ export async function flashBoard(
     interrupt = reject
   })
   interrupted.catch(() => undefined)
-  const onAbort = (): void =>
-    interrupt(
-      new FieldFlashError(
-        'cancelled',
-        'Flashing was cancelled. The board may hold a partial image: flash it again before use.',
-      ),
-    )
+  const onAbort = (): void => interrupt(new FieldFlashError('cancelled', purpose.cancelled))
   if (signal?.aborted) onAbort()
   signal?.addEventListener('abort', onAbort, { once: true })
-  const step = <T>(work: Promise<T>): Promise<T> => Promise.race([work, interrupted])
+  const step = <R>(work: Promise<R>): Promise<R> => Promise.race([work, interrupted])
 
   try {
     enter('connecting', `Opening ${path}…`)
     // A port without DTR/RTS cannot reset the board: what the technician does about it depends on
     // the step (before the write, the board must already be in download mode; after, press EN).
-    port = deps.openPort(request, (message) =>
+    port = deps.openPort(request as FlashRequest, (message) =>
       log(
         `${message} ${
           stage === 'resetting'
@@ -164,7 +193,7 @@ export async function flashBoard(
     )
     // esptool-js never reports a lost device itself (its DOMException branch is unreachable, since
     // DOMException is an Error): listen for Web Serial's `disconnect` event instead.
-    const onDisconnect = (): void => interrupt(lostError(path))
+    const onDisconnect = (): void => interrupt(lostError(path, purpose))
     port.addEventListener?.('disconnect', onDisconnect)
     transport = new Transport(port, false)
     // Transport.trace() prints to stdout even with tracing off (read-loop exits, flash size); that
@@ -188,13 +217,13 @@ export async function flashBoard(
       // within seconds, with what to do, instead of after a minute of retries.
       await step(loader.connect(before, before === 'no_reset' ? 3 : 5, true))
     } catch (error) {
-      throw mapStageError(error, 'connecting', path, before)
+      throw mapStageError(error, 'connecting', path, before, purpose)
     }
 
     log(
       request.baud === undefined
-        ? `Flashing at ${baud} baud, the rate ${bridgeName(request.port.vid ?? null, request.port.pid ?? null) ?? 'an unknown USB bridge'} carries reliably.`
-        : `Flashing at ${baud} baud, as asked.`,
+        ? `${purpose.verb} at ${baud} baud, the rate ${bridgeName(request.port.vid ?? null, request.port.pid ?? null) ?? 'an unknown USB bridge'} carries reliably.`
+        : `${purpose.verb} at ${baud} baud, as asked.`,
     )
     enter('detecting', 'Detecting the chip…')
     const chip = loader.chip.CHIP_NAME
@@ -223,7 +252,7 @@ export async function flashBoard(
       // both are handled below. It is slower, so say so, and why.
       loader.FLASH_WRITE_SIZE = ROM_FLASH_WRITE_SIZE
       log(
-        `The flasher stub could not be started (${stubFailure}); writing through the ROM loader (slower).`,
+        `The flasher stub could not be started (${stubFailure}); ${purpose.writes ? 'writing' : 'reading'} through the ROM loader (slower).`,
         'warning',
       )
     }
@@ -252,6 +281,55 @@ export async function flashBoard(
     }
     const flashSizeBytes = flashSize ? loader.flashSizeBytes(flashSize as never) : null
     if (flashSize) log(`Flash size ${flashSize}`)
+    return await work({
+      loader,
+      port,
+      chip,
+      mac,
+      stub,
+      link,
+      flashSize: flashSize ?? null,
+      flashSizeBytes,
+      step,
+      enter,
+      log,
+      elapsedMs: () => deps.now() - started,
+    })
+  } catch (error) {
+    const failure =
+      error instanceof FieldFlashError
+        ? error
+        : mapStageError(error, stage, path, request.before ?? 'default_reset', purpose)
+    return failureOf(failure, stage)
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    await releasePort(transport, port)
+    portUse.done()
+  }
+}
+
+/**
+ * Flashes a board: connect with the reset that fits the port, detect chip, MAC and flash size,
+ * refuse a chip or size mismatch before erasing anything, write every part compressed through the
+ * stub flasher, verify each by MD5, hard-reset. Progress goes to `emit`; `signal` cancels at any
+ * moment; the result is a value, never a throw; the port is released on every path.
+ */
+export async function flashBoard(
+  request: FlashRequest,
+  emit: (event: FlashEvent) => void,
+  signal?: AbortSignal,
+  deps: FlashDependencies = defaultDependencies,
+): Promise<FlashResult> {
+  const purpose: LoaderPurpose = {
+    holder: `flashing ${request.board?.name ?? 'a board'}`,
+    cancelled:
+      'Flashing was cancelled. The board may hold a partial image: flash it again before use.',
+    again: 'flash again',
+    writes: true,
+    verb: 'Flashing',
+  }
+  return withLoader(request, purpose, emit, signal, deps, async (session) => {
+    const { loader, step, enter, chip, flashSize, flashSizeBytes } = session
     const image = await request.loadImage({ chip, flashSizeBytes })
     const flashEnd = flashSizeBytes ?? Infinity
     for (const part of image.parts) {
@@ -273,48 +351,38 @@ export async function flashBoard(
     // SHA-256 of the bootloader (it tests byte 23 against '1' instead of 1), which would brick it.
     const written = await writeParts(
       loader,
-      link,
+      session.link,
       image.parts,
       emit,
       enter,
       step,
       deps.now,
-      stub,
+      session.stub,
       Boolean(request.skipUnchanged) && !request.erase,
       request.beforeWriting,
     )
 
     enter('resetting', 'Resetting the board into the new firmware…')
-    const board = port
+    const board = session.port
     await step(
       resetIntoFirmware(({ dtr, rts }) =>
         board.setSignals({ dataTerminalReady: dtr, requestToSend: rts }),
       ),
     )
     return {
-      ok: true,
-      port: path,
+      ok: true as const,
+      port: request.port.path,
       chip,
-      mac,
+      mac: session.mac,
       flashSize: flashSize ?? 'unknown',
-      baud: link.baud,
-      stub,
+      baud: session.link.baud,
+      stub: session.stub,
       firmwareName: image.name,
       firmwareSha256: image.sha256,
       parts: written,
-      durationMs: Math.round(deps.now() - started),
+      durationMs: Math.round(session.elapsedMs()),
     }
-  } catch (error) {
-    const failure =
-      error instanceof FieldFlashError
-        ? error
-        : mapStageError(error, stage, path, request.before ?? 'default_reset')
-    return failureOf(failure, stage)
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    await releasePort(transport, port)
-    portUse.done()
-  }
+  })
 }
 
 async function writeParts(
@@ -504,10 +572,10 @@ function padTo4(data: Uint8Array): Uint8Array {
   return padded
 }
 
-function lostError(path: string): FieldFlashError {
+function lostError(path: string, purpose: LoaderPurpose): FieldFlashError {
   return new FieldFlashError(
     'device_lost',
-    `The board on ${path} disappeared (unplugged or reset). Plug it back in and flash again; the image on it is incomplete.`,
+    `The board on ${path} disappeared (unplugged or reset). Plug it back in and ${purpose.again}${purpose.writes ? '; the image on it is incomplete' : ''}.`,
   )
 }
 
@@ -521,6 +589,7 @@ function mapStageError(
   stage: FlashStage,
   path: string,
   before: BeforeMode,
+  purpose: LoaderPurpose,
 ): FieldFlashError {
   if (error instanceof FieldFlashError) return error
   const cause = firstLine(error)
@@ -540,7 +609,7 @@ function mapStageError(
   if (error instanceof TimeoutError) {
     return new FieldFlashError(
       'timeout',
-      `The board on ${path} stopped answering while ${during}. Check the cable, try a lower baud rate, then flash again.`,
+      `The board on ${path} stopped answering while ${during}. Check the cable, try a lower baud rate, then ${purpose.again}.`,
       undefined,
       { cause: error },
     )
@@ -548,14 +617,14 @@ function mapStageError(
   if (error instanceof ESPError) {
     return new FieldFlashError(
       'link_failed',
-      `The board on ${path} stopped answering as it should while ${during} (${cause}). Check the cable, try a lower baud rate, then flash again.`,
+      `The board on ${path} stopped answering as it should while ${during} (${cause}). Check the cable, try a lower baud rate, then ${purpose.again}.`,
       undefined,
       { cause: error },
     )
   }
   return new FieldFlashError(
     'link_failed',
-    `The serial link to ${path} failed while ${during}: ${cause}. Try another cable or USB port, then flash again.`,
+    `The serial link to ${path} failed while ${during}: ${cause}. Try another cable or USB port, then ${purpose.again}.`,
     undefined,
     { cause: error },
   )
