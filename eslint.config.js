@@ -13,7 +13,7 @@ export const LAYERS = [
   ['registration'],
   ['devices', 'monitor', 'flash', 'config-partition', 'template', 'export'],
   ['verification', 'firmware-library'],
-  ['provision'],
+  ['provision', 'identify'],
   ['session'],
   ['ipc', 'cli'],
 ]

@@ -102,6 +102,12 @@ export interface EmulatorOptions {
   app?: AppBehaviour
   /** Time the stub needs for ERASE_FLASH, in ms (default 0). */
   chipEraseMs?: number
+  /**
+   * What GET_SECURITY_INFO reports (chips whose ROM has the command): the flags word (bit 0
+   * secure boot, bit 2 secure download mode) and FLASH_CRYPT_CNT (an odd number of bits set means
+   * flash encryption is on). Default: all off.
+   */
+  security?: { flags?: number; flashCryptCnt?: number }
   faults?: FaultOptions
 }
 
@@ -932,9 +938,12 @@ export class RomLoaderEmulator {
         StubError.INVALID_COMMAND,
       )
     }
-    // flags (u32) = 0, flash_crypt_cnt (u8) = 0, key purposes (7 × u8) = 0, chip id (u32), API version (u32) = 0.
+    // flags (u32), flash_crypt_cnt (u8), key purposes (7 × u8) = 0, chip id (u32), API version (u32) = 0.
     const body = new Uint8Array(20)
-    new DataView(body.buffer).setUint32(12, chipId, true)
+    const view = new DataView(body.buffer)
+    view.setUint32(0, this.options.security?.flags ?? 0, true)
+    body[4] = this.options.security?.flashCryptCnt ?? 0
+    view.setUint32(12, chipId, true)
     return this.reply(generation, Command.GET_SECURITY_INFO, { body })
   }
 

@@ -9,6 +9,7 @@ import { registerExportCommands } from './export-commands'
 import { EXIT, processIo, reportError, type Io } from './output'
 import { registerFirmwareCommands } from './firmware-commands'
 import { registerFlashCommands } from './flash-commands'
+import { registerIdentifyCommand } from './identify-command'
 import { registerProvisioningCommands } from './provisioning-commands'
 import { registerRegistryCommands } from './registry-commands'
 import { EXIT_NOT_VERIFIED, registerVerificationCommands } from './verification-commands'
@@ -63,6 +64,7 @@ export function createProgram(kit: CliKit): Command {
   program.addHelpCommand('help [command]', 'show help for a command')
   registerProvisioningCommands(program, kit)
   registerFlashCommands(program, kit)
+  registerIdentifyCommand(program, kit)
   registerVerificationCommands(program, kit)
   registerFirmwareCommands(program, kit)
   registerRegistryCommands(program, kit)

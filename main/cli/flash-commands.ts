@@ -311,7 +311,7 @@ async function runFlashJob<
 }
 
 /** The listed port at `path` (its USB ids pick the starting rate), or undefined. */
-async function findPort(catalog: BoardCatalog, path: string): Promise<PortView | undefined> {
+export async function findPort(catalog: BoardCatalog, path: string): Promise<PortView | undefined> {
   return (await listPorts(catalog).catch(() => [] as PortView[])).find((p) => p.path === path)
 }
 
@@ -322,7 +322,7 @@ function formatPort(p: PortView): string {
 }
 
 /** JSON lines with --json; a redrawn progress bar on a terminal; stage lines otherwise. */
-function progressPrinter(kit: CliKit): {
+export function progressPrinter(kit: CliKit): {
   event: (e: FlashEvent) => void
   note: (message: string) => void
   done: () => void

@@ -250,7 +250,6 @@ async function removeLeftovers(root: string): Promise<void> {
   }
 }
 
-/** The library, newest import first, optionally one board's. */
 /** A library firmware as the app shows it. */
 export function libraryView(entry: FirmwareEntry): LibraryFirmware {
   return {
@@ -266,6 +265,7 @@ export function libraryView(entry: FirmwareEntry): LibraryFirmware {
   }
 }
 
+/** The library, newest import first, optionally one board's. */
 export function listFirmware(
   store: FieldFlashStore,
   filter: { boardId?: string } = {},

@@ -76,7 +76,7 @@ export interface FlashDependencies {
 const ROM_FLASH_WRITE_SIZE = 0x400
 const SPI_FLASH_MD5 = 0x13
 
-const defaultDependencies: FlashDependencies = {
+export const defaultFlashDependencies: FlashDependencies = {
   openPort: (request, warn) =>
     new SerialportDevice({
       path: request.port.path,
@@ -103,6 +103,16 @@ export interface LoaderPurpose {
   verb: string
 }
 
+/** A chip's security state, as its ROM reports it (GET_SECURITY_INFO). */
+export interface BoardSecurity {
+  secureBoot: boolean
+  /** On when FLASH_CRYPT_CNT has an odd number of bits set. */
+  flashEncryption: boolean
+  flashCryptCnt: number
+  /** Secure download mode: the ROM takes only a few commands (no stub, no reads). */
+  secureDownloadMode: boolean
+}
+
 /** A board whose ROM loader (or stub) answers, its chip and flash found, ready for `work`. */
 export interface LoaderSession {
   loader: ESPLoader
@@ -114,6 +124,8 @@ export interface LoaderSession {
   link: LinkRate
   flashSize: string | null
   flashSizeBytes: number | null
+  /** What the chip's ROM says of its security; null when its ROM cannot say (ESP32, ESP8266). */
+  security: BoardSecurity | null
   /** Runs one step of the job; rejects at once when it is cancelled or the board goes away. */
   step<T>(work: Promise<T>): Promise<T>
   enter(stage: FlashStage, message: string): void
@@ -236,6 +248,14 @@ export async function withLoader<T extends { ok: true }>(
       )
     }
 
+    // Asked of the ROM before the stub runs: only the ROM answers it for certain.
+    const security = await step(readSecurity(loader))
+    if (security) {
+      log(
+        `Security: secure boot ${security.secureBoot ? 'on' : 'off'}, flash encryption ${security.flashEncryption ? 'on' : 'off'}${security.secureDownloadMode ? ', secure download mode' : ''}.`,
+      )
+    }
+
     enter('loading-stub', 'Starting the flasher stub…')
     let stub = true
     let stubFailure = 'the board did not run it'
@@ -290,6 +310,7 @@ export async function withLoader<T extends { ok: true }>(
       link,
       flashSize: flashSize ?? null,
       flashSizeBytes,
+      security,
       step,
       enter,
       log,
@@ -318,7 +339,7 @@ export async function flashBoard(
   request: FlashRequest,
   emit: (event: FlashEvent) => void,
   signal?: AbortSignal,
-  deps: FlashDependencies = defaultDependencies,
+  deps: FlashDependencies = defaultFlashDependencies,
 ): Promise<FlashResult> {
   const purpose: LoaderPurpose = {
     holder: `flashing ${request.board?.name ?? 'a board'}`,
@@ -330,6 +351,14 @@ export async function flashBoard(
   }
   return withLoader(request, purpose, emit, signal, deps, async (session) => {
     const { loader, step, enter, chip, flashSize, flashSizeBytes } = session
+    if (session.security?.flashEncryption) {
+      // FieldFlash writes plaintext: an encrypting board would read its app and its config
+      // partition as noise (and a config partition in the clear next to encrypted flash leaks).
+      throw new FieldFlashError(
+        'invalid_state',
+        `The board on ${request.port.path} has flash encryption on (FLASH_CRYPT_CNT ${session.security.flashCryptCnt}): FieldFlash writes plaintext images and a plaintext config partition, which this board would read as noise. Nothing was written. Provision it with your encryption workflow (esptool --encrypt and your key), or use a board without flash encryption.`,
+      )
+    }
     const image = await request.loadImage({ chip, flashSizeBytes })
     const flashEnd = flashSizeBytes ?? Infinity
     for (const part of image.parts) {
@@ -509,6 +538,27 @@ async function writeParts(
   return results
 }
 
+/**
+ * The chip's security state from its ROM, or null when the ROM has no such command (ESP32,
+ * ESP8266) or answers it oddly: then nothing can be said, and nothing is refused on its account.
+ */
+async function readSecurity(loader: ESPLoader): Promise<BoardSecurity | null> {
+  if (loader.chip.CHIP_NAME === 'ESP32' || loader.chip.CHIP_NAME === 'ESP8266') return null
+  try {
+    const info = await loader.getSecurityInfo()
+    const bits = (info.flashCryptCnt ?? 0).toString(2).replace(/0/g, '').length
+    return {
+      secureBoot: Boolean(info.parsedFlags?.SECURE_BOOT_EN),
+      flashEncryption: bits % 2 === 1,
+      flashCryptCnt: info.flashCryptCnt ?? 0,
+      secureDownloadMode: Boolean(info.parsedFlags?.SECURE_DOWNLOAD_ENABLE),
+    }
+  } catch (error) {
+    if (error instanceof FieldFlashError) throw error
+    return null
+  }
+}
+
 /** A failure as a result: its code, its message, and whether the input is at fault. */
 export function failureOf(error: FieldFlashError, stage: FlashStage): FlashFailure {
   return {
@@ -530,7 +580,7 @@ function firstLine(error: unknown): string {
  * Asks the board for the MD5 of a flash region. The stub answers with 16 raw bytes, the ROM with 32
  * ASCII hex digits; esptool-js hex-encodes both, which turns the ROM's answer into a false mismatch.
  */
-async function readFlashMd5(
+export async function readFlashMd5(
   loader: ESPLoader,
   offset: number,
   size: number,

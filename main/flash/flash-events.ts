@@ -14,6 +14,8 @@ export type FlashStage =
   | 'writing'
   | 'verifying'
   | 'resetting'
+  /** Reading the board's flash back (fieldflash identify). */
+  | 'reading'
 
 /** What a flash job reports while it runs (ESP Web Tools' state model, with FieldFlash's codes). */
 export type FlashEvent =

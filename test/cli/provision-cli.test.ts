@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { SerialPort } from 'serialport'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -12,13 +12,7 @@ import {
   type SocatProcess,
 } from '../../devkit/pty'
 import { buildHostBoard, removeBuild } from '../firmware/build'
-import {
-  espImage,
-  singleSegmentImage,
-  FIELDFLASH_4MB,
-  partitionTable,
-  writeFiles,
-} from '../flash/firmware/firmware-fixtures'
+import { APP, siteWithBaseFirmware } from '../helpers/base-firmware-site'
 import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 import { until } from '../helpers/wait'
@@ -33,29 +27,8 @@ afterEach(async () => {
   for (const binary of builds.splice(0)) await removeBuild(binary)
 })
 
-const SITE = SAMPLE_SITE_FLAGS
-
-const BOOTLOADER = espImage({ chipId: 0, segments: [4096, 8192] })
-// Incompressible, so the write takes real wire time and an unplug lands in the middle of it.
-const APP = singleSegmentImage(randomBytes(96 * 1024), 0x3f400020)
-
 /** A registry with pump-0001 and the board's base firmware imported. */
-async function setup(): Promise<string> {
-  const dataDir = await tempDir('fieldflash-data-')
-  expect((await cli(dataDir, 'site', 'set', ...SITE)).code).toBe(0)
-  expect(
-    (await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')).code,
-  ).toBe(0)
-  const build = join(await tempDir('fieldflash-pio-'), '.pio', 'build', 'generic')
-  await writeFiles(build, {
-    'bootloader.bin': BOOTLOADER,
-    'partitions.bin': partitionTable(FIELDFLASH_4MB),
-    'firmware.bin': APP,
-  })
-  const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
-  expect(imported.code, imported.err).toBe(0)
-  return dataDir
-}
+const setup = (): Promise<string> => siteWithBaseFirmware()
 
 async function provision(dataDir: string, port: string) {
   const run = await cli(
@@ -238,7 +211,7 @@ describe('fieldflash provision', () => {
 
   it('asks for a base firmware when the library has none for the board', async () => {
     const dataDir = await tempDir('fieldflash-data-')
-    expect((await cli(dataDir, 'site', 'set', ...SITE)).code).toBe(0)
+    expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
     await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
     const run = await cli(dataDir, 'provision', '--port', '/dev/null', '--device', 'pump-0001')
     expect(run.code).toBe(2)
