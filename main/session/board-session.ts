@@ -19,7 +19,8 @@ import {
 // flash a build), let it boot, watch its console, judge its banner, approve it when asked, and
 // register it. The port and the device are leased for the whole sequence, so no other job of
 // this process touches the port in between and no other job anywhere writes the device's
-// credentials to another board. The CLI's `provision --verify --approve` and the station use it.
+// credentials to another board. The app's flash and provision steps and the CLI's `provision`
+// (with --verify and --approve) run on it.
 
 /** How far a session takes the board. */
 export type SessionGoal = 'flashed' | 'verified' | 'approved'
