@@ -15,6 +15,7 @@ export const LAYERS = [
   ['verification', 'firmware-library'],
   ['provision', 'identify'],
   ['session'],
+  ['station'],
   ['ipc', 'cli'],
 ]
 

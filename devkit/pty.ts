@@ -128,6 +128,12 @@ export interface PtyEmulatorOptions extends Omit<
   socatPath?: string
   /** How long socat may take to create both links (default 10 s). */
   startTimeoutMs?: number
+  /**
+   * A board with the usual auto-reset circuit, its DTR/RTS wired through `wiredAccess`: it runs its
+   * firmware until the flasher's reset puts it in download mode (ptys carry no modem lines, so the
+   * test's port opener hands them to the emulator). Default: no circuit, already in download mode.
+   */
+  wired?: boolean
 }
 
 export interface PtyEmulator {
@@ -146,11 +152,16 @@ export async function startPtyEmulator(options: PtyEmulatorOptions = {}): Promis
     await rm(dir, { recursive: true, force: true })
     throw error
   })
-  const { socatPath: _socatPath, startTimeoutMs: _startTimeoutMs, ...emulatorOptions } = options
+  const {
+    socatPath: _socatPath,
+    startTimeoutMs: _startTimeoutMs,
+    wired = false,
+    ...emulatorOptions
+  } = options
   const emulator = new RomLoaderEmulator({
     ...emulatorOptions,
-    startInDownloadMode: true,
-    resetCircuit: 'none',
+    startInDownloadMode: !wired,
+    resetCircuit: wired ? 'classic' : 'none',
   })
   const port = new SerialPort({ path: pair.a, baudRate: 115200, autoOpen: false })
   await new Promise<void>((resolve, reject) =>

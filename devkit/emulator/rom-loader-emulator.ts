@@ -108,6 +108,8 @@ export interface EmulatorOptions {
    * flash encryption is on). Default: all off.
    */
   security?: { flags?: number; flashCryptCnt?: number }
+  /** Called at every boot, after the state changed: into the ROM's download mode or the firmware. */
+  onBoot?: (kind: 'download' | 'flash') => void
   faults?: FaultOptions
 }
 
@@ -467,6 +469,7 @@ export class RomLoaderEmulator {
       if (banner) void this.transmit(new TextEncoder().encode(this.appText()))
       this.startAppTimer()
     }
+    this.options.onBoot?.(effective === 'download' ? 'download' : 'flash')
   }
 
   private appText(): string {

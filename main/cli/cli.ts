@@ -10,6 +10,7 @@ import { EXIT, processIo, reportError, type Io } from './output'
 import { registerFirmwareCommands } from './firmware-commands'
 import { registerFlashCommands } from './flash-commands'
 import { registerIdentifyCommand } from './identify-command'
+import { registerStationCommand } from './station-command'
 import { registerProvisioningCommands } from './provisioning-commands'
 import { registerRegistryCommands } from './registry-commands'
 import { EXIT_NOT_VERIFIED, registerVerificationCommands } from './verification-commands'
@@ -65,6 +66,7 @@ export function createProgram(kit: CliKit): Command {
   registerProvisioningCommands(program, kit)
   registerFlashCommands(program, kit)
   registerIdentifyCommand(program, kit)
+  registerStationCommand(program, kit)
   registerVerificationCommands(program, kit)
   registerFirmwareCommands(program, kit)
   registerRegistryCommands(program, kit)

@@ -53,6 +53,8 @@ export interface BoardSessionRequest {
   verifyTimeoutMs?: number
   /** What runs the session, in words, for a job refused the port or the device meanwhile. */
   holder: string
+  /** The port, when the caller already holds it for longer (the station, across identify). */
+  portLease?: PortLease | null
 }
 
 /** How a board session reaches the board (real serial ports by default; the tests' bench). */
@@ -121,10 +123,10 @@ export async function runBoardSession(
   try {
     // Refused before anything is opened: a wrong approver, a busy port, a device another job has.
     if (request.until === 'approved') requireApprover(request.approver)
-    portLease = leasePort(path, `${request.holder} (${request.uid})`)
+    portLease = request.portLease ?? leasePort(path, `${request.holder} (${request.uid})`)
     deviceLease = leaseDevice(store, { uid: request.uid, port: path, holder: request.holder })
   } catch (error) {
-    portLease?.release()
+    if (portLease !== request.portLease) portLease?.release()
     if (!(error instanceof FieldFlashError)) throw error
     return result('nothing', null, null, failureOf(error))
   }
@@ -207,7 +209,7 @@ export async function runBoardSession(
     )
   } finally {
     deviceLease.release()
-    portLease.release()
+    if (portLease !== request.portLease) portLease.release()
   }
 }
 

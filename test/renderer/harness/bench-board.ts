@@ -40,15 +40,28 @@ export class BenchBoard {
   private constructor(
     readonly dir: string,
     readonly clientPath: string,
+    /** With an auto-reset circuit driven through `wiredAccess`: see `start`. */
+    readonly wired: boolean,
+    private readonly mac: string,
   ) {
     this.emulator = this.newEmulator()
+    if (wired) this.state = 'app'
   }
 
-  /** Creates the pty pair and puts a board in download mode behind it. */
-  static async start(): Promise<BenchBoard> {
+  /**
+   * Creates the pty pair and puts a board behind it: in download mode, or (`wired`) a blank board
+   * with the auto-reset circuit whose DTR/RTS `wiredAccess` hands to the emulator. A wired board
+   * keeps its flash across resets and runs what was written whenever it boots its firmware.
+   */
+  static async start(options: { wired?: boolean; mac?: string } = {}): Promise<BenchBoard> {
     await requireSocat()
     const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
-    const bench = new BenchBoard(dir, join(dir, 'ttyUSB0'))
+    const bench = new BenchBoard(
+      dir,
+      join(dir, 'ttyUSB0'),
+      options.wired ?? false,
+      options.mac ?? BENCH_MAC,
+    )
     await bench.plugIn()
     return bench
   }
@@ -72,7 +85,8 @@ export class BenchBoard {
     const image = this.emulator.readFlash(APP_OFFSET, APP_WINDOW)
     const program = extractHostBoard(image)
     const ffcfg = this.flashedPartition('ffcfg')
-    this.emulator.dispose()
+    // A wired board's emulator lives on (its flash, its reset circuit); the other kind is done.
+    if (!this.wired) this.emulator.dispose()
     this.state = 'app'
     if (!program) {
       this.send(
@@ -83,7 +97,7 @@ export class BenchBoard {
     const file = join(this.dir, `app-${Date.now()}`)
     await writeFile(file, program)
     await chmod(file, 0o755)
-    const args = ['--mac', BENCH_MAC, '--interval-ms', '400']
+    const args = ['--mac', this.mac, '--interval-ms', '400']
     // The board's ffcfg partition as flashed, for a base firmware that reads its values there.
     if (ffcfg) {
       const nvs = join(this.dir, `ffcfg-${Date.now()}.bin`)
@@ -143,10 +157,23 @@ export class BenchBoard {
   private newEmulator(faults: FaultOptions = {}): RomLoaderEmulator {
     const emulator = new RomLoaderEmulator({
       chip: 'ESP32',
-      mac: BENCH_MAC,
-      startInDownloadMode: true,
-      resetCircuit: 'none',
+      mac: this.mac,
+      startInDownloadMode: !this.wired,
+      resetCircuit: this.wired ? 'classic' : 'none',
       faults,
+      // A wired board's resets come through its circuit: into download mode (the firmware stops
+      // and the ROM answers), or into the firmware written to flash.
+      onBoot: this.wired
+        ? (kind) => {
+            if (kind === 'download') {
+              this.stopApp()
+              this.state = 'download'
+            } else {
+              this.state = 'download'
+              void this.resetIntoApp()
+            }
+          }
+        : undefined,
     })
     emulator.attachHost({
       receive: (bytes) => {

@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises'
+import type { BoardCatalog } from '../boards/catalog'
+import { addDevice } from '../devices/devices'
+import { importDevices, parseDeviceList, type ImportRow } from '../devices/import-devices'
+import { DEVICE_UID_RULE, isValidDeviceUid } from '../shared/device-uid'
+import { invalidInput } from '../shared/errors'
+import type { DeviceRecord } from '../store/records'
+import type { FieldFlashStore } from '../store/store'
+
+// Which device the next board on the station becomes. A lot is a list of devices (a file in
+// `device import`'s format: the ones not in the registry yet are created, and each board takes the
+// next one not yet provisioned) or a UID pattern (`line3-{seq:05}`, `pump-{mac}`) whose devices are
+// created as boards come. A device is never given to two boards in a run.
+
+export interface LotBoard {
+  /** The board's MAC (`aa:bb:cc:dd:ee:ff`), for `{mac}`. */
+  mac: string
+}
+
+export interface Lot {
+  /** What the lot is, in words, for the station's header. */
+  readonly description: string
+  /** The next device for `board`, created if the lot says so; null when the lot is used up. */
+  next(board: LotBoard): string | null
+  /** How many devices the lot still has (null for a pattern: no end). */
+  remaining(): number | null
+}
+
+/** A device is done when it was flashed or approved: the lot gives it to no other board. */
+function provisioned(device: DeviceRecord | null): boolean {
+  return device !== null && (device.flashes.length > 0 || device.approvedAt !== null)
+}
+
+/**
+ * Opens a lot: `spec` is a file (one UID per line, or a CSV with a uid column) when one exists at
+ * that path, otherwise a pattern with `{seq}`, `{seq:0N}` or `{mac}`. Bad input is refused naming
+ * `--lot` and the rule.
+ */
+export async function openLot(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  spec: string,
+  boardId: string,
+): Promise<Lot> {
+  if (typeof spec !== 'string' || spec.trim() === '') throw invalidInput('lot', 'is required')
+  const text = await readFile(spec, 'utf8').catch(() => null)
+  if (text !== null) return fileLot(store, catalog, spec, text, boardId)
+  return patternLot(store, catalog, spec, boardId)
+}
+
+function fileLot(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  path: string,
+  text: string,
+  boardId: string,
+): Lot {
+  let rows: ImportRow[]
+  try {
+    rows = parseDeviceList(text, boardId, catalog)
+  } catch (error) {
+    throw Object.assign(error as Error, { message: `lot: ${path}: ${(error as Error).message}` })
+  }
+  const missing = rows.filter((row) => !store.device(row.uid))
+  if (missing.length > 0) importDevices(store, missing)
+  const given = new Set<string>()
+  const open = (): ImportRow[] =>
+    rows.filter((row) => !given.has(row.uid) && !provisioned(store.device(row.uid)))
+  return {
+    description: `${rows.length} device(s) from ${path}`,
+    next() {
+      const row = open()[0]
+      if (!row) return null
+      given.add(row.uid)
+      return row.uid
+    },
+    remaining: () => open().length,
+  }
+}
+
+const PLACEHOLDER = /\{(seq)(?::(0\d+))?\}|\{(mac)\}/g
+
+function patternLot(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  pattern: string,
+  boardId: string,
+): Lot {
+  const names = [...pattern.matchAll(PLACEHOLDER)]
+  if (names.length === 0) {
+    throw invalidInput(
+      'lot',
+      `${JSON.stringify(pattern)} is neither a file nor a pattern: a pattern holds {seq}, {seq:05} or {mac}`,
+    )
+  }
+  const render = (seq: number, mac: string): string =>
+    pattern.replace(PLACEHOLDER, (_, s: string, width: string | undefined, m: string) =>
+      s ? String(seq).padStart(width ? Number(width.slice(1)) : 0, '0') : m ? mac : '',
+    )
+  const sample = render(1, '240ac4000000')
+  if (!isValidDeviceUid(sample)) {
+    throw invalidInput(
+      'lot',
+      `the pattern makes UIDs like ${sample}, but a UID must be ${DEVICE_UID_RULE}`,
+    )
+  }
+  const bySeq = names.some((n) => n[1] === 'seq')
+  const given = new Set<string>()
+  let seq = 0
+  return {
+    description: `devices named ${pattern}`,
+    next(board) {
+      const mac = board.mac.replace(/:/g, '').toLowerCase()
+      // {mac} alone: the board's own UID, whoever had it before (the same board is the same device).
+      let uid = render(0, mac)
+      if (bySeq) {
+        // The next counter value not given in this run and not provisioned before.
+        do uid = render(++seq, mac)
+        while (given.has(uid) || provisioned(store.device(uid)))
+      }
+      given.add(uid)
+      if (!store.device(uid)) addDevice(store, catalog, { uid, boardId })
+      return uid
+    },
+    remaining: () => null,
+  }
+}

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
+import { wiredAccess } from '../../devkit/wired-access'
+import { FieldFlashStore } from '../../main/store/store'
+import { openLot } from '../../main/station/lot'
+import { Station, type BoardStatus, type StationEvent } from '../../main/station/station'
+import { siteWithBaseFirmware } from '../helpers/base-firmware-site'
+import { loadCatalog } from '../helpers/fixtures'
+import { until } from '../helpers/wait'
+
+// The station's own controls: it watches for boards being plugged in (ports: auto), stops taking
+// new ones when asked while those in flight finish, and aborts those in flight, each ending
+// recorded.
+
+const boards: PtyEmulator[] = []
+afterEach(async () => {
+  for (const board of boards.splice(0)) await board.stop()
+})
+
+async function slowBoard(mac: string): Promise<PtyEmulator> {
+  const board = await startPtyEmulator({
+    chip: 'ESP32',
+    mac,
+    wired: true,
+    faults: { responseDelayByCommand: { FLASH_DEFL_DATA: 30 } },
+  })
+  boards.push(board)
+  return board
+}
+
+async function stationFor(events: StationEvent[]) {
+  const dataDir = await siteWithBaseFirmware([])
+  const store = FieldFlashStore.open(dataDir)
+  const catalog = await loadCatalog()
+  const firmware = store.read((tx) => tx.firmware())[0]!
+  const station = new Station(
+    { store, catalog },
+    {
+      firmware: firmware.sha256.slice(0, 12),
+      lot: await openLot(store, catalog, 'unit-{seq:03}', 'esp32-devkitc'),
+      ports: 'auto',
+      until: 'flashed',
+    },
+    {
+      // The boards plugged in so far, as the system's port list would show them.
+      listPorts: async () =>
+        boards.map((b) => ({
+          path: b.clientPath,
+          manufacturer: null,
+          serialNumber: null,
+          vid: null,
+          pid: null,
+          bridge: null,
+          nativeUsb: false,
+          boardIds: [],
+        })),
+      access: wiredAccess(() => boards),
+      pollMs: 50,
+    },
+    (event) => events.push(event),
+  )
+  return { station, store }
+}
+
+const phaseOf = (events: StationEvent[], port: string): BoardStatus['phase'] | undefined =>
+  events
+    .filter((e) => e.type === 'board' && e.board.port === port)
+    .map((e) => (e as { board: BoardStatus }).board.phase)
+    .at(-1)
+
+describe('Station', () => {
+  it('starts each board as it is plugged in; once stopped it takes no new board and lets the one in flight finish', async () => {
+    const events: StationEvent[] = []
+    const { station, store } = await stationFor(events)
+    const running = station.run()
+    const first = await slowBoard('24:0a:c4:00:02:01')
+    await until(() => phaseOf(events, first.clientPath) === 'writing')
+
+    station.stop()
+    const late = await slowBoard('24:0a:c4:00:02:02')
+    const totals = await running
+    expect(totals).toMatchObject({ done: 1, failed: 0, skipped: 0 })
+    expect(phaseOf(events, first.clientPath)).toBe('done')
+    expect(phaseOf(events, late.clientPath)).toBeUndefined()
+    expect(late.emulator.commandCount('SYNC')).toBe(0)
+    expect(store.device('unit-001')!.flashes).toHaveLength(1)
+    store.close()
+  }, 120_000)
+
+  it('aborts the boards in flight: each ends failed as cancelled, its device token unchanged', async () => {
+    const events: StationEvent[] = []
+    const { station, store } = await stationFor(events)
+    const running = station.run()
+    const one = await slowBoard('24:0a:c4:00:03:01')
+    const two = await slowBoard('24:0a:c4:00:03:02')
+    await until(() => [one, two].every((b) => phaseOf(events, b.clientPath) === 'writing'))
+
+    station.abort()
+    const totals = await running
+    expect(totals).toMatchObject({ done: 0, failed: 2 })
+    const ends = events.filter((e) => e.type === 'board' && e.board.phase === 'failed') as {
+      board: BoardStatus
+    }[]
+    expect(ends.map((e) => e.board.errorCode)).toEqual(['cancelled', 'cancelled'])
+    for (const uid of ['unit-001', 'unit-002']) {
+      // Cancelled before its config partition: the device has no token and no flash.
+      expect(store.device(uid)).toMatchObject({ tokens: [], flashes: [] })
+    }
+    store.close()
+  }, 120_000)
+})
