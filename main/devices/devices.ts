@@ -2,7 +2,7 @@ import type { BoardCatalog } from '../boards/catalog'
 import { FieldFlashError } from '../shared/errors'
 import { currentToken, effectiveState, viewToken } from '../credentials/tokens'
 import { requireDevice } from '../store/require-device'
-import type { DeviceListItem, FieldFlashStore } from '../store/store'
+import type { DeviceListItem, FieldFlashStore, StoreWriter } from '../store/store'
 import type { DeviceRecord, TokenRecord } from '../store/records'
 import { assertDeviceUid, generateDeviceUid } from '../shared/device-uid'
 import { generateMqttPassword, mqttUsernameFor } from './mqtt-credentials'
@@ -132,9 +132,31 @@ export function addDevice(
   input: AddDeviceInput,
   now: Date = new Date(),
 ): DeviceView {
+  return store.write(creatingDevice(catalog, input, now))
+}
+
+/**
+ * addDevice for what runs beside serial streams (the station): the registry's lock is awaited in
+ * timers, never in the event loop.
+ */
+export function addDeviceSoon(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  input: AddDeviceInput,
+  now: Date = new Date(),
+): Promise<DeviceView> {
+  return store.writeAsync(creatingDevice(catalog, input, now))
+}
+
+/** The transaction that creates a device (input checked before any lock is asked for). */
+function creatingDevice(
+  catalog: BoardCatalog,
+  input: AddDeviceInput,
+  now: Date,
+): (tx: StoreWriter) => DeviceView {
   const board = catalog.get(input.boardId, 'board')
   const wanted = input.uid === undefined ? undefined : assertDeviceUid(input.uid, 'uid')
-  return store.write((tx) => {
+  return (tx) => {
     let uid: string
     if (wanted !== undefined) {
       uid = wanted
@@ -147,7 +169,7 @@ export function addDevice(
     tx.insertDevice(device)
     tx.audit([{ type: 'device.created', uid, boardId: board.id, at: device.createdAt }])
     return viewDevice(device, now)
-  })
+  }
 }
 
 /** A device as it is created: fresh MQTT credentials, no token yet. */

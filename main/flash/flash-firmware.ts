@@ -68,7 +68,7 @@ export async function flashFirmware(
   let lease: DeviceLease | null = null
   if (request.deviceUid && !request.deviceLease) {
     try {
-      lease = leaseDevice(services.store, {
+      lease = await leaseDevice(services.store, {
         uid: request.deviceUid,
         port: request.port.path,
         holder: request.holder ?? 'FieldFlash',
@@ -81,7 +81,7 @@ export async function flashFirmware(
   try {
     return await flashLeased(services, request, board, emit, signal, deps)
   } finally {
-    lease?.release()
+    await lease?.release()
   }
 }
 
@@ -116,7 +116,7 @@ async function flashLeased(
     deps,
   )
   if (result.ok && request.deviceUid) {
-    return recordFlashOrSay(services.store, request.deviceUid, result)
+    return await recordFlashOrSay(services.store, request.deviceUid, result)
   }
   return result
 }

@@ -12,8 +12,9 @@ export function recordFlash(
   uid: string,
   flash: FlashSuccess,
   now: Date = new Date(),
-): FlashRecord {
-  return store.write((tx) => {
+): Promise<FlashRecord> {
+  // Never holding up the event loop: other boards' bytes keep flowing while the lock is awaited.
+  return store.writeAsync((tx) => {
     const device = requireDevice(tx, uid)
     const record: FlashRecord = {
       at: now.toISOString(),
@@ -45,13 +46,13 @@ export function recordFlash(
  * Records a successful flash; when the registry cannot take it, the flash is still reported as done
  * and the failure as its own code, with the cause, so nobody flashes a good board again in vain.
  */
-export function recordFlashOrSay(
+export async function recordFlashOrSay(
   store: FieldFlashStore,
   uid: string,
   flash: FlashSuccess,
-): FlashSuccess | FlashFailure {
+): Promise<FlashSuccess | FlashFailure> {
   try {
-    recordFlash(store, uid, flash)
+    await recordFlash(store, uid, flash)
     return flash
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error)

@@ -18,8 +18,8 @@ const STALE_MS = 60_000
 
 export interface DeviceLease {
   readonly uid: string
-  /** Ends the lease (idempotent). */
-  release(): void
+  /** Ends the lease (idempotent; a registry that cannot be written leaves it to go stale). */
+  release(): Promise<void>
 }
 
 /**
@@ -27,13 +27,15 @@ export interface DeviceLease {
  * holds it: its port, what it is, the process and host, and since when. A lease left behind by a
  * process that is gone (killed, crashed) is taken over.
  */
-export function leaseDevice(
+export async function leaseDevice(
   store: FieldFlashStore,
   request: { uid: string; port: string; holder: string; now?: () => Date },
-): DeviceLease {
+): Promise<DeviceLease> {
   const now = request.now ?? (() => new Date())
   const id = randomBytes(16).toString('hex')
-  store.write((tx) => {
+  // Every lease write waits for the registry in timers, never in the event loop: other boards'
+  // streams go on while another process holds the write lock.
+  await store.writeAsync((tx) => {
     requireDevice(tx, request.uid)
     const held = tx.deviceLease(request.uid)
     if (held && alive(held, now())) throw busy(held)
@@ -50,41 +52,26 @@ export function leaseDevice(
     })
   })
   const heartbeat = setInterval(() => {
-    try {
-      store.write((tx) => tx.touchDeviceLease(request.uid, id, now().toISOString()))
-    } catch {
-      // A busy registry skips one beat; the lease is stale only after several.
-    }
+    // A busy registry skips one beat; the lease is stale only after several.
+    store
+      .writeAsync((tx) => tx.touchDeviceLease(request.uid, id, now().toISOString()))
+      .catch(() => undefined)
   }, HEARTBEAT_MS)
   heartbeat.unref()
   let released = false
   return {
     uid: request.uid,
-    release() {
+    async release() {
       if (released) return
       released = true
       clearInterval(heartbeat)
-      try {
-        store.write((tx) => tx.deleteDeviceLease(request.uid, id))
-      } catch {
-        // The registry cannot be written (the job's own result says so): without its heartbeat
-        // the lease goes stale and the next job takes it over.
-      }
+      await store
+        .writeAsync((tx) => tx.deleteDeviceLease(request.uid, id))
+        .catch(() => {
+          // The registry cannot be written (the job's own result says so): without its heartbeat
+          // the lease goes stale and the next job takes it over.
+        })
     },
-  }
-}
-
-/** Runs `job` holding the device's lease; the lease ends with the job, however it ends. */
-export async function withDeviceLease<T>(
-  store: FieldFlashStore,
-  request: { uid: string; port: string; holder: string },
-  job: () => Promise<T>,
-): Promise<T> {
-  const lease = leaseDevice(store, request)
-  try {
-    return await job()
-  } finally {
-    lease.release()
   }
 }
 

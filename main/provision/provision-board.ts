@@ -87,7 +87,7 @@ export async function provisionBoard(
   // One board per device: refused before the port is opened when another job has the device.
   let lease: DeviceLease
   try {
-    lease = leaseDevice(services.store, {
+    lease = await leaseDevice(services.store, {
       uid: request.uid,
       port: request.port.path,
       holder: request.holder ?? 'FieldFlash',
@@ -107,7 +107,7 @@ export async function provisionBoard(
   try {
     return await provisionLeased(services, request, emit, signal, deps)
   } finally {
-    lease.release()
+    await lease.release()
   }
 }
 
@@ -165,9 +165,9 @@ async function provisionLeased(
           parts: [...[...parts].sort((a, b) => a.offset - b.offset), configPart],
         }
       },
-      beforeWriting: (part) => {
+      beforeWriting: async (part) => {
         if (part !== configPart) return
-        committed = commitProvisionToken(store, rendered, token, now)
+        committed = await commitProvisionToken(store, rendered, token, now)
         emit({
           type: 'log',
           level: 'info',
@@ -182,7 +182,7 @@ async function provisionLeased(
   if (!result.ok) return fail(result)
   const minted = committed as MintedToken | null
   if (!minted) throw new Error('provisioning finished without writing its config partition')
-  const recorded = recordFlashOrSay(store, uid, result)
+  const recorded = await recordFlashOrSay(store, uid, result)
   if (!recorded.ok) return { ...recorded, uid, token: minted.view, tokenChanged: true }
   return {
     ...result,
@@ -225,13 +225,15 @@ async function prepareProvision(
 }
 
 /** Commits the token the config partition carries, just before that partition is written. */
-function commitProvisionToken(
+async function commitProvisionToken(
   store: FieldFlashStore,
   rendered: RenderInputs,
   token: string,
   now: Date,
-): MintedToken {
-  const outcome = store.write((tx) => commitRenderedToken(tx, rendered, token, 'provision', now))
+): Promise<MintedToken> {
+  const outcome = await store.writeAsync((tx) =>
+    commitRenderedToken(tx, rendered, token, 'provision', now),
+  )
   if ('changed' in outcome) {
     throw new FieldFlashError(
       'invalid_state',

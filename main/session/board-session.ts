@@ -124,7 +124,7 @@ export async function runBoardSession(
     // Refused before anything is opened: a wrong approver, a busy port, a device another job has.
     if (request.until === 'approved') requireApprover(request.approver)
     portLease = request.portLease ?? leasePort(path, `${request.holder} (${request.uid})`)
-    deviceLease = leaseDevice(store, { uid: request.uid, port: path, holder: request.holder })
+    deviceLease = await leaseDevice(store, { uid: request.uid, port: path, holder: request.holder })
   } catch (error) {
     if (portLease !== request.portLease) portLease?.release()
     if (!(error instanceof FieldFlashError)) throw error
@@ -208,7 +208,7 @@ export async function runBoardSession(
       result(reached, written, verification, failure),
     )
   } finally {
-    deviceLease.release()
+    await deviceLease.release()
     if (portLease !== request.portLease) portLease.release()
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { BoardCatalog } from '../boards/catalog'
-import { addDevice } from '../devices/devices'
+import { addDeviceSoon } from '../devices/devices'
 import { importDevices, parseDeviceList, type ImportRow } from '../devices/import-devices'
 import { DEVICE_UID_RULE, isValidDeviceUid } from '../shared/device-uid'
 import { invalidInput } from '../shared/errors'
@@ -21,7 +21,7 @@ export interface Lot {
   /** What the lot is, in words, for the station's header. */
   readonly description: string
   /** The next device for `board`, created if the lot says so; null when the lot is used up. */
-  next(board: LotBoard): string | null
+  next(board: LotBoard): Promise<string | null>
   /** How many devices the lot still has (null for a pattern: no end). */
   remaining(): number | null
 }
@@ -68,7 +68,7 @@ function fileLot(
     rows.filter((row) => !given.has(row.uid) && !provisioned(store.device(row.uid)))
   return {
     description: `${rows.length} device(s) from ${path}`,
-    next() {
+    async next() {
       const row = open()[0]
       if (!row) return null
       given.add(row.uid)
@@ -109,7 +109,7 @@ function patternLot(
   let seq = 0
   return {
     description: `devices named ${pattern}`,
-    next(board) {
+    async next(board) {
       const mac = board.mac.replace(/:/g, '').toLowerCase()
       // {mac} alone: the board's own UID, whoever had it before (the same board is the same device).
       let uid = render(0, mac)
@@ -119,7 +119,8 @@ function patternLot(
         while (given.has(uid) || provisioned(store.device(uid)))
       }
       given.add(uid)
-      if (!store.device(uid)) addDevice(store, catalog, { uid, boardId })
+      // Boards are flashing meanwhile: the lock is awaited in timers, not in the event loop.
+      if (!store.device(uid)) await addDeviceSoon(store, catalog, { uid, boardId })
       return uid
     },
     remaining: () => null,

@@ -279,7 +279,7 @@ export class Station {
           message: `It already carries ${identity.device!.uid}'s ${carried} token; unplug it (or run the station with --reprovision).`,
         })
       }
-      const uid = this.request.lot.next({ mac: identity.mac })
+      const uid = await this.request.lot.next({ mac: identity.mac })
       if (uid === null) {
         this.stop()
         return end('skipped', { errorCode: 'lot_used_up', message: 'The lot has no device left.' })

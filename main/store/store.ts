@@ -281,9 +281,36 @@ export class FieldFlashStore {
     return this.run('BEGIN IMMEDIATE', fn, true)
   }
 
-  private run<T>(begin: string, fn: (tx: StoreWriter) => T, writing = false): T {
+  /**
+   * `write`, without ever holding up this process's event loop while another process has the
+   * write lock: the lock is tried, and while it is taken the wait goes on in timers (a few ms,
+   * growing to 50), up to the same 15 s. What runs serial streams (flashing, consoles, the
+   * station) writes this way, so a CLI holding the registry never stalls a board's bytes.
+   */
+  async writeAsync<T>(fn: (tx: StoreWriter) => T): Promise<T> {
+    if (this.depth > 0) throw new Error('writeAsync cannot start inside a transaction')
+    const deadline = Date.now() + BUSY_TIMEOUT_MS
+    for (let pause = 2; ; pause = Math.min(50, pause * 2)) {
+      this.db.exec('PRAGMA busy_timeout = 0')
+      try {
+        this.db.exec('BEGIN IMMEDIATE')
+      } catch (error) {
+        const code = String((error as { code?: unknown }).code ?? '')
+        const busy = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+        if (!busy || Date.now() >= deadline) throw storeError(error, this.path)
+        await new Promise((resolve) => setTimeout(resolve, pause))
+        continue
+      } finally {
+        this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      }
+      // The transaction is open (nothing of this process can run in between: `fn` is synchronous).
+      return this.run(null, fn, true)
+    }
+  }
+
+  private run<T>(begin: string | null, fn: (tx: StoreWriter) => T, writing = false): T {
     try {
-      this.db.exec(begin)
+      if (begin !== null) this.db.exec(begin)
     } catch (error) {
       throw storeError(error, this.path)
     }

@@ -129,8 +129,8 @@ describe('a flash the registry cannot record', () => {
     // lock held too long).
     const refusing = Object.create(store) as typeof store
     let writes = 0
-    refusing.write = (fn) => {
-      if (writes++ === 0) return store.write(fn)
+    refusing.writeAsync = async (fn) => {
+      if (writes++ === 0) return store.writeAsync(fn)
       throw new Error('the disk is full.')
     }
     const result = await flashFirmware(
