@@ -48,7 +48,7 @@ function layeringRules() {
 
 // The renderer's features stay apart: each may use the shared pieces (components/, hooks, format,
 // errors, api) but not another feature's files. App.tsx composes them.
-export const RENDERER_FEATURES = ['flow', 'console', 'devices', 'settings']
+export const RENDERER_FEATURES = ['flow', 'console', 'devices', 'settings', 'station']
 
 function rendererFeatureRules() {
   return RENDERER_FEATURES.map((feature) => ({

@@ -73,6 +73,13 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
       : await dialog.showOpenDialog(options)
     return result.canceled ? null : (result.filePaths[0] ?? null)
   }
+  const save = async (options: Electron.SaveDialogOptions): Promise<string | null> => {
+    const owner = window()
+    const result = owner
+      ? await dialog.showSaveDialog(owner, options)
+      : await dialog.showSaveDialog(options)
+    return result.canceled || !result.filePath ? null : result.filePath
+  }
   return {
     chooseTemplateFolder: (uid) =>
       open({
@@ -95,20 +102,22 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
               filters: [{ name: 'Firmware', extensions: ['bin', 'json'] }],
             },
       ),
-    chooseExportFile: async (defaultName) => {
-      const options: Electron.SaveDialogOptions = {
+    chooseExportFile: (defaultName) =>
+      save({
         title: 'Save the export for the platform',
         buttonLabel: 'Export here',
         defaultPath: defaultName,
         filters: [{ name: 'FieldFlash export (JSON lines)', extensions: ['jsonl'] }],
         properties: ['createDirectory', 'showOverwriteConfirmation'],
-      }
-      const owner = window()
-      const result = owner
-        ? await dialog.showSaveDialog(owner, options)
-        : await dialog.showSaveDialog(options)
-      return result.canceled || !result.filePath ? null : result.filePath
-    },
+      }),
+    chooseResultsFile: (defaultName) =>
+      save({
+        title: "Save the station's results",
+        buttonLabel: 'Save here',
+        defaultPath: defaultName,
+        filters: [{ name: 'CSV', extensions: ['csv'] }],
+        properties: ['createDirectory', 'showOverwriteConfirmation'],
+      }),
   }
 }
 

@@ -64,8 +64,13 @@ const api: FieldFlashApi = {
   getExportState: call('getExportState'),
   exportForPlatform: call('exportForPlatform'),
   readAuditLog: call('readAuditLog'),
+  startStation: call('startStation'),
+  stopStation: call('stopStation'),
+  getStation: call('getStation'),
+  exportStationResults: call('exportStationResults'),
   onFlashEvent: subscribe('flash'),
   onMonitorEvent: subscribe('monitor'),
+  onStationEvent: subscribe('station'),
 }
 
 contextBridge.exposeInMainWorld('fieldflash', api)

@@ -39,6 +39,14 @@ import type {
 } from '../session/console-types'
 import type { FlashJobEvent, FlashOutcome } from '../session/job-types'
 import type { LibraryFirmware } from '../firmware-library/library-types'
+import type {
+  BoardStatus,
+  StationEvent,
+  StationRow,
+  StationSettings,
+  StationSnapshot,
+  StationTotals,
+} from '../station/station-types'
 
 // The typed API between renderer and main, written once. Types and channel names only: no Node
 // imports, so the renderer, the preload and main all import this file. Main implements every
@@ -47,6 +55,14 @@ import type { LibraryFirmware } from '../firmware-library/library-types'
 
 export type { Result, ErrorCode }
 export type { LibraryFirmware }
+export type {
+  BoardStatus,
+  StationEvent,
+  StationRow,
+  StationSettings,
+  StationSnapshot,
+  StationTotals,
+}
 export type {
   FlashJobEvent,
   FlashOutcome,
@@ -210,6 +226,12 @@ export interface ApiOperations {
   /** Opens a save dialog in main and writes the signed export there (null: cancelled). */
   exportForPlatform: { request: { changesOnly: boolean }; response: ExportResult | null }
   readAuditLog: { request: { uid?: string }; response: AuditEntry[] }
+  /** The factory station: one at a time, its settings locked while it runs. */
+  startStation: { request: StationSettings; response: StationSnapshot }
+  stopStation: { request: { abort: boolean }; response: StationSnapshot }
+  getStation: { request: void; response: StationSnapshot }
+  /** Opens a save dialog in main and writes the station's results there as CSV (null: cancelled). */
+  exportStationResults: { request: void; response: { path: string; rows: number } | null }
 }
 
 export type OperationName = keyof ApiOperations
@@ -220,6 +242,7 @@ export type ResponseOf<K extends OperationName> = ApiOperations[K]['response']
 export interface ApiEvents {
   flash: FlashJobEvent
   monitor: MonitorEvent
+  station: StationEvent | { type: 'ended' }
 }
 export type EventName = keyof ApiEvents
 
@@ -231,6 +254,8 @@ export type FieldFlashApi = {
   onFlashEvent(listener: (event: FlashJobEvent) => void): () => void
   /** Console lines, verification results and port state of every monitor session. */
   onMonitorEvent(listener: (event: MonitorEvent) => void): () => void
+  /** The station's boards, totals and end. */
+  onStationEvent(listener: (event: ApiEvents['station']) => void): () => void
 }
 
 /** Every operation, in one list (the preload, main and the test bridge iterate it). */
@@ -267,6 +292,10 @@ export const OPERATIONS = [
   'getExportState',
   'exportForPlatform',
   'readAuditLog',
+  'startStation',
+  'stopStation',
+  'getStation',
+  'exportStationResults',
 ] as const satisfies readonly OperationName[]
 
 // Fails to compile when an operation of ApiOperations is missing from OPERATIONS.
@@ -284,4 +313,5 @@ export function operationChannel(name: OperationName): `fieldflash:op:${Operatio
 export const EVENT_CHANNELS = {
   flash: 'fieldflash:event:flash',
   monitor: 'fieldflash:event:monitor',
+  station: 'fieldflash:event:station',
 } as const satisfies Record<EventName, string>

@@ -16,6 +16,8 @@ export interface Dialogs {
   chooseFirmware(pick: 'folder' | 'file'): Promise<string | null>
   /** Where to save the platform export (`defaultName` suggested), or null when cancelled. */
   chooseExportFile(defaultName: string): Promise<string | null>
+  /** Where to save the station's results CSV (`defaultName` suggested), or null when cancelled. */
+  chooseResultsFile(defaultName: string): Promise<string | null>
 }
 
 /** The services the API is implemented with; created once by the app shell (or a test). */

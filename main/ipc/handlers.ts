@@ -16,6 +16,7 @@ import { listPorts } from '../serial/list-ports'
 import { BackgroundJobs, writeBoard } from '../session/background-jobs'
 import type { BoardSessionRequest } from '../session/board-session'
 import { Consoles } from '../session/consoles'
+import { StationRunner } from '../station/station-runner'
 import { FieldFlashError, toResult, type Result } from '../shared/errors'
 import { redactTokens } from '../shared/redact'
 import {
@@ -70,6 +71,9 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     flashDependencies: services.flashDependencies,
     monitorOptions: services.monitorOptions,
   }
+  const station = new StationRunner({ store, catalog }, { listPorts: ports, access }, (event) =>
+    emit('station', event),
+  )
 
   const details = (uid: string): DeviceDetails => deviceDetails(store, uid, now())
 
@@ -164,10 +168,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         baud: request.baud,
       })
     },
-    cancelFlash: ({ jobId }) => {
-      jobs.cancel(jobId)
-      return null
-    },
+    cancelFlash: ({ jobId }) => jobs.cancel(jobId),
     listFirmware: ({ boardId }) => listFirmware(store, { boardId }).map(libraryView),
     importFirmware: async ({ boardId, pick }) => {
       catalog.get(boardId, 'boardId')
@@ -226,6 +227,10 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     exportForPlatform: ({ changesOnly }) =>
       exportToChosenFile(store, { changesOnly, choose: dialogs.chooseExportFile, now: now() }),
     readAuditLog: ({ uid }) => readAuditLog(store, { uid }).reverse(),
+    startStation: (settings) => station.start(settings),
+    stopStation: ({ abort }) => station.stop(abort),
+    getStation: () => station.snapshot(),
+    exportStationResults: () => station.exportToChosenFile(dialogs.chooseResultsFile, now()),
   }
 
   const handlers = {} as Record<OperationName, (payload: unknown) => Promise<Result<unknown>>>
@@ -245,6 +250,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
   return {
     handlers: handlers as OperationHandlers,
     async dispose() {
+      station.dispose()
       jobs.dispose()
       await consoles.dispose()
     },

@@ -103,6 +103,17 @@ export const REQUEST_SCHEMAS = {
   getExportState: none,
   exportForPlatform: z.strictObject({ changesOnly: z.boolean() }),
   readAuditLog: z.strictObject({ uid: uid.optional() }),
+  startStation: z.strictObject({
+    firmwareId: text(64),
+    lot: text(4096),
+    ports: z.union([z.literal('auto'), z.array(path).max(64)]),
+    until: z.enum(['flashed', 'verified', 'approved']),
+    approver: text(80).nullable().optional(),
+    count: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  }),
+  stopStation: z.strictObject({ abort: z.boolean() }),
+  getStation: none,
+  exportStationResults: none,
 } satisfies { [K in OperationName]: z.ZodType<RequestOf<K>> }
 
 /**

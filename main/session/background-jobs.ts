@@ -47,9 +47,10 @@ export class BackgroundJobs {
       })
   }
 
-  /** Idempotent: a job that already ended has nothing to cancel. */
-  cancel(jobId: string): void {
+  /** Idempotent: a job that already ended has nothing to cancel. Answers null (the IPC's "done"). */
+  cancel(jobId: string): null {
     this.running.get(jobId)?.abort()
+    return null
   }
 
   /** Refuses a job id that is running (before the caller prepares anything for it). */

@@ -1,15 +1,13 @@
 import { appendFile, stat } from 'node:fs/promises'
+import { writeFileAtomically } from '../shared/atomic-file'
 import { FieldFlashError } from '../shared/errors'
-import type { StationRow } from './station'
+import type { StationRow } from './station-types'
 
 // The station's results file: one CSV line per board, appended as the board ends, so a station
 // stopped in any way keeps every result it reached; a header first when the file is new.
 
-const COLUMNS: readonly [
-  header: string,
-  value: (row: StationRow, at: string) => string | number,
-][] = [
-  ['time', (_, at) => at],
+const COLUMNS: readonly [header: string, value: (row: StationRow) => string | number][] = [
+  ['time', (r) => r.endedAt],
   ['port', (r) => r.port],
   ['slot', (r) => r.slot],
   ['device', (r) => r.device],
@@ -31,6 +29,16 @@ function field(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 
+/** Writes `rows` as a whole CSV file at `path` (the app's export of a station's results). */
+export async function writeResults(path: string, rows: readonly StationRow[]): Promise<void> {
+  const text = [COLUMNS.map(([name]) => name).join(',')].concat(rows.map(csvLine)).join('\n')
+  await writeFileAtomically(path, text + '\n', { field: 'results' })
+}
+
+function csvLine(row: StationRow): string {
+  return COLUMNS.map(([, value]) => field(value(row))).join(',')
+}
+
 /**
  * The results file of one station run: rows appended one after another (boards that end at the
  * same moment would otherwise both find the file new and both write the header).
@@ -38,19 +46,18 @@ function field(value: string | number): string {
 export function resultsFile(path: string): (row: StationRow) => Promise<void> {
   let queue: Promise<void> = Promise.resolve()
   return (row) => {
-    const at = new Date()
-    queue = queue.then(() => appendResult(path, row, at))
+    queue = queue.then(() => appendResult(path, row))
     return queue
   }
 }
 
 /** Appends `row` to the CSV at `path` (with the header line when the file is new or empty). */
-async function appendResult(path: string, row: StationRow, at: Date): Promise<void> {
+async function appendResult(path: string, row: StationRow): Promise<void> {
   const size = await stat(path).then(
     (s) => s.size,
     () => 0,
   )
-  const line = COLUMNS.map(([, value]) => field(value(row, at.toISOString()))).join(',')
+  const line = csvLine(row)
   const header = size === 0 ? COLUMNS.map(([name]) => name).join(',') + '\n' : ''
   try {
     await appendFile(path, header + line + '\n', { mode: 0o644 })

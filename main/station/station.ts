@@ -7,15 +7,19 @@ import type { FlashEvent } from '../flash/flash-events'
 import { identifyBoard } from '../identify/identify-board'
 import { leasePort, type PortLease } from '../leases/port-lease'
 import type { PortView } from '../serial/port-types'
-import {
-  runBoardSession,
-  type BoardAccess,
-  type BoardSessionResult,
-  type SessionGoal,
-} from '../session/board-session'
+import { runBoardSession, type BoardAccess, type SessionGoal } from '../session/board-session'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import type { Lot } from './lot'
+import type { BoardStatus, StationEvent, StationRow, StationTotals } from './station-types'
+
+export type {
+  BoardPhase,
+  BoardStatus,
+  StationEvent,
+  StationRow,
+  StationTotals,
+} from './station-types'
 
 // A factory station: many ports at once, each board taken from plug-in to its goal by itself.
 // Every board is read back first (identify: its MAC for the lot, and whether it already carries a
@@ -52,59 +56,6 @@ export interface StationDependencies {
   slotOf?: (path: string) => Promise<string>
   now?: () => number
 }
-
-export type BoardPhase = 'identifying' | 'writing' | 'verifying' | 'done' | 'failed' | 'skipped'
-
-/** One port's board as the station shows it. */
-export interface BoardStatus {
-  port: string
-  slot: string
-  phase: BoardPhase
-  uid: string | null
-  mac: string | null
-  chip: string | null
-  percent: number | null
-  bytesPerSecond: number | null
-  /** The verification code the board must show (once its config is written). */
-  code: string | null
-  /** How far it got, once it ended. */
-  reached: BoardSessionResult['reached'] | null
-  errorCode: string | null
-  message: string | null
-  seconds: number
-}
-
-export interface StationTotals {
-  done: number
-  failed: number
-  skipped: number
-  /** Boards done per hour since the station started. */
-  perHour: number
-  seconds: number
-}
-
-/** One line of the results file, appended as each board ends. */
-export interface StationRow {
-  port: string
-  slot: string
-  device: string
-  mac: string
-  chip: string
-  fingerprint: string
-  code: string
-  outcome: 'done' | 'failed' | 'skipped'
-  reached: string
-  errorCode: string
-  identifySeconds: number
-  writeSeconds: number
-  verifySeconds: number
-  totalSeconds: number
-}
-
-export type StationEvent =
-  | { type: 'board'; board: BoardStatus }
-  | { type: 'totals'; totals: StationTotals }
-  | { type: 'notice'; message: string }
 
 export class Station {
   private stopping = false
@@ -232,6 +183,7 @@ export class Station {
       const span = (from: number, to: number): number =>
         Math.max(0, Math.round((to - from) / 100) / 10)
       await this.onRow({
+        endedAt: new Date(marks.end).toISOString(),
         port: path,
         slot,
         device: status.uid ?? '',

@@ -8,6 +8,7 @@ import { FocusHeading } from './components/Heading'
 import { ErrorNotice } from './components/Notice'
 import { Flow, type FlowStart } from './flow/Flow'
 import { SettingsScreen } from './settings/SettingsScreen'
+import { StationScreen } from './station/StationScreen'
 import { SiteProfileForm } from './settings/SiteProfileForm'
 
 type Screen =
@@ -15,11 +16,13 @@ type Screen =
   | { name: 'devices' }
   | { name: 'device'; uid: string }
   | { name: 'console' }
+  | { name: 'station' }
   | { name: 'settings' }
 
 const NAV: { name: Screen['name']; label: string }[] = [
   { name: 'flow', label: 'Provision a board' },
   { name: 'devices', label: 'Devices' },
+  { name: 'station', label: 'Station' },
   { name: 'console', label: 'Serial console' },
   { name: 'settings', label: 'Settings' },
 ]
@@ -106,6 +109,7 @@ export function App(): React.JSX.Element {
           />
         )}
         {site && screen.name === 'console' && <ConsoleScreen />}
+        {site && screen.name === 'station' && <StationScreen />}
         {site && screen.name === 'settings' && <SettingsScreen site={site} onSite={setSite} />}
       </main>
     </>

@@ -35,6 +35,7 @@ async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {
         },
         chooseFirmware: async () => null,
         chooseExportFile: async () => null,
+        chooseResultsFile: async () => null,
         ...options.dialogs,
       },
       listPorts: async () => [],

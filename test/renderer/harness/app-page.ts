@@ -157,7 +157,11 @@ export async function openApp(
   // What preload/index.ts builds, in the page: one function per operation, one per subscription.
   await page.addInitScript((operations: readonly string[]) => {
     type Listener = (payload: unknown) => void
-    const listeners: Record<string, Set<Listener>> = { flash: new Set(), monitor: new Set() }
+    const listeners: Record<string, Set<Listener>> = {
+      flash: new Set(),
+      monitor: new Set(),
+      station: new Set(),
+    }
     const invoke = (
       globalThis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
     ).__fieldflashInvoke!
@@ -172,6 +176,7 @@ export async function openApp(
     }
     api.onFlashEvent = subscribe('flash')
     api.onMonitorEvent = subscribe('monitor')
+    api.onStationEvent = subscribe('station')
     Object.defineProperty(globalThis, 'fieldflash', { value: Object.freeze(api) })
     Object.defineProperty(globalThis, '__fieldflashDeliver', {
       value: (name: string, payload: unknown) => listeners[name]?.forEach((l) => l(payload)),

@@ -24,22 +24,34 @@ import {
   type TestBrowser,
 } from './app-page'
 import { BenchBoard, benchAccess } from './bench-board'
+import { wiredAccess } from '../../../devkit/wired-access'
+import type { FaultOptions } from '../../../devkit/emulator/rom-loader-emulator'
 import { buildFirmwareFromZip } from './test-firmware'
 
 export interface AppUnderTest {
   page: Page
   store: FieldFlashStore
   bench: BenchBoard
+  /** The station's wired boards, when the test asked for some. */
+  stationBoards: BenchBoard[]
   catalog: BoardCatalog
   dataDir: string
   /** What the injected "save ZIP to…", "choose firmware" and "save export" dialogs answer. */
-  dialogs: { templateFolder: string; firmware: string | null; exportFile: string | null }
+  dialogs: {
+    templateFolder: string
+    firmware: string | null
+    exportFile: string | null
+    resultsFile: string | null
+  }
   pageErrors: string[]
 }
 
 export interface AppBench {
-  /** The app on a fresh data folder, with a bench board plugged in. */
-  startApp(seed?: (store: FieldFlashStore) => void): Promise<AppUnderTest>
+  /** The app on a fresh data folder, with a bench board plugged in (and wired station boards). */
+  startApp(
+    seed?: (store: FieldFlashStore) => void,
+    options?: { stationBoards?: { mac: string; faults?: FaultOptions }[] },
+  ): Promise<AppUnderTest>
   /** The test browser (its foreignRequests must stay empty). */
   readonly browser: TestBrowser
   readonly catalog: BoardCatalog
@@ -54,7 +66,7 @@ export function useAppBench(screensDir?: string): AppBench {
   let browser: TestBrowser
   let rendererDir: string
   let catalog: BoardCatalog
-  const running: { api: MainApi; bench: BenchBoard; page: Page }[] = []
+  const running: { api: MainApi; bench: BenchBoard; page: Page; stationBoards: BenchBoard[] }[] = []
 
   beforeAll(async () => {
     ;[rendererDir, browser, catalog] = await Promise.all([
@@ -78,18 +90,30 @@ export function useAppBench(screensDir?: string): AppBench {
       await app.api.dispose()
       await app.page.close()
       await app.bench.stop()
+      for (const board of app.stationBoards) await board.stop()
     }
   })
 
-  const startApp = async (seed?: (store: FieldFlashStore) => void): Promise<AppUnderTest> => {
+  const startApp = async (
+    seed?: (store: FieldFlashStore) => void,
+    options: { stationBoards?: { mac: string; faults?: FaultOptions }[] } = {},
+  ): Promise<AppUnderTest> => {
     const dataDir = await tempDir('fieldflash-app-')
     const store = FieldFlashStore.open(dataDir)
     seed?.(store)
     const bench = await BenchBoard.start()
+    // More boards for the station: each with its reset circuit wired (see wiredAccess).
+    const stationBoards: BenchBoard[] = []
+    for (const board of options.stationBoards ?? []) {
+      stationBoards.push(await BenchBoard.start({ wired: true, ...board }))
+    }
+    const wired = wiredAccess(() => stationBoards)
+    const plain = benchAccess(bench)
     const dialogs = {
       templateFolder: join(dataDir, 'templates'),
       firmware: null as string | null,
       exportFile: join(dataDir, 'site-export.jsonl') as string | null,
+      resultsFile: join(dataDir, 'station-results.csv') as string | null,
     }
     let api: MainApi | null = null
     const { page, deliver, pageErrors } = await openApp(browser, rendererDir, () => api!)
@@ -102,33 +126,39 @@ export function useAppBench(screensDir?: string): AppBench {
           chooseTemplateFolder: async () => dialogs.templateFolder,
           chooseFirmware: async () => dialogs.firmware,
           chooseExportFile: async () => dialogs.exportFile,
+          chooseResultsFile: async () => dialogs.resultsFile,
         },
-        // The bench's pty, listed as the CP2102 bridge it stands for.
+        // The benches' ptys, listed as the CP2102 bridges they stand for.
         listPorts: () =>
           listPorts(catalog, async () =>
-            bench.present
-              ? [
-                  {
-                    path: bench.clientPath,
-                    manufacturer: 'Silicon Labs',
-                    serialNumber: '0001',
-                    vendorId: '10C4',
-                    productId: 'EA60',
-                    pnpId: undefined,
-                    locationId: undefined,
-                  },
-                ]
-              : [],
+            [bench, ...stationBoards]
+              .filter((b) => b.present)
+              .map((b, i) => ({
+                path: b.clientPath,
+                manufacturer: 'Silicon Labs',
+                serialNumber: String(i + 1).padStart(4, '0'),
+                vendorId: '10C4',
+                productId: 'EA60',
+                pnpId: undefined,
+                locationId: undefined,
+              })),
           ),
-        flashDependencies: benchAccess(bench).flashDependencies,
+        flashDependencies: {
+          openPort: (request, warn) =>
+            (stationBoards.some((b) => b.clientPath === request.port.path)
+              ? wired
+              : plain
+            ).flashDependencies!.openPort(request, warn),
+          now: () => performance.now(),
+        },
         monitorOptions: { presenceIntervalMs: 250, batchIntervalMs: 100 },
         log: (message) => console.log('main log:', message),
       },
       deliver,
     )
-    running.push({ api, bench, page })
+    running.push({ api, bench, page, stationBoards })
     await page.goto(`${APP_ORIGIN}/`)
-    return { page, store, bench, catalog, dataDir, dialogs, pageErrors }
+    return { page, store, bench, stationBoards, catalog, dataDir, dialogs, pageErrors }
   }
 
   return {

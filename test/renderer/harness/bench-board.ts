@@ -43,8 +43,9 @@ export class BenchBoard {
     /** With an auto-reset circuit driven through `wiredAccess`: see `start`. */
     readonly wired: boolean,
     private readonly mac: string,
+    faults: FaultOptions = {},
   ) {
-    this.emulator = this.newEmulator()
+    this.emulator = this.newEmulator(faults)
     if (wired) this.state = 'app'
   }
 
@@ -53,7 +54,9 @@ export class BenchBoard {
    * with the auto-reset circuit whose DTR/RTS `wiredAccess` hands to the emulator. A wired board
    * keeps its flash across resets and runs what was written whenever it boots its firmware.
    */
-  static async start(options: { wired?: boolean; mac?: string } = {}): Promise<BenchBoard> {
+  static async start(
+    options: { wired?: boolean; mac?: string; faults?: FaultOptions } = {},
+  ): Promise<BenchBoard> {
     await requireSocat()
     const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
     const bench = new BenchBoard(
@@ -61,6 +64,7 @@ export class BenchBoard {
       join(dir, 'ttyUSB0'),
       options.wired ?? false,
       options.mac ?? BENCH_MAC,
+      options.faults,
     )
     await bench.plugIn()
     return bench
