@@ -1,7 +1,7 @@
 import { generateRegistrationToken, tokenHash } from '../credentials/token-format'
 import { currentToken } from '../credentials/tokens'
 import { FieldFlashError } from '../shared/errors'
-import type { FieldFlashStore } from '../store/store'
+import type { FieldFlashStore, StoreWriter } from '../store/store'
 import type { DeviceRecord, RegistrationRecord, TokenRecord } from '../store/records'
 import { requireDevice } from '../store/require-device'
 import { holderKey, type RegistrationOp } from './registration-protocol'
@@ -84,7 +84,23 @@ export function issueRegistration(
   uid: string,
   now: Date = new Date(),
 ): IssuedRegistration {
-  return store.write((tx) => {
+  return store.write(issueRegistrationTx(uid, now))
+}
+
+/** issueRegistration, for what runs beside serial streams: the registry's lock is awaited in timers. */
+export function issueRegistrationSoon(
+  store: FieldFlashStore,
+  uid: string,
+  now: Date = new Date(),
+): Promise<IssuedRegistration> {
+  return store.writeAsync(issueRegistrationTx(uid, now))
+}
+
+function issueRegistrationTx(
+  uid: string,
+  now: Date = new Date(),
+): (tx: StoreWriter) => IssuedRegistration {
+  return (tx) => {
     const device = requireDevice(tx, uid)
     const site = tx.site()
     const token = requireApprovedToken(device)
@@ -138,7 +154,7 @@ export function issueRegistration(
       record,
       exp,
     }
-  })
+  }
 }
 
 /**
@@ -152,7 +168,27 @@ export function confirmRegistration(
   mac: string | null,
   now: Date = new Date(),
 ): RegistrationView {
-  return store.write((tx) => {
+  return store.write(confirmRegistrationTx(uid, fingerprint, mac, now))
+}
+
+/** confirmRegistration, for what runs beside serial streams: the registry's lock is awaited in timers. */
+export function confirmRegistrationSoon(
+  store: FieldFlashStore,
+  uid: string,
+  fingerprint: string,
+  mac: string | null,
+  now: Date = new Date(),
+): Promise<RegistrationView> {
+  return store.writeAsync(confirmRegistrationTx(uid, fingerprint, mac, now))
+}
+
+function confirmRegistrationTx(
+  uid: string,
+  fingerprint: string,
+  mac: string | null,
+  now: Date = new Date(),
+): (tx: StoreWriter) => RegistrationView {
+  return (tx) => {
     const device = requireDevice(tx, uid)
     const index = device.registrations.findIndex((r) => r.fingerprint === fingerprint)
     const pending = device.registrations[index]
@@ -195,7 +231,7 @@ export function confirmRegistration(
       ordered.find((r) => r.fingerprint === fingerprint)!,
       now,
     )
-  })
+  }
 }
 
 /** Records why a pending registration did not reach the board (refused, timeout, lost). */
@@ -206,7 +242,27 @@ export function failRegistration(
   reason: string,
   now: Date = new Date(),
 ): void {
-  store.write((tx) => {
+  return store.write(failRegistrationTx(uid, fingerprint, reason, now))
+}
+
+/** failRegistration, for what runs beside serial streams: the registry's lock is awaited in timers. */
+export function failRegistrationSoon(
+  store: FieldFlashStore,
+  uid: string,
+  fingerprint: string,
+  reason: string,
+  now: Date = new Date(),
+): Promise<void> {
+  return store.writeAsync(failRegistrationTx(uid, fingerprint, reason, now))
+}
+
+function failRegistrationTx(
+  uid: string,
+  fingerprint: string,
+  reason: string,
+  now: Date = new Date(),
+): (tx: StoreWriter) => void {
+  return (tx) => {
     const device = requireDevice(tx, uid)
     const pending = device.registrations.find(
       (r) => r.fingerprint === fingerprint && r.state === 'pending',
@@ -220,7 +276,7 @@ export function failRegistration(
       ),
     })
     tx.audit([{ type: 'registration.failed', uid, fingerprint, reason, at }])
-  })
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import type { BootstrapBanner } from './bootstrap-banner'
 import { viewToken, type TokenView } from '../credentials/tokens'
 import { requireDevice } from '../store/require-device'
 import { FieldFlashError, invalidInput } from '../shared/errors'
-import type { FieldFlashStore } from '../store/store'
+import type { FieldFlashStore, StoreWriter } from '../store/store'
 import type { DeviceRecord, ProvisioningOperation, TokenRecord } from '../store/records'
 import { classifyBanner, normalizeMac, type BannerVerdict } from './classify-banner'
 
@@ -30,7 +30,23 @@ export function recordOperation(
   input: { banner: BannerFields; port: string },
   now: Date = new Date(),
 ): RecordedOperation | null {
-  return store.write((tx) => {
+  return store.write(recordOperationTx(input, now))
+}
+
+/** recordOperation, for what runs beside serial streams: the registry's lock is awaited in timers. */
+export function recordOperationSoon(
+  store: FieldFlashStore,
+  input: { banner: BannerFields; port: string },
+  now: Date = new Date(),
+): Promise<RecordedOperation | null> {
+  return store.writeAsync(recordOperationTx(input, now))
+}
+
+function recordOperationTx(
+  input: { banner: BannerFields; port: string },
+  now: Date = new Date(),
+): (tx: StoreWriter) => RecordedOperation | null {
+  return (tx) => {
     const device = tx.device(input.banner.uid)
     const verdict = classifyBanner(device, input.banner, now)
     if (!device) return null
@@ -100,7 +116,7 @@ export function recordOperation(
     tx.saveDevice(device, { ...device, tokens, operations: [...device.operations, operation] })
     tx.audit(audit)
     return { operation, created: true, verdict }
-  })
+  }
 }
 
 export interface ApprovalResult {
@@ -121,8 +137,24 @@ export function approveOperation(
   input: { uid: string; operationId: string; approver?: string | null },
   now: Date = new Date(),
 ): ApprovalResult {
+  return store.write(approveOperationTx(input, now))
+}
+
+/** approveOperation, for what runs beside serial streams: the registry's lock is awaited in timers. */
+export function approveOperationSoon(
+  store: FieldFlashStore,
+  input: { uid: string; operationId: string; approver?: string | null },
+  now: Date = new Date(),
+): Promise<ApprovalResult> {
+  return store.writeAsync(approveOperationTx(input, now))
+}
+
+function approveOperationTx(
+  input: { uid: string; operationId: string; approver?: string | null },
+  now: Date = new Date(),
+): (tx: StoreWriter) => ApprovalResult {
   const approver = requireApprover(input.approver)
-  return store.write((tx) => {
+  return (tx) => {
     const device = requireDevice(tx, input.uid)
     const index = findOperation(device, input.operationId)
     const operation = device.operations[index]!
@@ -161,7 +193,7 @@ export function approveOperation(
       { type: 'device.approved', ...ids },
     ])
     return { operation: approved, token: viewToken(consumed, now), approvedAt: at }
-  })
+  }
 }
 
 /** Rejects a pending operation (for example: the codes differ, or it is the wrong board). */

@@ -14,9 +14,9 @@ import {
   proofHolds,
 } from '../registration/registration-protocol'
 import {
-  confirmRegistration,
-  failRegistration,
-  issueRegistration,
+  confirmRegistrationSoon,
+  failRegistrationSoon,
+  issueRegistrationSoon,
   requireApprovedToken,
 } from '../registration/registrations'
 import { parseBootstrapBanner } from './bootstrap-banner'
@@ -83,7 +83,8 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
       fingerprint: null,
     }
   }
-  const issued = issueRegistration(store, uid, now())
+  // Boards may be flashing meanwhile: every write of the exchange awaits the lock in timers.
+  const issued = await issueRegistrationSoon(store, uid, now())
   const fingerprint = issued.record.fingerprint
   let nonce = request.nonce
   let op = issued.op
@@ -103,13 +104,18 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
     finish = resolve
   })
   let ended = false
+  /** The acknowledgment is being recorded: later answers (the status line) change nothing. */
+  let confirming = false
   const end = (outcome: RegistrationOutcome): void => {
     if (ended) return
     ended = true
     finish(outcome)
   }
-  const fail = (reason: string, message: string): void =>
+  const fail = (reason: string, message: string): void => {
+    // The board acknowledged and its record is being written: that decides the outcome.
+    if (confirming && reason !== 'not_recorded') return
     end({ ok: false, reason, message, fingerprint })
+  }
   const send = (): void => {
     if (ended) return
     request.console.send(line()).catch(() => undefined) // a dead port ends through `lost`
@@ -137,20 +143,22 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
       // An FFACK of this exchange, or the FFREGD status line: either proves the board holds the
       // token just issued (the proof is keyed with K_rt, which only that token gives).
       if (
+        !confirming &&
         reply.rfp === fingerprint &&
         reply.exp === String(issued.exp) &&
         proofHolds(reply, issued.record.holderKey)
       ) {
-        try {
-          const registration = confirmRegistration(store, uid, fingerprint, request.mac, now())
-          end({ ok: true, op, registration })
-        } catch (error) {
-          const why = error instanceof FieldFlashError ? error.message : String(error)
-          fail(
-            'not_recorded',
-            `The board acknowledged the registration, but it could not be recorded: ${why}`,
-          )
-        }
+        confirming = true
+        void confirmRegistrationSoon(store, uid, fingerprint, request.mac, now()).then(
+          (registration) => end({ ok: true, op, registration }),
+          (error: unknown) => {
+            const why = error instanceof FieldFlashError ? error.message : String(error)
+            fail(
+              'not_recorded',
+              `The board acknowledged the registration, but it could not be recorded: ${why}`,
+            )
+          },
+        )
       }
       return
     }
@@ -185,7 +193,7 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
   send()
   try {
     const outcome = await done
-    if (!outcome.ok) failRegistration(store, uid, fingerprint, outcome.reason, now())
+    if (!outcome.ok) await failRegistrationSoon(store, uid, fingerprint, outcome.reason, now())
     return outcome
   } finally {
     clearInterval(timer)

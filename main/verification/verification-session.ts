@@ -22,8 +22,8 @@ import {
   type RegistrationOutcome,
 } from './register-board'
 import {
-  approveOperation,
-  recordOperation,
+  approveOperationSoon,
+  recordOperationSoon,
   requireApprover,
   validateApprover,
   type ApprovalResult,
@@ -96,6 +96,12 @@ export function watchBootstrap(
 ): () => void {
   const now = options.now ?? (() => new Date())
   const record = options.record ?? true
+  // Nothing is said once the watch ended (a line may still be in its record when it ends).
+  let stopped = false
+  const say = emit
+  emit = (event) => {
+    if (!stopped) say(event)
+  }
   /** Banner key → operation id, for this boot. */
   const seen = new Map<string, string | null>()
   const limiter = new OperationRecordLimiter()
@@ -107,7 +113,7 @@ export function watchBootstrap(
     limitedSaid.clear()
   }
 
-  const onBanner = (line: MonitorLine, banner: BootstrapBanner): void => {
+  const onBanner = async (line: MonitorLine, banner: BootstrapBanner): Promise<void> => {
     const at = now()
     const verdict = classifyBanner(
       options.store.device(banner.uid),
@@ -131,7 +137,12 @@ export function watchBootstrap(
     } else if (record && !seen.has(key)) {
       seen.set(key, null)
       try {
-        const recorded = recordOperation(options.store, { banner, port: monitor.path }, at)
+        // Boards may be flashing meanwhile: the registry's lock is awaited in timers.
+        const recorded = await recordOperationSoon(
+          options.store,
+          { banner, port: monitor.path },
+          at,
+        )
         if (recorded) {
           seen.set(key, recorded.operation.id)
           newOperation = recorded.created
@@ -149,35 +160,45 @@ export function watchBootstrap(
     emit({ kind: 'banner', line, banner, verdict, operation, newOperation, recordError })
   }
 
-  return monitor.subscribe(
+  // Lines are judged one after another, in order, each waiting for its record to be written.
+  let queue: Promise<void> = Promise.resolve()
+  const judge = async (line: MonitorLine): Promise<void> => {
+    if (BOOT_LINE.test(line.text)) newBoot()
+    try {
+      if (line.text.includes('FFBOOT')) {
+        const parsed = parseBootstrapBanner(line.text)
+        if (parsed.kind === 'banner') await onBanner(line, parsed.banner)
+        else if (parsed.kind === 'malformed')
+          emit({ kind: 'malformed', line, reason: parsed.reason })
+      } else if (line.text.includes('FFERR')) {
+        const error = parseBootstrapError(line.text)
+        if (error) emit({ kind: 'board_error', line, error })
+      } else if (line.text.includes('FFREGD')) {
+        const board = judgeRegisteredBoard(options.store, line.text, now())
+        if (board) emit({ kind: 'registered', line, board })
+      }
+    } catch (error) {
+      emit({ kind: 'failure', line, error })
+    }
+  }
+  const unsubscribe = monitor.subscribe(
     (update) => {
       if (update.kind === 'reset' || (update.kind === 'state' && update.state === 'open')) {
-        newBoot()
+        queue = queue.then(newBoot)
         return
       }
       if (update.kind !== 'lines') return
-      for (const line of update.lines) {
-        if (BOOT_LINE.test(line.text)) newBoot()
-        try {
-          if (line.text.includes('FFBOOT')) {
-            const parsed = parseBootstrapBanner(line.text)
-            if (parsed.kind === 'banner') onBanner(line, parsed.banner)
-            else if (parsed.kind === 'malformed')
-              emit({ kind: 'malformed', line, reason: parsed.reason })
-          } else if (line.text.includes('FFERR')) {
-            const error = parseBootstrapError(line.text)
-            if (error) emit({ kind: 'board_error', line, error })
-          } else if (line.text.includes('FFREGD')) {
-            const board = judgeRegisteredBoard(options.store, line.text, now())
-            if (board) emit({ kind: 'registered', line, board })
-          }
-        } catch (error) {
-          emit({ kind: 'failure', line, error })
-        }
-      }
+      const lines = update.lines
+      queue = queue.then(async () => {
+        for (const line of lines) if (!stopped) await judge(line)
+      })
     },
     { ignorePause: true },
   )
+  return () => {
+    stopped = true
+    unsubscribe()
+  }
 }
 
 /** Checks an FFREGD line against the registry: which registration token, and is the proof good. */
@@ -353,7 +374,7 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
       first.operation !== null
     ) {
       try {
-        const approval = approveOperation(
+        const approval = await approveOperationSoon(
           request.store,
           { uid: first.verdict.uid, operationId: first.operation.id, approver },
           now(),

@@ -1,34 +1,12 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { addDevice } from '../../main/devices/devices'
-import { freshStore, loadCatalog, REPO_ROOT } from '../helpers/fixtures'
+import { freshStore, loadCatalog } from '../helpers/fixtures'
 import { until } from '../helpers/wait'
+import { holdWriteLock } from '../helpers/write-lock'
 
 // While another process holds the registry's write lock (a CLI command mid-write), the writes
 // that run beside serial streams wait in timers: this process's event loop keeps turning, and the
 // write lands once the lock is free.
-
-function holdWriteLock(dbPath: string) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'devkit', 'hold-write-lock.ts'), dbPath],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  )
-  let out = ''
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  return {
-    locked: () => out.includes('locked'),
-    release: async () => {
-      child.stdin.write('release\n')
-      await exited
-    },
-  }
-}
 
 describe('FieldFlashStore.writeAsync', () => {
   it('waits for another process’s write lock without holding up the event loop, then commits', async () => {

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/fixtures'
 import { startPtyPair } from '../../devkit/pty'
 import { at, bannerFor, deviceWithTokens } from './helpers'
 import { until } from '../helpers/wait'
+import { holdWriteLock } from '../helpers/write-lock'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -60,6 +61,46 @@ describe('watchBootstrap', () => {
     })
     expect(store.device('pump-0001')!.operations).toHaveLength(1)
   })
+})
+
+describe('verifyOnPort while another process holds the registry', () => {
+  it('keeps the console streaming while the approval waits for the lock, then approves', async () => {
+    const { store, current } = await deviceWithTokens()
+    const { a, print } = await board()
+    const holder = holdWriteLock(store.path)
+    cleanups.push(() => holder.release())
+    await until(holder.locked)
+    let printed = 0
+    const timer = setInterval(() => {
+      printed++
+      void print(line(bannerFor('pump-0001', current)))
+    }, 50)
+    cleanups.push(async () => clearInterval(timer))
+
+    let settled = false
+    const verified = verifyOnPort({
+      store,
+      path: a,
+      timeoutMs: 60_000,
+      approve: true,
+      approver: 'Alice',
+      now: () => at(2),
+    }).finally(() => (settled = true))
+    // The board keeps printing and this process keeps running its timers: nothing waits on the
+    // lock but the record itself.
+    const before = printed
+    await until(() => printed > before + 20)
+    expect(settled).toBe(false)
+    expect(store.device('pump-0001')!.operations).toHaveLength(0)
+
+    await holder.release()
+    expect(await verified).toMatchObject({
+      kind: 'banner',
+      operation: { state: 'approved', approver: 'Alice' },
+      approval: { token: { state: 'consumed' } },
+    })
+    expect(store.device('pump-0001')!.operations).toHaveLength(1)
+  }, 90_000)
 })
 
 describe('verifyOnPort', () => {
