@@ -113,7 +113,7 @@ export function registerStationCommand(program: Command, kit: CliKit): void {
             reprovision: Boolean(o.reprovision),
             verifyTimeoutMs: o.timeout * 1000,
           },
-          { listPorts: () => listPorts(catalog), access: kit.access },
+          { listPorts: kit.access?.listPorts ?? (() => listPorts(catalog)), access: kit.access },
           (event) => {
             if (event.type === 'board' && event.board.phase === 'failed') failed++
             view.event(event)

@@ -105,6 +105,11 @@ export async function identifyBoard(
     before?: BeforeMode
     lease?: PortLease | null
     now?: Date
+    /**
+     * Leave the board in download mode (esptool's --after no_reset), for a write that follows:
+     * a native-USB board reset into its firmware would re-enumerate in between.
+     */
+    stayInDownloadMode?: boolean
   },
   emit: (event: FlashEvent) => void,
   signal?: AbortSignal,
@@ -165,12 +170,14 @@ export async function identifyBoard(
       const device = config?.uid ? registryFinding(services.store, config, now) : null
       const firmware = partitions ? await libraryMatch(services, session, chip) : null
       // As esptool does after reading: the board goes back to running its firmware.
-      session.enter('resetting', 'Resetting the board into its firmware…')
-      await step(
-        resetIntoFirmware(({ dtr, rts }) =>
-          session.port.setSignals({ dataTerminalReady: dtr, requestToSend: rts }),
-        ),
-      )
+      if (!request.stayInDownloadMode) {
+        session.enter('resetting', 'Resetting the board into its firmware…')
+        await step(
+          resetIntoFirmware(({ dtr, rts }) =>
+            session.port.setSignals({ dataTerminalReady: dtr, requestToSend: rts }),
+          ),
+        )
+      }
       return {
         ok: true,
         port: request.port.path,

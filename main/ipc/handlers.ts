@@ -63,6 +63,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     catalog,
     emit: (event) => emit('monitor', event),
     monitorOptions: services.monitorOptions,
+    listPorts: ports,
     logUnexpected,
     now,
   })
@@ -70,6 +71,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
   const access = {
     flashDependencies: services.flashDependencies,
     monitorOptions: services.monitorOptions,
+    listPorts: ports,
   }
   const station = new StationRunner({ store, catalog }, { listPorts: ports, access }, (event) =>
     emit('station', event),

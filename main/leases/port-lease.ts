@@ -7,11 +7,18 @@ import { FieldFlashError } from '../shared/errors'
  * Other processes are kept out by the operating system's exclusive open.
  */
 export interface PortLease {
+  /** The port's path: where the board is now (it changes when the lease follows the board). */
   readonly path: string
   /** Who holds it, in words ("provisioning pump-0001"), for the refusal another job gets. */
   readonly holder: string
   /** False once released. */
   readonly held: boolean
+  /**
+   * The board re-enumerated under `path` (a native-USB board after its reset): the lease moves
+   * there, so the job keeps its board and nothing else of this process takes the new port.
+   * Refused (port_busy) when another job already holds `path`.
+   */
+  follow(path: string): void
   release(): void
 }
 
@@ -27,16 +34,32 @@ export function leasePort(path: string, holder: string): PortLease {
     )
   }
   let held = true
+  let where = path
   const lease: PortLease = {
-    path,
+    get path() {
+      return where
+    },
     holder,
     get held() {
       return held
     },
+    follow(next) {
+      if (!held || next === where) return
+      const other = leases.get(next)
+      if (other) {
+        throw new FieldFlashError(
+          'port_busy',
+          `The board on ${where} came back as ${next}, which is in use here: ${other.holder}.`,
+        )
+      }
+      if (leases.get(where) === lease) leases.delete(where)
+      where = next
+      leases.set(where, lease)
+    },
     release() {
       if (!held) return
       held = false
-      if (leases.get(path) === lease) leases.delete(path)
+      if (leases.get(where) === lease) leases.delete(where)
     },
   }
   leases.set(path, lease)

@@ -150,7 +150,7 @@ export async function openSerialMonitor(options: SerialMonitorOptions): Promise<
   }
   // The port is this console's until it ends (or the caller's job's, passed on as `lease`).
   const use = usePort(options.path, options.holder ?? 'the serial console', options.lease)
-  const monitor = new Monitor(options, baudRate)
+  const monitor = new Monitor(options, baudRate, use.lease)
   try {
     await monitor.start()
   } catch (error) {
@@ -196,6 +196,8 @@ class Monitor implements SerialMonitor {
   constructor(
     private readonly options: SerialMonitorOptions,
     readonly baudRate: number,
+    /** The port's lease: it follows the board to a new path. */
+    private readonly lease: PortLease,
   ) {
     this.path = options.path
     this.ring = new LineRing(options.ringLines ?? 10_000, options.ringChars ?? 4 * 1024 * 1024)
@@ -491,6 +493,8 @@ class Monitor implements SerialMonitor {
       })
       if (path === null || this.halt.signal.aborted) return false
       try {
+        // The board's new port is this console's (or its job's) from now on.
+        this.lease.follow(path)
         const port = await this.connect(path)
         if (this.halt.signal.aborted) {
           await port.close()
@@ -504,7 +508,8 @@ class Monitor implements SerialMonitor {
         this.watchPresence()
         return true
       } catch {
-        // Enumerated but not openable yet (udev still setting permissions, or the old node).
+        // Enumerated but not openable yet (udev still setting permissions, or the old node), or
+        // held by another job of this process.
         await sleep(interval)
       }
     }

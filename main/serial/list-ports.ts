@@ -1,5 +1,5 @@
 import { readdir, readFile, realpath } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { SerialPort } from 'serialport'
 import type { BoardCatalog } from '../boards/catalog'
 import type { PortView } from './port-types'
@@ -42,7 +42,8 @@ export async function listFromSysfs(ttyClass = '/sys/class/tty'): Promise<RawPor
         vendorId: await attribute('idVendor'),
         productId: await attribute('idProduct'),
         pnpId: undefined,
-        locationId: undefined,
+        // The USB device's bus position (1-1.2: bus 1, port 1, then port 2 of its hub).
+        locationId: usb ? `usb ${basename(usb)}` : undefined,
       }
     }),
   )
@@ -67,8 +68,9 @@ async function usbDeviceOf(deviceLink: string): Promise<string | null> {
 export async function listPorts(
   catalog: BoardCatalog,
   list: () => Promise<RawPort[]> = listSystemPorts,
+  byPathDir = BY_PATH_DIR,
 ): Promise<PortView[]> {
-  const ports = await list()
+  const [ports, byPath] = await Promise.all([list(), byPathNames(byPathDir)])
   return ports
     .map((p) => {
       const vid = usbId(p.vendorId)
@@ -82,7 +84,35 @@ export async function listPorts(
         bridge: bridgeName(vid, pid),
         nativeUsb: isNativeEspressifUsb(vid),
         boardIds: vid && pid ? catalog.matchUsb(vid, pid).map((b) => b.id) : [],
+        location: byPath.get(p.path) ?? p.locationId ?? null,
       }
     })
     .sort((a, b) => Number(b.vid !== null) - Number(a.vid !== null) || a.path.localeCompare(b.path))
+}
+
+const BY_PATH_DIR = '/dev/serial/by-path'
+
+/** udev's names for where each port is plugged in, by the port's path (none off Linux). */
+async function byPathNames(dir: string): Promise<Map<string, string>> {
+  const names = new Map<string, string>()
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const target = await realpath(join(dir, name)).catch(() => null)
+    if (target) names.set(target, name)
+  }
+  return names
+}
+
+/**
+ * Where the port at `path` is plugged in (see PortView.location): from `listed` when it says,
+ * else from /dev/serial/by-path, else the path itself.
+ */
+export async function slotOf(
+  path: string,
+  listed?: Pick<PortView, 'path' | 'location'>[],
+  byPathDir = BY_PATH_DIR,
+): Promise<string> {
+  const known = listed?.find((p) => p.path === path)?.location
+  if (known) return known
+  const target = await realpath(path).catch(() => path)
+  return (await byPathNames(byPathDir)).get(target) ?? path
 }

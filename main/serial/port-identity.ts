@@ -83,3 +83,22 @@ export async function refindPort(
   }
   return null
 }
+
+/** Who was last seen on each port in this process (a few dozen, the newest kept). */
+const seenOnPort = new Map<string, PortIdentity>()
+const SEEN_KEPT = 64
+
+/**
+ * Remembers the USB identity of the board a job wrote on `identity.path`, so a console opened
+ * there after the board re-enumerated (a native-USB board after its reset) can find it again.
+ */
+export function rememberPort(identity: PortIdentity): void {
+  seenOnPort.delete(identity.path)
+  seenOnPort.set(identity.path, identity)
+  if (seenOnPort.size > SEEN_KEPT) seenOnPort.delete(seenOnPort.keys().next().value!)
+}
+
+/** The identity last remembered for `path`, or null. */
+export function recallPort(path: string): PortIdentity | null {
+  return seenOnPort.get(path) ?? null
+}

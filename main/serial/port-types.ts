@@ -10,6 +10,12 @@ export interface PortView {
   pid: string | null
   bridge: string | null
   nativeUsb: boolean
+  /**
+   * Where it is plugged in, which stays with the socket when boards are swapped: its name under
+   * /dev/serial/by-path (Linux), else the USB bus position (sysfs) or serialport's locationId
+   * (macOS, Windows); null when nothing says.
+   */
+  location: string | null
   /** Catalog boards that ship with this bridge. */
   boardIds: string[]
 }

@@ -5,6 +5,15 @@ import { flashFirmware } from '../flash/flash-firmware'
 import { leaseDevice, type DeviceLease } from '../leases/device-lease'
 import { leasePort, type PortLease } from '../leases/port-lease'
 import type { SerialMonitorOptions } from '../monitor/serial-monitor'
+import type { PortView } from '../serial/port-types'
+import {
+  identifyPort,
+  refindPort,
+  rememberPort,
+  systemPortLister,
+  type PortIdentity,
+  type PortLister,
+} from '../serial/port-identity'
 import { provisionBoard, type ProvisionResult } from '../provision/provision-board'
 import { FieldFlashError, type ErrorCode } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
@@ -61,7 +70,12 @@ export interface BoardSessionRequest {
 export interface BoardAccess {
   flashDependencies?: FlashDependencies
   monitorOptions?: Omit<SerialMonitorOptions, 'path' | 'baudRate' | 'lease' | 'holder'>
+  /** The system's serial ports, to find a board again under a new name (default: serialport's). */
+  listPorts?: () => Promise<PortView[]>
 }
+
+/** How long a board that re-enumerated after its reset may take to come back (as esptool waits). */
+const REENUMERATION_TIMEOUT_MS = 15_000
 
 export type SessionStep = 'writing' | 'verifying'
 
@@ -73,6 +87,7 @@ export type BoardSessionEvent =
 export interface BoardSessionResult {
   ok: boolean
   uid: string
+  /** Where the board ended: a native-USB board may have come back under another name. */
   port: string
   /** The furthest the board got. */
   reached: 'nothing' | 'flashed' | 'verified' | 'approved' | 'registered'
@@ -103,6 +118,8 @@ export async function runBoardSession(
 ): Promise<BoardSessionResult> {
   const { store, catalog } = services
   const path = request.port.path
+  let portLease: PortLease | null = null
+  let deviceLease: DeviceLease | null = null
   const result = (
     reached: BoardSessionResult['reached'],
     written: BoardSessionResult['written'],
@@ -111,15 +128,13 @@ export async function runBoardSession(
   ): BoardSessionResult => ({
     ok: failure === null,
     uid: request.uid,
-    port: path,
+    port: portLease?.path ?? path,
     reached,
     written,
     verification,
     failure,
   })
 
-  let portLease: PortLease | null = null
-  let deviceLease: DeviceLease | null = null
   try {
     // Refused before anything is opened: a wrong approver, a busy port, a device another job has.
     if (request.until === 'approved') requireApprover(request.approver)
@@ -130,6 +145,11 @@ export async function runBoardSession(
     if (!(error instanceof FieldFlashError)) throw error
     return result('nothing', null, null, failureOf(error))
   }
+  const list = services.access?.listPorts ?? systemPortLister
+  // Who the board is on the USB bus (none for a port that is not USB), to follow it when it
+  // re-enumerates under another name during its reset, as native-USB boards do.
+  const identity = await identifyPort(path, list).catch(() => null)
+  if (identity) rememberPort(identity)
   try {
     emit({
       type: 'step',
@@ -176,17 +196,12 @@ export async function runBoardSession(
     }
     if (request.until === 'flashed') return result('flashed', written, null, null)
 
-    emit({
-      type: 'step',
-      step: 'verifying',
-      message: `Waiting for ${request.uid}'s banner on ${path}…`,
-    })
-    let verification: VerifyOutcome
-    try {
-      verification = await verifyOnPort({
+    const lease = portLease
+    const verify = (): Promise<VerifyOutcome> =>
+      verifyOnPort({
         store,
         catalog,
-        path,
+        path: lease.path,
         expectedUid: request.uid,
         timeoutMs: request.verifyTimeoutMs,
         approve: request.until === 'approved',
@@ -196,9 +211,25 @@ export async function runBoardSession(
         onEvent: (event) => emit({ type: 'console', event }),
         monitor: {
           ...services.access?.monitorOptions,
-          lease: portLease,
+          lease,
           holder: `${request.holder} (${request.uid})`,
+          // The board may re-enumerate again while its console is watched (a reset, a crash).
+          reconnect: identity ? { identity, list, timeoutMs: REENUMERATION_TIMEOUT_MS } : false,
         },
+      })
+    let verification: VerifyOutcome
+    try {
+      await followBoard(lease, identity, list, emit, signal)
+      emit({
+        type: 'step',
+        step: 'verifying',
+        message: `Waiting for ${request.uid}'s banner on ${lease.path}…`,
+      })
+      verification = await verify().catch(async (error: unknown) => {
+        // Gone as its console opened: it re-enumerated just after the write let go of it.
+        if (!identity?.serialNumber || !isPortGone(error)) throw error
+        await followBoard(lease, { ...identity, path: lease.path }, list, emit, signal, true)
+        return verify()
       })
     } catch (error) {
       if (!(error instanceof FieldFlashError)) throw error
@@ -211,6 +242,52 @@ export async function runBoardSession(
     await deviceLease.release()
     if (portLease !== request.portLease) portLease.release()
   }
+}
+
+/**
+ * Where the board is now, found by its USB identity: at its lease's path, or (a native-USB board
+ * after its reset) under the name it re-enumerated with; the lease follows it there. `gone`: the
+ * lease's path failed to open, so only another one will do.
+ */
+async function followBoard(
+  lease: PortLease,
+  identity: PortIdentity | null,
+  list: PortLister,
+  emit: (event: BoardSessionEvent) => void,
+  signal: AbortSignal | undefined,
+  gone = false,
+): Promise<void> {
+  if (!identity) return
+  const from = lease.path
+  const found = await refindPort(
+    { ...identity, path: gone ? '' : from },
+    { list, timeoutMs: REENUMERATION_TIMEOUT_MS, signal },
+  )
+  if (signal?.aborted) {
+    throw new FieldFlashError('cancelled', `Cancelled while waiting for the board on ${from}.`)
+  }
+  if (found === null) {
+    throw new FieldFlashError(
+      'device_lost',
+      `The board on ${from} went away after its reset and did not come back within ${REENUMERATION_TIMEOUT_MS / 1000} s. Check the cable, plug it in again, then verify it.`,
+    )
+  }
+  lease.follow(found)
+  if (found !== from) {
+    emit({
+      type: 'step',
+      step: 'verifying',
+      message: `The board came back as ${found} after its reset (it was ${from}).`,
+    })
+  }
+}
+
+/** A port that could not be opened because it is not there (any more). */
+function isPortGone(error: unknown): boolean {
+  return (
+    error instanceof FieldFlashError &&
+    (error.code === 'port_not_found' || error.code === 'device_lost')
+  )
 }
 
 function failureOf(error: FieldFlashError): NonNullable<BoardSessionResult['failure']> {

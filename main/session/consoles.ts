@@ -4,6 +4,7 @@ import {
   type SerialMonitor,
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
+import { recallPort, refindPort, systemPortLister, type PortLister } from '../serial/port-identity'
 import { FieldFlashError } from '../shared/errors'
 import { requireDevice } from '../store/require-device'
 import type { FieldFlashStore } from '../store/store'
@@ -34,6 +35,8 @@ export interface ConsolesOptions {
   emit: (event: MonitorEvent) => void
   /** How consoles open ports (the real serial port by default). */
   monitorOptions?: Partial<SerialMonitorOptions>
+  /** The system's serial ports, to follow a board that re-enumerates (serialport's by default). */
+  listPorts?: PortLister
   /** Where an unexpected error's cause goes (redacted by the caller). */
   logUnexpected: (operation: string, error: unknown) => void
   now: () => Date
@@ -118,6 +121,17 @@ export class Consoles {
     })
   }
 
+  /**
+   * Where the board last written on `portPath` is now: a native-USB board comes back under
+   * another name after the reset that ends its flash. Other ports are where they were.
+   */
+  private async whereNow(portPath: string, list: PortLister): Promise<string> {
+    const identity = recallPort(portPath)
+    if (!identity?.serialNumber) return portPath
+    const found = await refindPort(identity, { list, timeoutMs: 5_000 })
+    return found ?? portPath
+  }
+
   async dispose(): Promise<void> {
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id)))
   }
@@ -146,11 +160,15 @@ export class Consoles {
     const device = uid === undefined ? undefined : store.read((tx) => requireDevice(tx, uid))
     await this.release(portPath)
     const baudRate = baud ?? (device ? catalog.get(device.boardId).baud.monitor : undefined)
+    const list = this.options.listPorts ?? systemPortLister
+    const path = await this.whereNow(portPath, list)
     const monitor = await openSerialMonitor({
       ...this.options.monitorOptions,
-      path: portPath,
+      path,
       baudRate,
       holder: uid ? `the console of ${uid}` : 'the serial console',
+      // A board that re-enumerates (a reset, a re-plug) is followed to its new port name.
+      reconnect: { identity: recallPort(portPath) ?? undefined, list },
     })
     const session: ConsoleSession = { monitor, seen: new Map() }
     this.sessions.set(sessionId, session)

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
-import { readdir, realpath } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { BoardCatalog } from '../boards/catalog'
 import type { BeforeMode } from '../flash/flash-board'
 import type { FlashEvent } from '../flash/flash-events'
 import { identifyBoard } from '../identify/identify-board'
-import { leasePort, type PortLease } from '../leases/port-lease'
+import { leasePort, portHolder, type PortLease } from '../leases/port-lease'
+import { slotOf } from '../serial/list-ports'
+import { matchesIdentity, type PortIdentity } from '../serial/port-identity'
 import type { PortView } from '../serial/port-types'
 import { runBoardSession, type BoardAccess, type SessionGoal } from '../session/board-session'
 import { FieldFlashError } from '../shared/errors'
@@ -52,7 +52,7 @@ export interface StationDependencies {
   access?: BoardAccess
   /** How often ports are looked for (default 500 ms). */
   pollMs?: number
-  /** Where a port is plugged in (default: its /dev/serial/by-path name, else the path). */
+  /** Where a port is plugged in (default: as listed, else its /dev/serial/by-path name, else the path). */
   slotOf?: (path: string) => Promise<string>
   now?: () => number
 }
@@ -61,6 +61,10 @@ export class Station {
   private stopping = false
   private readonly abortAll = new AbortController()
   private readonly running = new Map<string, Promise<void>>()
+  /** The USB identity of each running board (by the port it started on), to know it again. */
+  private readonly identities = new Map<string, PortIdentity>()
+  /** The ports as last listed (with where each is plugged in). */
+  private listed: PortView[] = []
   /** Ports that have had a board since they were last seen absent: they wait for a new one. */
   private readonly waitingForUnplug = new Set<string>()
   private ended = 0
@@ -123,7 +127,24 @@ export class Station {
 
   private async presentPorts(): Promise<string[]> {
     if (this.request.ports !== 'auto') return this.request.ports.filter((path) => existsSync(path))
-    return (await this.deps.listPorts().catch(() => [] as PortView[])).map((p) => p.path)
+    this.listed = await this.deps.listPorts().catch(() => [] as PortView[])
+    return this.listed.map((p) => p.path)
+  }
+
+  /**
+   * Whether the port at `path` is a board already taken: one that came back under a new name
+   * after its reset (its session follows it there), or a port another job of this app holds.
+   */
+  private taken(path: string): boolean {
+    if (portHolder(path) !== null) return true
+    const port = this.listed.find((p) => p.path === path)
+    return port !== undefined && [...this.identities.values()].some((i) => matchesIdentity(port, i))
+  }
+
+  private identityOf(path: string): PortIdentity | null {
+    const port = this.listed.find((p) => p.path === path)
+    if (!port?.vid || !port.pid || !port.serialNumber) return null
+    return { vid: port.vid, pid: port.pid, serialNumber: port.serialNumber, path }
   }
 
   private async takeNewBoards(): Promise<void> {
@@ -133,29 +154,42 @@ export class Station {
       if (!present.has(path)) this.waitingForUnplug.delete(path)
     for (const path of present) {
       if (this.stopping) return
-      if (this.running.has(path) || this.waitingForUnplug.has(path)) continue
+      if (this.running.has(path) || this.waitingForUnplug.has(path) || this.taken(path)) continue
       if (
         this.request.count !== undefined &&
         this.ended + this.running.size >= this.request.count
       ) {
         return
       }
-      const job = this.board(path).finally(() => {
-        this.running.delete(path)
-        this.waitingForUnplug.add(path)
-        this.ended++
-        if (this.request.count !== undefined && this.ended >= this.request.count) this.stop()
-        this.emit({ type: 'totals', totals: this.totalsNow() })
-      })
+      const identity = this.identityOf(path)
+      if (identity) this.identities.set(path, identity)
+      const job = this.board(path)
+        .catch(() => path)
+        .then((endedOn) => {
+          this.running.delete(path)
+          this.identities.delete(path)
+          // The board stays plugged in where it ended (perhaps under a new name): it waits there.
+          this.waitingForUnplug.add(path)
+          this.waitingForUnplug.add(endedOn)
+          this.ended++
+          if (this.request.count !== undefined && this.ended >= this.request.count) this.stop()
+          this.emit({ type: 'totals', totals: this.totalsNow() })
+        })
       this.running.set(path, job)
     }
   }
 
-  /** One board on `path`, from identification to its goal; never throws. */
-  private async board(path: string): Promise<void> {
+  /** One board on `path`, from identification to its goal; never throws. Resolves to where it ended. */
+  private async board(path: string): Promise<string> {
+    const where = { path }
+    await this.takeBoard(path, where)
+    return where.path
+  }
+
+  private async takeBoard(path: string, where: { path: string }): Promise<void> {
     const t0 = this.now()
     const marks = { identify: t0, write: t0, verify: t0, end: t0 }
-    const slot = await (this.deps.slotOf ?? slotOf)(path)
+    const slot = await (this.deps.slotOf ?? ((p: string) => slotOf(p, this.listed)))(path)
     const status: BoardStatus = {
       port: path,
       slot,
@@ -213,7 +247,14 @@ export class Station {
       show({})
       const identity = await identifyBoard(
         this.services,
-        { port: { path }, baud: this.request.baud, before: this.request.before, lease },
+        {
+          port: { path },
+          baud: this.request.baud,
+          before: this.request.before,
+          lease,
+          // Provisioning follows: no reset into the firmware in between.
+          stayInDownloadMode: true,
+        },
         () => undefined,
         this.abortAll.signal,
         this.deps.access?.flashDependencies,
@@ -277,6 +318,7 @@ export class Station {
       // A bug, not a board's failure: the board ends failed and the station goes on.
       return end('failed', { errorCode: 'internal', message: (error as Error).message })
     } finally {
+      where.path = lease.path
       lease.release()
     }
   }
@@ -286,17 +328,4 @@ export class Station {
       show({ percent: Math.round(event.percent), bytesPerSecond: Math.round(event.bytesPerSecond) })
     }
   }
-}
-
-/**
- * Where a port is plugged in: its name under /dev/serial/by-path (the USB topology, which stays
- * with the socket when boards are swapped), else the port's own path.
- */
-export async function slotOf(path: string): Promise<string> {
-  const dir = '/dev/serial/by-path'
-  const target = await realpath(path).catch(() => path)
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if ((await realpath(join(dir, name)).catch(() => null)) === target) return name
-  }
-  return path
 }

@@ -14,7 +14,9 @@ afterEach(async () => {
   for (const bench of benches.splice(0)) await bench.stop()
 })
 
-async function setup(): Promise<{ dataDir: string; bench: BenchBoard }> {
+async function setup(
+  options: Parameters<typeof BenchBoard.start>[0] = {},
+): Promise<{ dataDir: string; bench: BenchBoard }> {
   const dataDir = await tempDir('fieldflash-data-')
   expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
   const add = ['device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001']
@@ -22,7 +24,7 @@ async function setup(): Promise<{ dataDir: string; bench: BenchBoard }> {
   const build = await buildBaseFirmware()
   const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
   expect(imported.code, imported.err).toBe(0)
-  const bench = await BenchBoard.start()
+  const bench = await BenchBoard.start(options)
   benches.push(bench)
   return { dataDir, bench }
 }
@@ -59,6 +61,20 @@ describe('fieldflash provision --verify --approve', () => {
       approver: 'A. Tech',
       mac: BENCH_MAC,
     })
+  }, 120_000)
+
+  it('follows a board whose USB port comes back under a new name after its reset', async () => {
+    const usb = { serialNumber: '240AC4123456', location: 'usb 1-1.4' }
+    const { dataDir, bench } = await setup({ usb })
+    const before = bench.clientPath
+    const run = await provision(dataDir, bench, '--approve', '--approver', 'A. Tech')
+    expect(run.code, run.err).toBe(0)
+    expect(bench.clientPath).not.toBe(before)
+    expect(run.err).toContain(`The board came back as ${bench.clientPath} after its reset`)
+    expect(run.out).toMatch(/Registered over the cable/)
+    const device = JSON.parse((await cli(dataDir, 'device', 'show', 'pump-0001', '--json')).out)
+    expect(device.status).toBe('registered')
+    expect(device.operations[0]).toMatchObject({ state: 'approved', port: bench.clientPath })
   }, 120_000)
 
   it('reports the whole run as JSON lines ending in one result', async () => {

@@ -16,7 +16,8 @@ import { espImage, FIELDFLASH_4MB, partitionTable, writeFiles } from '../../devk
 import { importFirmware } from '../../main/firmware-library/firmware-library'
 import { until } from '../helpers/wait'
 import { seedDevices } from '../../devkit/seed-registry'
-import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
+import { BenchBoard, benchAccess } from '../renderer/harness/bench-board'
+import { buildBaseFirmware, buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {}) {
   const { store, dataDir } = await freshStore(options.site ?? true)
@@ -352,6 +353,64 @@ describe("the app's provisioning", () => {
     },
     60_000,
   )
+})
+
+describe("the app's console after a provisioning, a board whose USB port re-enumerates", () => {
+  it('opens on the port the board came back as, and judges its banner', async () => {
+    const { store, dataDir } = await freshStore(true)
+    const catalog = await loadCatalog()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    const { entry } = await importFirmware(store, catalog, {
+      path: await buildBaseFirmware(),
+      boardId: 'esp32-devkitc',
+    })
+    const usb = { serialNumber: '240AC4123456', location: 'usb 1-1.2' }
+    const bench = await BenchBoard.start({ usb })
+    cleanups.push(() => bench.stop())
+    const access = benchAccess(bench)
+    const events: { name: string; payload: { jobId?: string; type: string } }[] = []
+    const api = createApi(
+      {
+        store,
+        catalog,
+        version: 'test',
+        dialogs: {
+          chooseTemplateFolder: async () => join(dataDir, 'zips'),
+          chooseFirmware: async () => null,
+          chooseExportFile: async () => null,
+          chooseResultsFile: async () => null,
+        },
+        listPorts: access.listPorts,
+        flashDependencies: access.flashDependencies,
+        monitorOptions: access.monitorOptions,
+        log: () => undefined,
+      },
+      (name, payload) => events.push({ name, payload: payload as never }),
+    )
+    cleanups.push(api.dispose)
+    const written = bench.clientPath
+    const started = await api.handlers.startProvision({
+      jobId: 'job-0001',
+      uid: 'pump-0001',
+      portPath: written,
+      firmwareId: entry.sha256,
+    })
+    expect(started).toMatchObject({ ok: true })
+    await until(() =>
+      events.some((e) => e.payload.jobId === 'job-0001' && e.payload.type === 'done'),
+    )
+    await until(() => bench.clientPath !== written)
+
+    // The Verify step opens the console on the port it flashed: main finds the board again.
+    const opened = await api.handlers.openMonitor({
+      sessionId: 'session-0001',
+      portPath: written,
+      uid: 'pump-0001',
+    })
+    expect(opened).toMatchObject({ ok: true, value: { path: bench.clientPath } })
+    await until(() => store.device('pump-0001')!.operations.length === 1)
+    expect(store.device('pump-0001')!.operations[0]).toMatchObject({ port: bench.clientPath })
+  }, 120_000)
 })
 
 describe('registration and export through the IPC', () => {

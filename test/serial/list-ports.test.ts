@@ -1,7 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { listFromSysfs, listPorts } from '../../main/serial/list-ports'
+import { listFromSysfs, listPorts, slotOf } from '../../main/serial/list-ports'
 import { loadCatalog, tempDir } from '../helpers/fixtures'
 
 /** A sysfs tree as Linux lays it out for a CP2102 (ttyUSB) and a native-USB ESP32-S3 (ttyACM). */
@@ -45,6 +45,7 @@ describe('listing ports without udevadm (minimal systems, containers)', () => {
         manufacturer: 'Espressif',
         serialNumber: null,
         nativeUsb: true,
+        location: 'usb 1-2',
       }),
       expect.objectContaining({
         path: '/dev/ttyUSB0',
@@ -53,7 +54,32 @@ describe('listing ports without udevadm (minimal systems, containers)', () => {
         bridge: 'Silicon Labs CP210x',
         serialNumber: '0001',
         boardIds: expect.arrayContaining(['esp32-devkitc']),
+        location: 'usb 1-1',
       }),
     ])
+  })
+})
+
+describe('where a port is plugged in', () => {
+  it('is its /dev/serial/by-path name, which stays with the socket when boards are swapped', async () => {
+    const dev = await tempDir()
+    const byPath = join(dev, 'serial', 'by-path')
+    await mkdir(byPath, { recursive: true })
+    const tty = join(dev, 'ttyUSB7')
+    await writeFile(tty, '')
+    const socket = 'pci-0000:00:14.0-usb-0:2.3:1.0-port0'
+    await symlink(tty, join(byPath, socket))
+    const raw = { path: tty, locationId: undefined, pnpId: undefined, manufacturer: undefined }
+    const other = { ...raw, path: join(dev, 'ttyUSB8'), locationId: 'Port_#0004.Hub_#0001' }
+    const ports = await listPorts(await loadCatalog(), async () => [raw, other], byPath)
+    expect(ports.map((p) => [p.path, p.location])).toEqual([
+      [tty, socket],
+      // Off Linux, serialport's locationId says it.
+      [other.path, 'Port_#0004.Hub_#0001'],
+    ])
+    expect(await slotOf(tty, undefined, byPath)).toBe(socket)
+    expect(await slotOf(other.path, ports, byPath)).toBe('Port_#0004.Hub_#0001')
+    // Nothing says where: the port's own name.
+    expect(await slotOf(join(dev, 'ttyACM3'), undefined, byPath)).toBe(join(dev, 'ttyACM3'))
   })
 })

@@ -5,8 +5,11 @@ import { FieldFlashStore } from '../../main/store/store'
 import { openLot } from '../../main/station/lot'
 import { Station, type BoardStatus, type StationEvent } from '../../main/station/station'
 import { siteWithBaseFirmware } from '../helpers/base-firmware-site'
-import { loadCatalog } from '../helpers/fixtures'
+import { loadCatalog, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
+import { cli } from '../helpers/run-cli'
 import { until } from '../helpers/wait'
+import { BenchBoard } from '../renderer/harness/bench-board'
+import { buildBaseFirmware } from '../renderer/harness/test-firmware'
 
 // The station's own controls: it watches for boards being plugged in (ports: auto), stops taking
 // new ones when asked while those in flight finish, and aborts those in flight, each ending
@@ -53,6 +56,7 @@ async function stationFor(events: StationEvent[]) {
           bridge: null,
           nativeUsb: false,
           boardIds: [],
+          location: null,
         })),
       access: wiredAccess(() => boards),
       pollMs: 50,
@@ -106,6 +110,59 @@ describe('Station', () => {
       // Cancelled before its config partition: the device has no token and no flash.
       expect(store.device(uid)).toMatchObject({ tokens: [], flashes: [] })
     }
+    store.close()
+  }, 120_000)
+})
+
+describe('Station, a board whose USB port re-enumerates at its reset (native USB)', () => {
+  const benches: BenchBoard[] = []
+  afterEach(async () => {
+    for (const bench of benches.splice(0)) await bench.stop()
+  })
+
+  it('follows it to its new port name, in its slot, and never takes it for a new board', async () => {
+    const dataDir = await tempDir('fieldflash-data-')
+    expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
+    const build = await buildBaseFirmware()
+    const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
+    expect(imported.code, imported.err).toBe(0)
+    const usb = { serialNumber: '240AC4000401', location: 'usb 1-1.3' }
+    const bench = await BenchBoard.start({ wired: true, mac: '24:0a:c4:00:04:01', usb })
+    benches.push(bench)
+    const store = FieldFlashStore.open(dataDir)
+    const catalog = await loadCatalog()
+    let listings = 0
+    const listPorts = async () => {
+      listings++
+      return bench.present ? [bench.listed] : []
+    }
+    const events: StationEvent[] = []
+    const station = new Station(
+      { store, catalog },
+      {
+        firmware: store.read((tx) => tx.firmware())[0]!.sha256.slice(0, 12),
+        lot: await openLot(store, catalog, 'unit-{seq:03}', 'esp32-devkitc'),
+        ports: 'auto',
+        until: 'verified',
+      },
+      { listPorts, access: { ...wiredAccess(() => benches), listPorts }, pollMs: 50 },
+      (event) => events.push(event),
+    )
+    const first = bench.clientPath
+    const running = station.run()
+    await until(() => ['done', 'failed'].includes(phaseOf(events, first) ?? ''))
+    const last = events.filter((e) => e.type === 'board').at(-1) as { board: BoardStatus }
+    expect(last.board).toMatchObject({ phase: 'done', reached: 'verified', slot: usb.location })
+
+    // It stays plugged in under its new name while the station looks on: nothing new starts.
+    const seen = listings
+    await until(() => listings > seen + 5)
+    station.stop()
+    expect(await running).toMatchObject({ done: 1, failed: 0, skipped: 0 })
+    expect(bench.clientPath).not.toBe(first)
+    expect(events.some((e) => e.type === 'board' && e.board.port !== first)).toBe(false)
+    expect(store.device('unit-001')!.operations[0]).toMatchObject({ port: bench.clientPath })
+    expect(store.device('unit-002')).toBeNull()
     store.close()
   }, 120_000)
 })

@@ -9,6 +9,10 @@
 // bench resets the board into its app when the flasher releases the port, which is what that
 // reset does on real hardware. What the app writes to the port while the board runs its app goes
 // to the firmware's stdin (a registration over the cable).
+//
+// A `usb` board re-enumerates each time it boots its firmware, as a native-USB board does after
+// its reset: its pty goes away and comes back under the next name (ttyACM0, ttyACM1, …), with the
+// same USB serial number and in the same slot, as `listed` shows it to the port lister.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -21,6 +25,7 @@ import { RomLoaderEmulator, type FaultOptions } from '../../../devkit/emulator/r
 import { parsePartitionTable } from '../../../main/flash/firmware/partition-table'
 import { SerialportDevice } from '../../../main/serial/serialport-device'
 import type { BoardAccess } from '../../../main/session/board-session'
+import type { PortView } from '../../../main/serial/port-types'
 import { extractHostBoard } from './test-firmware'
 
 export const BENCH_MAC = '24:0a:c4:12:34:56'
@@ -29,9 +34,19 @@ const APP_OFFSET = 0x10000
 const APP_WINDOW = 0x140000
 const PARTITION_TABLE_OFFSET = 0x8000
 
+/** A board whose USB port re-enumerates at reset: its serial number and where it is plugged in. */
+export interface BenchUsb {
+  serialNumber: string
+  location: string
+}
+
 export class BenchBoard {
   emulator: RomLoaderEmulator
   state: 'download' | 'app' | 'unplugged' = 'download'
+  /** The path the app opens now (a `usb` board's changes each time it re-enumerates). */
+  clientPath: string
+  /** How many times its port came back under a new name. */
+  private enumerations = 0
   /** What the running app printed, for test diagnostics. */
   appOutput = ''
   private socat: SocatProcess | null = null
@@ -39,14 +54,34 @@ export class BenchBoard {
   private app: ChildProcess | null = null
   private constructor(
     readonly dir: string,
-    readonly clientPath: string,
     /** With an auto-reset circuit driven through `wiredAccess`: see `start`. */
     readonly wired: boolean,
     private readonly mac: string,
     faults: FaultOptions = {},
+    readonly usb: BenchUsb | null = null,
   ) {
+    this.clientPath = join(dir, this.portName())
     this.emulator = this.newEmulator(faults)
     if (wired) this.state = 'app'
+  }
+
+  private portName(): string {
+    return this.usb ? `ttyACM${this.enumerations}` : 'ttyUSB0'
+  }
+
+  /** The port as the system's port list shows it (a `usb` board with its USB identity). */
+  get listed(): PortView {
+    return {
+      path: this.clientPath,
+      manufacturer: this.usb ? 'Espressif' : null,
+      serialNumber: this.usb?.serialNumber ?? null,
+      vid: this.usb ? '303a' : null,
+      pid: this.usb ? '1001' : null,
+      bridge: null,
+      nativeUsb: this.usb !== null,
+      boardIds: [],
+      location: this.usb?.location ?? null,
+    }
   }
 
   /**
@@ -55,16 +90,16 @@ export class BenchBoard {
    * keeps its flash across resets and runs what was written whenever it boots its firmware.
    */
   static async start(
-    options: { wired?: boolean; mac?: string; faults?: FaultOptions } = {},
+    options: { wired?: boolean; mac?: string; faults?: FaultOptions; usb?: BenchUsb } = {},
   ): Promise<BenchBoard> {
     await requireSocat()
     const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
     const bench = new BenchBoard(
       dir,
-      join(dir, 'ttyUSB0'),
       options.wired ?? false,
       options.mac ?? BENCH_MAC,
       options.faults,
+      options.usb ?? null,
     )
     await bench.plugIn()
     return bench
@@ -92,6 +127,7 @@ export class BenchBoard {
     // A wired board's emulator lives on (its flash, its reset circuit); the other kind is done.
     if (!this.wired) this.emulator.dispose()
     this.state = 'app'
+    if (this.usb) await this.reenumerate()
     if (!program) {
       this.send(
         'rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\ninvalid header: 0xffffffff\r\n',
@@ -134,6 +170,14 @@ export class BenchBoard {
     } catch {
       return null // no valid table in flash: nothing to read
     }
+  }
+
+  /** The USB device goes away and comes back under the next port name. */
+  private async reenumerate(): Promise<void> {
+    await this.closeBoardEnd()
+    this.enumerations++
+    this.clientPath = join(this.dir, this.portName())
+    await this.plugIn()
   }
 
   /** Pulls the USB cable: the pty disappears and the app's port reports the loss. */
@@ -202,7 +246,7 @@ export class BenchBoard {
   }
 
   private async plugIn(): Promise<void> {
-    const socat = await startPtyPair(this.dir, ['board-end', 'ttyUSB0'])
+    const socat = await startPtyPair(this.dir, [`board-end-${this.enumerations}`, this.portName()])
     this.socat = socat
     const boardPath = socat.a
     const port = new SerialPort({ path: boardPath, baudRate: 115200, autoOpen: false })
@@ -247,5 +291,7 @@ export function benchAccess(bench: BenchBoard): BoardAccess {
       now: () => performance.now(),
     },
     monitorOptions: { presenceIntervalMs: 250, batchIntervalMs: 50 },
+    // The bench board is the only port there is (its USB identity, when it has one).
+    listPorts: async () => (bench.present ? [bench.listed] : []),
   }
 }
