@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import type { BoardCatalog } from '../boards/catalog'
 import { describeProgress, type FlashEvent } from '../flash/flash-events'
-import { flashFirmware } from '../flash/flash-firmware'
-import { ACCEPT_TOKEN_MISMATCH, checkFirmwareTokenFor } from '../flash/firmware-token'
+import { flashFirmware, prepareFirmware, type PreparedFirmware } from '../flash/flash-firmware'
+import { ACCEPT_TOKEN_MISMATCH } from '../flash/firmware-token'
 import { listPorts, type PortView } from '../serial/list-ports'
 import type { FirmwareTokenStatus } from '../flash/firmware-token-types'
 import { assertDeviceUid } from '../shared/device-uid'
@@ -61,16 +61,18 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
         let carries: FirmwareTokenStatus | null = null
+        let prepared: PreparedFirmware | undefined
         if (o.device !== undefined) {
           assertDeviceUid(o.device, 'device')
-          // Refused before the port is even opened, by flashFirmware's rule (as in the app).
-          const { check } = await checkFirmwareTokenFor(
+          // Loaded and checked once, refused before the port is even opened (as in the app).
+          prepared = await prepareFirmware(
             { store: ctx.store(), catalog },
             {
-              uid: o.device,
               firmwarePath: o.firmware,
+              boardId: o.board,
+              deviceUid: o.device,
+              offset: o.offset,
               acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
-              now: new Date(),
             },
           ).catch((error: unknown) => {
             if (!(error instanceof FieldFlashError) || error.field !== ACCEPT_TOKEN_MISMATCH)
@@ -80,7 +82,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
               `${error.message} To flash it anyway, add --accept-token-mismatch.`,
             )
           })
-          carries = check.token.status
+          carries = prepared.check?.token.status ?? null
         }
         return runFlashJob(
           kit,
@@ -101,6 +103,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
                 offset: o.offset,
                 acceptTokenMismatch: Boolean(o.acceptTokenMismatch),
                 holder: 'fieldflash flash',
+                prepared,
               },
               emit,
               signal,

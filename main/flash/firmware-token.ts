@@ -11,6 +11,7 @@ import { requireDevice } from '../store/require-device'
 import type { FieldFlashStore, StoreReader } from '../store/store'
 import type { FirmwareCheck, FirmwareTokenCheck } from './firmware-token-types'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
+import type { FirmwareBundle } from './firmware/firmware-bundle'
 import { summarizeFirmwareBundle } from './firmware/summarize-firmware-bundle'
 
 // A provisioning token is a plain C string literal in device_config.h, so a firmware built from a
@@ -117,7 +118,7 @@ export function isTokenMismatch(check: Pick<FirmwareTokenCheck, 'status'>): bool
 /**
  * What the technician chose to flash for a device, checked before anything is written: the
  * firmware loaded for the device's board, its parts, and whether the token it carries is the
- * device's current one. The app and `fieldflash flash --device` both ask this.
+ * device's current one. The app's firmware step shows this.
  */
 export async function checkFirmwareForDevice(
   store: FieldFlashStore,
@@ -127,9 +128,19 @@ export async function checkFirmwareForDevice(
   const device = store.read((tx) => requireDevice(tx, request.uid))
   const board = catalog.get(device.boardId)
   const bundle = await loadFirmwareBundle({ path: request.firmwarePath, board })
+  return describeFirmwareFor(store, request.uid, bundle, request.now)
+}
+
+/** A loaded firmware as the device's firmware check shows it (parts, and the token rule). */
+export function describeFirmwareFor(
+  store: FieldFlashStore,
+  uid: string,
+  bundle: FirmwareBundle,
+  now: Date,
+): FirmwareCheck {
   const summary = summarizeFirmwareBundle(bundle)
   return {
-    path: request.firmwarePath,
+    path: bundle.source,
     name: bundle.name,
     kind: bundle.kind,
     totalBytes: summary.totalBytes,
@@ -142,9 +153,9 @@ export async function checkFirmwareForDevice(
     token: store.read((tx) =>
       checkFirmwareToken(
         tx,
-        request.uid,
+        uid,
         bundle.parts.map((p) => p.data),
-        request.now,
+        now,
       ),
     ),
   }
@@ -155,21 +166,18 @@ export const ACCEPT_TOKEN_MISMATCH = 'acceptTokenMismatch'
 
 /**
  * The one rule for a firmware built for a device: a superseded, revoked, foreign or unknown token
- * is refused before anything is written, unless the technician accepted it. Answers the check
- * (and, when accepted, the warning to show); throws `invalid_state` naming the token otherwise.
+ * is refused before anything is written, unless the technician accepted it. Answers the warning
+ * to show when accepted (null when there is nothing to accept); throws `invalid_state` naming
+ * the token otherwise.
  */
-export async function checkFirmwareTokenFor(
-  services: { store: FieldFlashStore; catalog: BoardCatalog },
-  request: { uid: string; firmwarePath: string; acceptTokenMismatch?: boolean; now: Date },
-): Promise<{ check: FirmwareCheck; warning: string | null }> {
-  const check = await checkFirmwareForDevice(services.store, services.catalog, request)
-  if (!isTokenMismatch(check.token)) return { check, warning: null }
-  if (!request.acceptTokenMismatch) {
+export function applyTokenRule(token: FirmwareTokenCheck, accept: boolean): string | null {
+  if (!isTokenMismatch(token)) return null
+  if (!accept) {
     throw new FieldFlashError(
       'invalid_state',
-      `${check.token.message} Nothing was written.`,
+      `${token.message} Nothing was written.`,
       ACCEPT_TOKEN_MISMATCH,
     )
   }
-  return { check, warning: check.token.message }
+  return token.message
 }

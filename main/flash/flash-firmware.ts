@@ -5,8 +5,11 @@ import { FieldFlashError, invalidInput } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import { failureOf, flashBoard, type BeforeMode, type FlashDependencies } from './flash-board'
 import type { FlashEvent, FlashResult } from './flash-events'
+import type { FirmwareBundle } from './firmware/firmware-bundle'
+import { resolveFlashTarget } from './firmware/flash-target'
 import { loadFirmwareBundle } from './firmware/load-firmware-bundle'
-import { checkFirmwareTokenFor } from './firmware-token'
+import { applyTokenRule, describeFirmwareFor } from './firmware-token'
+import type { FirmwareCheck } from './firmware-token-types'
 import { recordFlashOrSay } from './record-flash'
 import { leaseDevice, type DeviceLease } from '../leases/device-lease'
 import type { PortLease } from '../leases/port-lease'
@@ -31,6 +34,46 @@ export interface FlashFirmwareRequest {
   /** The device's lease and the port's, when the caller's job already holds them. */
   deviceLease?: DeviceLease | null
   portLease?: PortLease | null
+  /** The firmware as `prepareFirmware` loaded and checked it for this request (else done here). */
+  prepared?: PreparedFirmware
+}
+
+/** A firmware loaded and checked once for a job, before any port is opened. */
+export interface PreparedFirmware {
+  firmwarePath: string
+  board: Board | null
+  /** Loaded for `board`; null without a board (then loaded once the chip is known). */
+  bundle: FirmwareBundle | null
+  /** The device's firmware check (its token against the registry), when a device is named. */
+  check: FirmwareCheck | null
+  /** What the technician accepted (a token mismatch), to say as the job starts. */
+  warning: string | null
+}
+
+/**
+ * Loads and checks a firmware once for a job: the board it is for (the device's, or the one
+ * named), its parts against that board, and, for a device, the token rule (refused unless
+ * accepted). Throws the FieldFlash error that refuses it; nothing is opened or written.
+ */
+export async function prepareFirmware(
+  services: { store: FieldFlashStore; catalog: BoardCatalog },
+  request: Pick<
+    FlashFirmwareRequest,
+    'firmwarePath' | 'boardId' | 'deviceUid' | 'offset' | 'acceptTokenMismatch'
+  >,
+  now: Date = new Date(),
+): Promise<PreparedFirmware> {
+  const board = resolveBoard(services, request)
+  // Fails on a broken or mismatched image before anything touches the board.
+  const bundle = board
+    ? await loadFirmwareBundle({ path: request.firmwarePath, board, offset: request.offset })
+    : null
+  const check =
+    request.deviceUid && bundle
+      ? describeFirmwareFor(services.store, request.deviceUid, bundle, now)
+      : null
+  const warning = check ? applyTokenRule(check.token, Boolean(request.acceptTokenMismatch)) : null
+  return { firmwarePath: request.firmwarePath, board, bundle, check, warning }
 }
 
 /**
@@ -45,25 +88,14 @@ export async function flashFirmware(
   signal?: AbortSignal,
   deps?: FlashDependencies,
 ): Promise<FlashResult> {
-  let board: Board | null
+  let prepared: PreparedFirmware
   try {
-    board = resolveBoard(services, request)
-    if (request.deviceUid) {
-      const { warning } = await checkFirmwareTokenFor(services, {
-        uid: request.deviceUid,
-        firmwarePath: request.firmwarePath,
-        acceptTokenMismatch: request.acceptTokenMismatch,
-        now: new Date(),
-      })
-      if (warning) emit({ type: 'log', level: 'warning', message: warning })
-    } else if (board) {
-      // Fail on a broken or mismatched image before anything touches the board.
-      await loadFirmwareBundle({ path: request.firmwarePath, board, offset: request.offset })
-    }
+    prepared = request.prepared ?? (await prepareFirmware(services, request))
   } catch (error) {
     if (error instanceof FieldFlashError) return failureOf(error, 'preparing')
     throw error
   }
+  if (prepared.warning) emit({ type: 'log', level: 'warning', message: prepared.warning })
   // A device's board is written by one job at a time, whichever process runs it.
   let lease: DeviceLease | null = null
   if (request.deviceUid && !request.deviceLease) {
@@ -79,7 +111,7 @@ export async function flashFirmware(
     }
   }
   try {
-    return await flashLeased(services, request, board, emit, signal, deps)
+    return await flashLeased(services, request, prepared, emit, signal, deps)
   } finally {
     await lease?.release()
   }
@@ -88,11 +120,12 @@ export async function flashFirmware(
 async function flashLeased(
   services: { store: FieldFlashStore; catalog: BoardCatalog },
   request: FlashFirmwareRequest,
-  board: Board | null,
+  prepared: PreparedFirmware,
   emit: (event: FlashEvent) => void,
   signal?: AbortSignal,
   deps?: FlashDependencies,
 ): Promise<FlashResult> {
+  const { board, bundle } = prepared
   const result = await flashBoard(
     {
       port: request.port,
@@ -101,15 +134,22 @@ async function flashLeased(
       erase: request.erase,
       before: request.before,
       lease: request.portLease,
-      loadImage: async ({ chip, flashSizeBytes }) =>
-        loadFirmwareBundle({
-          path: request.firmwarePath,
+      loadImage: async ({ chip, flashSizeBytes }) => {
+        // Loaded for the board before the port opened: reused when the chip found is the board's
+        // and its flash is the size the image was checked against (chip_mismatch otherwise).
+        if (bundle && board) {
+          const found = resolveFlashTarget(board, chip, flashSizeBytes)
+          if (found.flashSize === bundle.flashSize) return bundle
+        }
+        return loadFirmwareBundle({
+          path: prepared.firmwarePath,
           // Without a selected board, the catalog's first board of the detected chip gives the offsets.
           board: board ?? genericBoardFor(services.catalog, chip),
           detectedChip: chip,
           detectedFlashSize: flashSizeBytes,
           offset: request.offset,
-        }),
+        })
+      },
     },
     emit,
     signal,
@@ -123,7 +163,7 @@ async function flashLeased(
 
 function resolveBoard(
   services: { store: FieldFlashStore; catalog: BoardCatalog },
-  request: FlashFirmwareRequest,
+  request: Pick<FlashFirmwareRequest, 'firmwarePath' | 'boardId' | 'deviceUid'>,
 ): Board | null {
   if (typeof request.firmwarePath !== 'string' || request.firmwarePath === '')
     throw invalidInput('firmware', 'is required')

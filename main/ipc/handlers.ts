@@ -8,7 +8,8 @@ import {
 } from '../devices/devices'
 import { exportToChosenFile, lastExport } from '../export/platform-export'
 import { sitePublicKey } from '../export/site-key'
-import { checkFirmwareForDevice, checkFirmwareTokenFor } from '../flash/firmware-token'
+import { checkFirmwareForDevice } from '../flash/firmware-token'
+import { prepareFirmware } from '../flash/flash-firmware'
 import { importFirmware, libraryView, listFirmware } from '../firmware-library/firmware-library'
 import { regenerateToken, revokeToken } from '../credentials/tokens'
 import { revokeRegistration } from '../registration/registrations'
@@ -152,21 +153,18 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         now: now(),
       }),
     startFlash: async (request) => {
-      const { uid, firmware, acceptTokenMismatch } = request
-      // Refused before a job starts, so the form can show the check again (flashFirmware's rule).
-      await checkFirmwareTokenFor(
+      const { uid, firmware, acceptTokenMismatch, erase } = request
+      // Loaded and checked once; refused before a job starts, so the form can show the check again.
+      const prepared = await prepareFirmware(
         { store, catalog },
-        { uid, firmwarePath: firmwarePath(firmware), acceptTokenMismatch, now: now() },
+        { firmwarePath: firmwarePath(firmware), deviceUid: uid, acceptTokenMismatch },
+        now(),
       )
+      const write = { kind: 'flash', firmwarePath: prepared.firmwarePath, erase, prepared } as const
       return startWriting(request.jobId, 'startFlash', {
         uid,
         portPath: request.portPath,
-        write: {
-          kind: 'flash',
-          firmwarePath: firmwarePath(firmware),
-          erase: request.erase,
-          acceptTokenMismatch,
-        },
+        write,
         baud: request.baud,
       })
     },

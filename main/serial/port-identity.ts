@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { listSystemPorts } from './list-ports'
-import { usbId } from './usb-bridges'
+import { isNativeEspressifUsb, usbId } from './usb-bridges'
 
 /** How a USB serial port is recognised again after it re-enumerated (perhaps under a new path). */
 export interface PortIdentity {
@@ -82,6 +82,15 @@ export async function refindPort(
     }
   }
   return null
+}
+
+/**
+ * Whether the board behind this port comes back under a new name after a reset: a chip's own USB
+ * (native USB) re-enumerates when the chip resets; a USB bridge stays, and its port going away
+ * means the board was unplugged.
+ */
+export function reenumeratesOnReset(identity: PortIdentity | null): identity is PortIdentity {
+  return identity !== null && identity.serialNumber !== null && isNativeEspressifUsb(identity.vid)
 }
 
 /** Who was last seen on each port in this process (a few dozen, the newest kept). */

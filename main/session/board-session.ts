@@ -1,13 +1,14 @@
 import type { BoardCatalog } from '../boards/catalog'
 import type { BeforeMode, FlashDependencies } from '../flash/flash-board'
 import type { FlashEvent, FlashResult } from '../flash/flash-events'
-import { flashFirmware } from '../flash/flash-firmware'
+import { flashFirmware, type PreparedFirmware } from '../flash/flash-firmware'
 import { leaseDevice, type DeviceLease } from '../leases/device-lease'
 import { leasePort, type PortLease } from '../leases/port-lease'
 import type { SerialMonitorOptions } from '../monitor/serial-monitor'
 import type { PortView } from '../serial/port-types'
 import {
   identifyPort,
+  reenumeratesOnReset,
   refindPort,
   rememberPort,
   systemPortLister,
@@ -45,6 +46,8 @@ export type SessionWrite =
       erase?: boolean
       offset?: number
       acceptTokenMismatch?: boolean
+      /** The firmware as the caller already loaded and checked it for this job. */
+      prepared?: PreparedFirmware
     }
 
 export interface BoardSessionRequest {
@@ -146,9 +149,10 @@ export async function runBoardSession(
     return result('nothing', null, null, failureOf(error))
   }
   const list = services.access?.listPorts ?? systemPortLister
-  // Who the board is on the USB bus (none for a port that is not USB), to follow it when it
-  // re-enumerates under another name during its reset, as native-USB boards do.
-  const identity = await identifyPort(path, list).catch(() => null)
+  // Who the board is on the USB bus, to follow it when it re-enumerates under another name at its
+  // reset, as native-USB boards do (a bridge's port that goes away is an unplugged board).
+  const found = await identifyPort(path, list).catch(() => null)
+  const identity = reenumeratesOnReset(found) ? found : null
   if (identity) rememberPort(identity)
   try {
     emit({
@@ -183,6 +187,7 @@ export async function runBoardSession(
               erase: request.write.erase,
               offset: request.write.offset,
               acceptTokenMismatch: request.write.acceptTokenMismatch,
+              prepared: request.write.prepared,
               baud: request.baud,
               before: request.before,
               ...leases,
@@ -227,7 +232,7 @@ export async function runBoardSession(
       })
       verification = await verify().catch(async (error: unknown) => {
         // Gone as its console opened: it re-enumerated just after the write let go of it.
-        if (!identity?.serialNumber || !isPortGone(error)) throw error
+        if (!identity || !isPortGone(error)) throw error
         await followBoard(lease, { ...identity, path: lease.path }, list, emit, signal, true)
         return verify()
       })

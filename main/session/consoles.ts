@@ -4,7 +4,14 @@ import {
   type SerialMonitor,
   type SerialMonitorOptions,
 } from '../monitor/serial-monitor'
-import { recallPort, refindPort, systemPortLister, type PortLister } from '../serial/port-identity'
+import {
+  identifyPort,
+  recallPort,
+  reenumeratesOnReset,
+  refindPort,
+  systemPortLister,
+  type PortLister,
+} from '../serial/port-identity'
 import { FieldFlashError } from '../shared/errors'
 import { requireDevice } from '../store/require-device'
 import type { FieldFlashStore } from '../store/store'
@@ -127,7 +134,7 @@ export class Consoles {
    */
   private async whereNow(portPath: string, list: PortLister): Promise<string> {
     const identity = recallPort(portPath)
-    if (!identity?.serialNumber) return portPath
+    if (!reenumeratesOnReset(identity)) return portPath
     const found = await refindPort(identity, { list, timeoutMs: 5_000 })
     return found ?? portPath
   }
@@ -162,13 +169,15 @@ export class Consoles {
     const baudRate = baud ?? (device ? catalog.get(device.boardId).baud.monitor : undefined)
     const list = this.options.listPorts ?? systemPortLister
     const path = await this.whereNow(portPath, list)
+    const identity = recallPort(portPath) ?? (await identifyPort(path, list).catch(() => null))
     const monitor = await openSerialMonitor({
       ...this.options.monitorOptions,
       path,
       baudRate,
       holder: uid ? `the console of ${uid}` : 'the serial console',
-      // A board that re-enumerates (a reset, a re-plug) is followed to its new port name.
-      reconnect: { identity: recallPort(portPath) ?? undefined, list },
+      // A native-USB board re-enumerates at each reset: followed to its new port name. Any other
+      // port that goes away is an unplugged board, said at once.
+      reconnect: reenumeratesOnReset(identity) ? { identity, list } : false,
     })
     const session: ConsoleSession = { monitor, seen: new Map() }
     this.sessions.set(sessionId, session)

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadCatalog, tempDir, freshStore } from '../helpers/fixtures'
 import { addDevice } from '../../main/devices/devices'
-import { flashFirmware } from '../../main/flash/flash-firmware'
+import { flashFirmware, prepareFirmware } from '../../main/flash/flash-firmware'
 import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import {
   ARDUINO_DEFAULT_4MB,
@@ -148,5 +148,36 @@ describe('a flash the registry cannot record', () => {
       /was flashed and verified \(ESP32, MAC 24:0a:c4:01:02:03\), but the flash could not be recorded on pump-0001: the disk is full\./,
     )
     expect(store.device('pump-0001')!.flashes).toEqual([])
+  }, 60_000)
+})
+
+describe('a firmware checked before the port opens', () => {
+  it('is the one written, even when its files change after the check', async () => {
+    board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:01:02:03' })
+    const { store } = await freshStore()
+    const catalog = await loadCatalog()
+    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    const build = await INPUTS['a PlatformIO build folder']!()
+    const prepared = await prepareFirmware(
+      { store, catalog },
+      { firmwarePath: build, deviceUid: 'pump-0001' },
+    )
+    expect(prepared.check).toMatchObject({ token: { status: 'none' } })
+    // Rebuilt meanwhile (another app, another token): the job writes what was checked.
+    await writeFiles(build, { 'firmware.bin': espImage({ chipId: 0, segments: [8_192] }) })
+    const result = await flashFirmware(
+      { store, catalog },
+      {
+        port: { path: board.clientPath },
+        firmwarePath: build,
+        deviceUid: 'pump-0001',
+        before: 'no_reset',
+        prepared,
+      },
+      () => undefined,
+    )
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true })
+    const written = board.emulator.readFlash(0x10000, app.length)
+    expect(Buffer.from(written).equals(Buffer.from(app))).toBe(true)
   }, 60_000)
 })
