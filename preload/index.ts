@@ -54,6 +54,7 @@ const api: FieldFlashApi = {
   listFirmware: call('listFirmware'),
   importFirmware: call('importFirmware'),
   startProvision: call('startProvision'),
+  identifyBoard: call('identifyBoard'),
   openMonitor: call('openMonitor'),
   closeMonitor: call('closeMonitor'),
   resetBoard: call('resetBoard'),

@@ -6,6 +6,7 @@ import type { Board } from '../boards/board-schema'
 import { FieldFlashError } from '../shared/errors'
 import type {
   BeforeMode,
+  BoardSecurity,
   FlashEvent,
   FlashFailure,
   FlashResult,
@@ -33,7 +34,7 @@ export interface FlashImage {
   parts: FlashPart[]
 }
 
-export type { BeforeMode }
+export type { BeforeMode, BoardSecurity }
 
 export interface FlashRequest {
   port: { path: string; vid?: string | null; pid?: string | null }
@@ -101,16 +102,6 @@ export interface LoaderPurpose {
   writes: boolean
   /** What the job does, for the log ("Flashing", "Reading"). */
   verb: string
-}
-
-/** A chip's security state, as its ROM reports it (GET_SECURITY_INFO). */
-export interface BoardSecurity {
-  secureBoot: boolean
-  /** On when FLASH_CRYPT_CNT has an odd number of bits set. */
-  flashEncryption: boolean
-  flashCryptCnt: number
-  /** Secure download mode: the ROM takes only a few commands (no stub, no reads). */
-  secureDownloadMode: boolean
 }
 
 /** A board whose ROM loader (or stub) answers, its chip and flash found, ready for `work`. */

@@ -77,3 +77,13 @@ export type FlashResult = FlashSuccess | FlashFailure
 
 /** A one-line progress text for a terminal or a status bar (one copy, shared with the app). */
 export { describeProgress } from '../../common/progress-text'
+
+/** A chip's security state, as its ROM reports it (GET_SECURITY_INFO). */
+export interface BoardSecurity {
+  secureBoot: boolean
+  /** On when FLASH_CRYPT_CNT has an odd number of bits set. */
+  flashEncryption: boolean
+  flashCryptCnt: number
+  /** Secure download mode: the ROM takes only a few commands (no stub, no reads). */
+  secureDownloadMode: boolean
+}

@@ -4,18 +4,17 @@ import { CONFIG_NAMESPACE, CONFIG_PARTITION_NAME } from '../config-partition/con
 import { isErased, readNvsPartition } from '../config-partition/nvs-read'
 import { tokenHash } from '../credentials/token-format'
 import { currentToken, viewToken } from '../credentials/tokens'
-import type { TokenView } from '../credentials/token-types'
-import { listFirmware, type FirmwareEntry } from '../firmware-library/firmware-library'
+import { listFirmware } from '../firmware-library/firmware-library'
 import {
   defaultFlashDependencies,
   readFlashMd5,
   withLoader,
   type BeforeMode,
-  type BoardSecurity,
   type FlashDependencies,
   type LoaderSession,
 } from '../flash/flash-board'
 import type { FlashEvent, FlashFailure } from '../flash/flash-events'
+import type { BoardIdentity, ConfigFinding, TokenFinding } from './identify-types'
 import { parsePartitionTable, type PartitionEntry } from '../flash/firmware/partition-table'
 import type { PortLease } from '../leases/port-lease'
 import { resetIntoFirmware } from '../serial/board-reset'
@@ -31,67 +30,17 @@ import type { FieldFlashStore } from '../store/store'
 const PARTITION_TABLE_OFFSET = 0x8000
 const PARTITION_TABLE_SIZE = 0xc00
 
-export type TokenFinding =
-  /** The device's current token: the board verifies (or is approved and consumed it). */
-  | 'current'
-  | 'consumed'
-  | 'superseded'
-  | 'revoked'
-  | 'expired'
-  /** No token of this registry: another installation or data folder made it. */
-  | 'unknown'
-
-export interface ConfigFinding {
-  /** The partition read: `ffcfg`, or the firmware's `nvs` when it keeps its config there. */
-  partition: string
-  offset: number
-  size: number
-  /** erased: never written; fieldflash: holds FieldFlash's namespace; other: holds something else. */
-  state: 'erased' | 'fieldflash' | 'other'
-  /** The keys it holds (never their values). */
-  keys: string[]
-  uid: string | null
-  fingerprint: string | null
-}
-
-export interface BoardIdentity {
-  ok: true
-  port: string
-  chip: string
-  /** esptool-js's description, with the revision ("ESP32-D0WD-V3 (revision v3.1)"). */
-  description: string
-  mac: string
-  flashSize: string | null
-  /** null when the chip's ROM cannot report it (ESP32, ESP8266). */
-  security: BoardSecurity | null
-  /** The partition table in flash, or null when there is none (a blank board, an ESP8266). */
-  partitions:
-    | {
-        label: string
-        type: string | number
-        subtype: string | number
-        offset: number
-        size: number
-      }[]
-    | null
-  config: ConfigFinding | null
-  /** The device the config names, as the registry knows it. */
-  device: {
-    uid: string
-    known: boolean
-    boardId: string | null
-    token: TokenFinding | null
-    /** The registry's record of that token (fingerprint, state, times). */
-    tokenView: TokenView | null
-  } | null
-  /** The library firmware whose every part the board holds, or null. */
-  firmware: Pick<FirmwareEntry, 'id' | 'sha256' | 'name' | 'version' | 'boardId'> | null
-  /** Bytes read back, and how long the whole identification took. */
-  bytesRead: number
-  durationMs: number
-}
+export type { BoardIdentity, ConfigFinding, TokenFinding } from './identify-types'
 
 export type IdentifyResult = BoardIdentity | FlashFailure
+
+/** The identity, or the failure as the FieldFlash error it is (for the app's request/answer). */
+export function requireIdentified(result: IdentifyResult): BoardIdentity {
+  if (result.ok) return result
+  // An internal failure is a bug: the app answers it as one (and logs it).
+  if (result.code === 'internal') throw new Error(result.message)
+  throw new FieldFlashError(result.code, result.message)
+}
 
 /**
  * Reads a board back and says what it is. The reset that fits the port puts it in download mode;

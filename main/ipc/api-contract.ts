@@ -38,6 +38,7 @@ import type {
   Verification,
 } from '../session/console-types'
 import type { FlashJobEvent, FlashOutcome } from '../session/job-types'
+import type { BoardIdentity, TokenFinding } from '../identify/identify-types'
 import type { LibraryFirmware } from '../firmware-library/library-types'
 import type {
   BoardStatus,
@@ -55,6 +56,7 @@ import type {
 
 export type { Result, ErrorCode }
 export type { LibraryFirmware }
+export type { BoardIdentity, TokenFinding }
 export type {
   BoardStatus,
   StationEvent,
@@ -202,6 +204,8 @@ export interface ApiOperations {
     response: { firmware: LibraryFirmware; created: boolean; warnings: string[] } | null
   }
   startProvision: { request: StartProvisionRequest; response: { jobId: string } }
+  /** Reads the board on a port back (download mode, nothing written) and says what it is. */
+  identifyBoard: { request: { portPath: string }; response: BoardIdentity }
   openMonitor: { request: OpenMonitorRequest; response: { sessionId: string; path: string } }
   closeMonitor: { request: { sessionId: string }; response: null }
   resetBoard: { request: { sessionId: string }; response: null }
@@ -282,6 +286,7 @@ export const OPERATIONS = [
   'listFirmware',
   'importFirmware',
   'startProvision',
+  'identifyBoard',
   'openMonitor',
   'closeMonitor',
   'resetBoard',

@@ -11,6 +11,7 @@ import { sitePublicKey } from '../export/site-key'
 import { checkFirmwareForDevice } from '../flash/firmware-token'
 import { prepareFirmware } from '../flash/flash-firmware'
 import { importFirmware, libraryView, listFirmware } from '../firmware-library/firmware-library'
+import { identifyBoard, requireIdentified } from '../identify/identify-board'
 import { regenerateToken, revokeToken } from '../credentials/tokens'
 import { revokeRegistration } from '../registration/registrations'
 import { listPorts } from '../serial/list-ports'
@@ -188,15 +189,16 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         write: { kind: 'provision', firmware: request.firmwareId },
         baud: request.baud,
       }),
+    identifyBoard: async ({ portPath }) => {
+      const port = await portFor(portPath)
+      const deps = access.flashDependencies
+      return requireIdentified(
+        await identifyBoard(services, { port }, () => undefined, undefined, deps),
+      )
+    },
     openMonitor: (request) => consoles.open(request),
-    closeMonitor: async ({ sessionId }) => {
-      await consoles.close(sessionId)
-      return null
-    },
-    resetBoard: async ({ sessionId }) => {
-      await consoles.reset(sessionId)
-      return null
-    },
+    closeMonitor: ({ sessionId }) => consoles.close(sessionId).then(() => null),
+    resetBoard: ({ sessionId }) => consoles.reset(sessionId).then(() => null),
     approveOperation: async ({ uid, operationId, approver }) => {
       approveOperation(store, { uid, operationId, approver }, now())
       return details(uid)

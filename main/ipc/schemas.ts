@@ -84,6 +84,7 @@ export const REQUEST_SCHEMAS = {
       .optional(),
     baud: z.number().int().positive().optional(),
   }),
+  identifyBoard: z.strictObject({ portPath: path }),
   openMonitor: z.strictObject({
     sessionId: clientId,
     portPath: path,
