@@ -10,7 +10,8 @@ import { assertDeviceUid } from '../shared/device-uid'
 import { systemPortLister } from '../serial/port-identity'
 import { openSerialMonitor, type MonitorLine, type MonitorUpdate } from '../monitor/serial-monitor'
 import { parseBootstrapBanner } from '../verification/bootstrap-banner'
-import { invalidInput } from '../shared/errors'
+import { FieldFlashError, invalidInput } from '../shared/errors'
+import { runBoardSession, type BoardSessionResult } from '../session/board-session'
 import { parseBootstrapError } from '../verification/bootstrap-error'
 import { approveOperation, rejectOperation } from '../verification/operations'
 import {
@@ -126,19 +127,41 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         process.once('SIGINT', cancel)
         process.once('SIGTERM', cancel)
         let outcome: VerifyOutcome
+        const catalog = await ctx.catalog()
         try {
-          outcome = await verifyOnPort({
-            store,
-            path: o.port,
-            baudRate,
-            expectedUid: o.device,
-            timeoutMs: timeout * 1000,
-            approve: o.approve === true,
-            approver,
-            register: o.register !== false,
-            catalog: await ctx.catalog(),
-            signal: abort.signal,
-          })
+          outcome =
+            o.device === undefined
+              ? await verifyOnPort({
+                  store,
+                  path: o.port,
+                  baudRate,
+                  timeoutMs: timeout * 1000,
+                  approve: o.approve === true,
+                  approver,
+                  register: o.register !== false,
+                  catalog,
+                  signal: abort.signal,
+                })
+              : // The device is named: its board session holds the port and the device, so no
+                // other job (the app, another command) writes or approves it meanwhile.
+                verified(
+                  await runBoardSession(
+                    { store, catalog, access: kit.access },
+                    {
+                      uid: o.device,
+                      port: { path: o.port },
+                      write: null,
+                      until: o.approve ? 'approved' : 'verified',
+                      approver,
+                      register: o.register !== false,
+                      consoleBaud: baudRate,
+                      verifyTimeoutMs: timeout * 1000,
+                      holder: 'fieldflash verify',
+                    },
+                    () => undefined,
+                    abort.signal,
+                  ),
+                )
         } finally {
           process.removeListener('SIGINT', cancel)
           process.removeListener('SIGTERM', cancel)
@@ -533,4 +556,19 @@ function formatEntry(entry: AuditEntry): string {
     .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : String(value)}`)
     .join(' ')
   return `${at}  ${type.padEnd(22)} ${details}`
+}
+
+/** What the console showed a board session, or the error that stopped it before it showed any. */
+function verified(session: BoardSessionResult): VerifyOutcome {
+  if (session.verification) return session.verification
+  const failure = session.failure!
+  throw new FieldFlashError(
+    failure.code === 'internal' ||
+      failure.code === 'not_verified' ||
+      failure.code === 'not_registered'
+      ? 'io_error'
+      : failure.code,
+    failure.message,
+    failure.field,
+  )
 }

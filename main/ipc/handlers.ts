@@ -29,7 +29,7 @@ import {
 } from '../site/site-profile'
 import { requireDevice } from '../store/require-device'
 import { downloadTemplate } from '../template/download-template'
-import { approveOperation, rejectOperation } from '../verification/operations'
+import { approveOperationSoon, rejectOperation } from '../verification/operations'
 import type { DeviceDetails, OperationName, RequestOf, ResponseOf } from './api-contract'
 import type { EventSink, MainApi, OperationHandlers, Services } from './api-services'
 import { PickedPaths } from './picked-paths'
@@ -200,7 +200,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     closeMonitor: ({ sessionId }) => consoles.close(sessionId).then(() => null),
     resetBoard: ({ sessionId }) => consoles.reset(sessionId).then(() => null),
     approveOperation: async ({ uid, operationId, approver }) => {
-      approveOperation(store, { uid, operationId, approver }, now())
+      await approveOperationSoon(store, { uid, operationId, approver }, now())
       return details(uid)
     },
     rejectOperation: async ({ uid, operationId, approver, reason }) => {

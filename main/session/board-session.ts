@@ -27,10 +27,10 @@ import {
 
 // One owner for one board, from the port being taken to its release: write it (provision, or
 // flash a build), let it boot, watch its console, judge its banner, approve it when asked, and
-// register it. The port and the device are leased for the whole sequence, so no other job of
-// this process touches the port in between and no other job anywhere writes the device's
-// credentials to another board. The app's flash and provision steps and the CLI's `provision`
-// (with --verify and --approve) run on it.
+// register it. The port and (for a write) the device are leased for the whole sequence, so no
+// other job of this process touches the port in between and no other job anywhere writes the
+// device's credentials to another board. The app's flash and provision steps, the CLI's
+// `provision` (with --verify and --approve), `verify --device` and the station run on it.
 
 /** How far a session takes the board. */
 export type SessionGoal = 'flashed' | 'verified' | 'approved'
@@ -53,8 +53,11 @@ export type SessionWrite =
 export interface BoardSessionRequest {
   uid: string
   port: { path: string; vid?: string | null; pid?: string | null }
-  write: SessionWrite
+  /** What goes on the board; null to only watch it (`fieldflash verify --device`). */
+  write: SessionWrite | null
   until: SessionGoal
+  /** The console's baud rate (default: the monitor's 115200). */
+  consoleBaud?: number
   /** Who approves (required when `until` is `approved`). */
   approver?: string | null
   /** After approving, register the board over the cable (default true). */
@@ -142,7 +145,15 @@ export async function runBoardSession(
     // Refused before anything is opened: a wrong approver, a busy port, a device another job has.
     if (request.until === 'approved') requireApprover(request.approver)
     portLease = request.portLease ?? leasePort(path, `${request.holder} (${request.uid})`)
-    deviceLease = await leaseDevice(store, { uid: request.uid, port: path, holder: request.holder })
+    // Only a write needs the device: watching a board and approving it is decided by the
+    // registry, once per token, whichever process sees a banner first.
+    if (request.write) {
+      deviceLease = await leaseDevice(store, {
+        uid: request.uid,
+        port: path,
+        holder: request.holder,
+      })
+    }
   } catch (error) {
     if (portLease !== request.portLease) portLease?.release()
     if (!(error instanceof FieldFlashError)) throw error
@@ -155,51 +166,22 @@ export async function runBoardSession(
   const identity = reenumeratesOnReset(found) ? found : null
   if (identity) rememberPort(identity)
   try {
-    emit({
-      type: 'step',
-      step: 'writing',
-      message: `Writing ${request.uid} to the board on ${path}…`,
-    })
-    const leases = { portLease, deviceLease, holder: request.holder }
-    const onFlash = (event: FlashEvent): void => emit({ type: 'flash', event })
-    const written =
-      request.write.kind === 'provision'
-        ? await provisionBoard(
-            { store, catalog },
-            {
-              uid: request.uid,
-              port: request.port,
-              firmware: request.write.firmware,
-              baud: request.baud,
-              before: request.before,
-              ...leases,
-            },
-            onFlash,
-            signal,
-            services.access?.flashDependencies,
-          )
-        : await flashFirmware(
-            { store, catalog },
-            {
-              port: request.port,
-              firmwarePath: request.write.firmwarePath,
-              deviceUid: request.uid,
-              erase: request.write.erase,
-              offset: request.write.offset,
-              acceptTokenMismatch: request.write.acceptTokenMismatch,
-              prepared: request.write.prepared,
-              baud: request.baud,
-              before: request.before,
-              ...leases,
-            },
-            onFlash,
-            signal,
-            services.access?.flashDependencies,
-          )
-    if (!written.ok) {
-      return result('nothing', written, null, { code: written.code, message: written.message })
+    let written: ProvisionResult | FlashResult | null = null
+    if (request.write && deviceLease) {
+      const leases = { portLease, deviceLease, holder: request.holder }
+      emit({
+        type: 'step',
+        step: 'writing',
+        message: `Writing ${request.uid} to the board on ${path}…`,
+      })
+      written = await writeStep(services, request, request.write, leases, emit, signal)
+      if (!written.ok) {
+        return result('nothing', written, null, { code: written.code, message: written.message })
+      }
+      if (request.until === 'flashed') return result('flashed', written, null, null)
     }
-    if (request.until === 'flashed') return result('flashed', written, null, null)
+    // How far a board got that then did not verify: written, or (only watched) nothing.
+    const base = written ? 'flashed' : 'nothing'
 
     const lease = portLease
     const verify = (): Promise<VerifyOutcome> =>
@@ -207,6 +189,7 @@ export async function runBoardSession(
         store,
         catalog,
         path: lease.path,
+        baudRate: request.consoleBaud,
         expectedUid: request.uid,
         timeoutMs: request.verifyTimeoutMs,
         approve: request.until === 'approved',
@@ -238,13 +221,13 @@ export async function runBoardSession(
       })
     } catch (error) {
       if (!(error instanceof FieldFlashError)) throw error
-      return result('flashed', written, null, failureOf(error))
+      return result(base, written, null, failureOf(error))
     }
-    return judged(verification, (reached, failure) =>
+    return judged(verification, base, (reached, failure) =>
       result(reached, written, verification, failure),
     )
   } finally {
-    await deviceLease.release()
+    await deviceLease?.release()
     if (portLease !== request.portLease) portLease.release()
   }
 }
@@ -295,6 +278,43 @@ function isPortGone(error: unknown): boolean {
   )
 }
 
+/** The write step: the base firmware and a fresh config partition, or a build. */
+function writeStep(
+  services: { store: FieldFlashStore; catalog: BoardCatalog; access?: BoardAccess },
+  request: BoardSessionRequest,
+  write: SessionWrite,
+  leases: { portLease: PortLease; deviceLease: DeviceLease; holder: string },
+  emit: (event: BoardSessionEvent) => void,
+  signal: AbortSignal | undefined,
+): Promise<ProvisionResult | FlashResult> {
+  const { store, catalog } = services
+  const onFlash = (event: FlashEvent): void => emit({ type: 'flash', event })
+  const common = { port: request.port, baud: request.baud, before: request.before, ...leases }
+  return write.kind === 'provision'
+    ? provisionBoard(
+        { store, catalog },
+        { ...common, uid: request.uid, firmware: write.firmware },
+        onFlash,
+        signal,
+        services.access?.flashDependencies,
+      )
+    : flashFirmware(
+        { store, catalog },
+        {
+          ...common,
+          firmwarePath: write.firmwarePath,
+          deviceUid: request.uid,
+          erase: write.erase,
+          offset: write.offset,
+          acceptTokenMismatch: write.acceptTokenMismatch,
+          prepared: write.prepared,
+        },
+        onFlash,
+        signal,
+        services.access?.flashDependencies,
+      )
+}
+
 function failureOf(error: FieldFlashError): NonNullable<BoardSessionResult['failure']> {
   return {
     code: error.code,
@@ -307,6 +327,7 @@ function failureOf(error: FieldFlashError): NonNullable<BoardSessionResult['fail
 /** How far the console took the board, and what stopped it. */
 function judged(
   outcome: VerifyOutcome,
+  base: 'nothing' | 'flashed',
   make: (
     reached: BoardSessionResult['reached'],
     failure: BoardSessionResult['failure'],
@@ -319,11 +340,11 @@ function judged(
         : outcome.kind === 'board_error'
           ? outcome.error.message
           : outcome.board.message
-    return make('flashed', { code: 'not_verified', message })
+    return make(base, { code: 'not_verified', message })
   }
   const { verdict, approval, registration } = outcome
   if (!verdict.verified && !approval) {
-    return make('flashed', {
+    return make(base, {
       code: 'not_verified',
       message: `${verdict.message} ${verdict.nextStep}`,
     })
