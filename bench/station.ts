@@ -16,16 +16,16 @@ import {
   singleSegmentImage,
   writeFiles,
 } from '../devkit/firmware-images'
-import { startPtyEmulator, type PtyEmulator } from '../devkit/pty'
-import { wiredAccess } from '../devkit/wired-access'
+import { startEmulatorFarm } from '../devkit/farm-access'
 import { firmwareLike } from './flash'
 import { BENCH_SITE, RESOURCES } from './stats'
 
 // The station on emulated boards behind ptys, each with its reset circuit wired: 1, 4 and 8
 // boards provisioned at once (read back, written, verified by MD5), the wall time of each lot and
 // its ratio to one board; then the main event loop's lag while 8 boards flash and another process
-// holds the registry's write lock. The emulators run in this same process, so on 2 cores they
-// compete with FieldFlash for the CPU: real boards would not.
+// holds the registry's write lock. The emulators run in a process of their own (the event loop
+// measured is FieldFlash's alone), but on 2 cores they still compete with it for the CPU: real
+// boards would not.
 
 const APP_BYTES = 512 * 1024
 
@@ -45,16 +45,8 @@ async function lot(
     'firmware.bin': singleSegmentImage(firmwareLike(APP_BYTES - 64), 0x3f400020),
   })
   const { entry } = await importFirmware(store, catalog, { path: build, boardId: 'esp32-devkitc' })
-  const boards: PtyEmulator[] = []
-  for (let i = 0; i < count; i++) {
-    boards.push(
-      await startPtyEmulator({
-        chip: 'ESP32',
-        mac: `24:0a:c4:10:00:${i.toString(16).padStart(2, '0')}`,
-        wired: true,
-      }),
-    )
-  }
+  // The boards run in a process of their own, as real boards do not run in the app's.
+  const farm = await startEmulatorFarm(count)
   holder?.prepare(store.path)
   // Let the other process start (and load) before anything is measured.
   if (holder) await new Promise((resolve) => setTimeout(resolve, 2000))
@@ -66,12 +58,12 @@ async function lot(
       {
         firmware: entry.id,
         lot: await openLot(store, catalog, 'bench-{seq:03}', 'esp32-devkitc'),
-        ports: boards.map((b) => b.clientPath),
+        ports: farm.ports,
         until: 'flashed',
         count,
         baud: 921600,
       },
-      { listPorts: async () => [], access: wiredAccess(() => boards), pollMs: 50 },
+      { listPorts: async () => [], access: farm.access, pollMs: 50 },
       (event) => {
         if (!started && event.type === 'board' && event.board.phase === 'writing') {
           started = true
@@ -92,7 +84,7 @@ async function lot(
       lagP99Ms: lag.percentile(99) / 1e6,
     }
   } finally {
-    for (const board of boards) await board.stop()
+    await farm.stop()
     store.close()
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { listSystemPorts } from './list-ports'
+import { listFromSysfs, listSystemPorts } from './list-ports'
 import { isNativeEspressifUsb, usbId } from './usb-bridges'
 
 /** How a USB serial port is recognised again after it re-enumerated (perhaps under a new path). */
@@ -23,9 +23,13 @@ export interface ListedPort {
 
 export type PortLister = () => Promise<ListedPort[]>
 
-/** The system's ports via serialport, normalised like `listPorts` (lowercase 4-digit hex IDs). */
+/**
+ * The system's ports, normalised like `listPorts` (lowercase 4-digit hex IDs). On Linux read from
+ * sysfs: no child process (serialport lists through udevadm, and spawning one from a busy app
+ * stalls its event loop for milliseconds), and the USB ids and serial numbers are all there.
+ */
 export const systemPortLister: PortLister = async () =>
-  (await listSystemPorts()).map((p) => ({
+  (process.platform === 'linux' ? await listFromSysfs() : await listSystemPorts()).map((p) => ({
     path: p.path,
     vid: usbId(p.vendorId),
     pid: usbId(p.productId),
