@@ -22,8 +22,9 @@ await build({
   target: 'node20',
   outdir: 'out/cli',
   outExtension: { '.js': '.mjs' },
-  // Native addons load from node_modules at run time.
-  external: ['serialport', '@serialport/*', 'libsql', '@libsql/*'],
+  // Native addons load from node_modules at run time, and so does node-postgres (its optional
+  // native and Cloudflare back ends are required lazily and are not installed).
+  external: ['serialport', '@serialport/*', 'libsql', '@libsql/*', 'pg', 'pg-*'],
   // Some bundled dependencies are CommonJS and call require().
   banner: {
     js: "import { createRequire as __ffCreateRequire } from 'node:module'; const require = __ffCreateRequire(import.meta.url);",

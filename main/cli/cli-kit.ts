@@ -23,7 +23,13 @@ export interface CliKit {
   /** The data and catalog a command works on, per --data-dir. */
   context(cmd: Command): {
     dataDir: string
+    /**
+     * The registry. Refused while FIELDFLASH_DATABASE_URL names a PostgreSQL one: commands do not
+     * run on PostgreSQL yet, and falling back to the local file would split the registry.
+     */
     store: () => FieldFlashStore
+    /** The data directory's own SQLite registry, whatever FIELDFLASH_DATABASE_URL says. */
+    localStore: () => FieldFlashStore
     catalog: () => Promise<BoardCatalog>
   }
   /**
@@ -64,17 +70,27 @@ export function createCliKit(
     context(cmd) {
       const opts = cmd.optsWithGlobals<GlobalOptions>()
       const dataDir = opts.dataDir ?? defaultDataDir(env)
+      const localStore = (): FieldFlashStore => {
+        // One registry per run, opened on first use: commands that need none never touch it.
+        if (opened?.dataDir !== dataDir) {
+          opened?.close()
+          const { store, notices } = openDataDirectory(dataDir)
+          opened = store
+          for (const notice of notices) io.err(`fieldflash: ${notice}\n`)
+        }
+        return opened
+      }
       return {
         dataDir,
+        localStore,
         store: () => {
-          // One registry per run, opened on first use: commands that need none never touch it.
-          if (opened?.dataDir !== dataDir) {
-            opened?.close()
-            const { store, notices } = openDataDirectory(dataDir)
-            opened = store
-            for (const notice of notices) io.err(`fieldflash: ${notice}\n`)
+          if (env.FIELDFLASH_DATABASE_URL) {
+            throw new FieldFlashError(
+              'invalid_state',
+              `FIELDFLASH_DATABASE_URL names a PostgreSQL registry, and this FieldFlash runs this command on a data directory's registry only (on PostgreSQL it checks one with "doctor" and fills one with "registry copy"). Unset FIELDFLASH_DATABASE_URL to use ${dataDir}; nothing was done.`,
+            )
           }
-          return opened
+          return localStore()
         },
         catalog: () => BoardCatalog.load(resourcePaths(resourcesDir)),
       }

@@ -33,6 +33,8 @@ Environment:
   FIELDFLASH_DATA_DIR   the data directory, when --data-dir is not given (default: the app's,
                         $XDG_CONFIG_HOME/FieldFlash or ~/.config/FieldFlash on Linux)
   FIELDFLASH_APPROVER   the name recorded with an approval, when --approver is not given
+  FIELDFLASH_DATABASE_URL  a PostgreSQL registry (postgres://…): "doctor" checks it; other
+                        commands refuse to run rather than use the local registry instead
 
 Exit codes:
   0  success

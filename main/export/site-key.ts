@@ -3,21 +3,11 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  randomBytes,
   type KeyObject,
 } from 'node:crypto'
-import {
-  closeSync,
-  constants,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkDataFile } from '../store/data-dir-guard'
+import { checkDataFile, createFileOnce } from '../store/data-dir-guard'
 import { FieldFlashError } from '../shared/errors'
 
 /** The site's signing key in the data directory: PKCS #8 PEM, owner-only. */
@@ -71,32 +61,10 @@ export function publicKeySha256(publicKey: KeyObject): string {
 function create(path: string): string {
   const { privateKey } = generateKeyPairSync('ed25519')
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
-  // Written whole under a temporary name, then linked into place: a link never replaces an
-  // existing file, so two processes generating at once agree on the first one, read complete.
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    const fd = openSync(
-      temp,
-      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0),
-      0o600,
-    )
-    try {
-      writeSync(fd, pem)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    try {
-      linkSync(temp, path)
-      return pem
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8')
-      throw error
-    }
+    return createFileOnce(path, pem)
   } catch (error) {
     throw unreadable(path, error)
-  } finally {
-    rmSync(temp, { force: true })
   }
 }
 

@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'store_corrupt'
   | 'store_unsafe'
   | 'store_busy'
+  /** The registry's database server cannot be reached (nothing was written). */
+  | 'store_unreachable'
+  /** This station's registry key does not open the shared registry's secrets. */
+  | 'key_mismatch'
   | 'io_error'
   /** Another job is writing this device's board (one board per device at a time). */
   | 'device_busy'

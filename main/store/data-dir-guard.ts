@@ -1,4 +1,18 @@
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { FieldFlashError } from '../shared/errors'
 
@@ -108,4 +122,35 @@ export function createOwnerOnlyFile(path: string): void {
 /** The files of a data directory that FieldFlash owns, for the checks above. */
 export function dataFiles(dataDir: string, names: readonly string[]): string[] {
   return names.map((name) => join(dataDir, name))
+}
+
+/**
+ * Creates an owner-only file holding `contents` unless it exists, and answers what the file holds.
+ * Written whole under a temporary name, then linked into place: a link never replaces an existing
+ * file, so two processes creating it at once agree on the first one, read complete.
+ */
+export function createFileOnce(path: string, contents: string): string {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    const fd = openSync(
+      temp,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0),
+      0o600,
+    )
+    try {
+      writeSync(fd, contents)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    try {
+      linkSync(temp, path)
+      return contents
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8')
+      throw error
+    }
+  } finally {
+    rmSync(temp, { force: true })
+  }
 }

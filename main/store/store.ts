@@ -32,6 +32,26 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 
 export type { DeviceListItem, StoredAuditEntry }
 
+/** The registry's tables, parents before the tables that refer to them. */
+export const REGISTRY_TABLES = [
+  'meta',
+  'site',
+  'devices',
+  'tokens',
+  'flashes',
+  'operations',
+  'audit',
+  'credential_files',
+  'firmware',
+  'registrations',
+  'device_leases',
+] as const
+
+export type RegistryTable = (typeof REGISTRY_TABLES)[number]
+
+/** Every row of every table, as stored (see FieldFlashStore.snapshot). */
+export type RegistrySnapshot = Record<RegistryTable, Record<string, unknown>[]>
+
 /** The database's file name inside the data directory; the app and the CLI share it. */
 export const DATABASE_FILE = 'fieldflash.db'
 
@@ -356,6 +376,21 @@ export class FieldFlashStore {
       problems.push(`row ${row.rowid} of ${row.table} refers to a missing ${row.parent} record`)
     }
     return problems
+  }
+
+  /**
+   * Every row of every registry table, as stored, in one read transaction: what `registry copy`
+   * moves into another database. Tables come parents first; rows in their order of creation.
+   */
+  snapshot(): RegistrySnapshot {
+    return this.read(() =>
+      Object.fromEntries(
+        REGISTRY_TABLES.map((table) => [
+          table,
+          this.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY rowid`),
+        ]),
+      ),
+    ) as RegistrySnapshot
   }
 
   /** Closes the database; the store cannot be used afterwards. */

@@ -22,6 +22,10 @@ export function errorTitle(code: Failure['code']): string {
       return 'The data folder is not safe to use'
     case 'store_busy':
       return 'The data file is busy'
+    case 'store_unreachable':
+      return 'The registry database cannot be reached'
+    case 'key_mismatch':
+      return "This station's registry key does not fit"
     case 'io_error':
       return 'Could not read or write a file'
     case 'device_busy':

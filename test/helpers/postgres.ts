@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { chown, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+
+// A real PostgreSQL server for the tests: a throwaway cluster (initdb) in a temporary folder, on a
+// loopback port, started and stopped by the test file; each test gets a database of its own.
+// As root, the server runs as the `postgres` user, as Debian's package sets it up.
+
+const INSTALL_HINT = 'PostgreSQL is not installed: apt-get install postgresql (.ci/run installs it)'
+
+/** The server binaries of Debian's newest installed PostgreSQL. */
+function serverBin(): string {
+  const root = '/usr/lib/postgresql'
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : []
+  if (versions.length === 0) throw new Error(INSTALL_HINT)
+  return join(root, versions[0]!, 'bin')
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export interface PostgresServer {
+  port: number
+  /** A new empty database on the server, as a connection URL. */
+  database(): Promise<string>
+  stop(): Promise<void>
+}
+
+/** Starts a throwaway PostgreSQL cluster; fails with the install hint when there is none. */
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = serverBin()
+  const dir = await mkdtemp(join(tmpdir(), 'fieldflash-pg-'))
+  const asRoot = process.getuid?.() === 0
+  const postgresUser = asRoot ? userIds('postgres') : null
+  if (postgresUser) await chown(dir, postgresUser.uid, postgresUser.gid)
+  const run = (tool: string, args: string[]): void => {
+    const command = asRoot ? 'runuser' : join(bin, tool)
+    const argv = asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args
+    const result = spawnSync(command, argv, { encoding: 'utf8', cwd: dir })
+    if (result.error || result.status !== 0) {
+      throw new Error(
+        `${tool} failed: ${result.error?.message ?? result.stderr.trim()} (${INSTALL_HINT})`,
+      )
+    }
+  }
+  const data = join(dir, 'data')
+  run('initdb', ['-D', data, '--auth=trust', '--username=postgres', '-E', 'UTF8', '--no-sync'])
+  let port = 0
+  for (let attempt = 0; ; attempt++) {
+    port = await freePort()
+    try {
+      run('pg_ctl', [
+        '-D',
+        data,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        'start',
+      ])
+      break
+    } catch (error) {
+      if (attempt >= 3) throw error
+    }
+  }
+  let databases = 0
+  return {
+    port,
+    async database() {
+      const name = `ff_test_${process.pid}_${++databases}`
+      const admin = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        database: 'postgres',
+      })
+      await admin.connect()
+      try {
+        await admin.query(`CREATE DATABASE ${name}`)
+      } finally {
+        await admin.end()
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`
+    },
+    async stop() {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+function userIds(name: string): { uid: number; gid: number } {
+  const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' })
+  const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' })
+  if (uid.status !== 0 || gid.status !== 0) throw new Error(`no ${name} user: ${INSTALL_HINT}`)
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+}
