@@ -64,8 +64,20 @@
     return false
   }
 
+  // Every focus change since the probes were installed (the newest 20), for failure messages.
+  const history = []
+  document.addEventListener(
+    'focusin',
+    (event) => {
+      history.push(`${Math.round(performance.now())} ms ${describe(event.target)}`)
+      if (history.length > 20) history.shift()
+    },
+    true,
+  )
+
   globalThis.__probes = {
     describeFocus: () => describe(document.activeElement),
+    focusHistory: () => history.slice(),
 
     startFocusWatch() {
       watch = { drops: [], last: describe(document.activeElement), dropped: false }

@@ -61,7 +61,10 @@ export async function waitForFocusOn(
       { timeout },
     )
   } catch {
-    throw new Error(`focus should be on ${what}, but is on ${await describeFocus(page)}`)
+    const history = await probe<string[]>(page, 'focusHistory()')
+    throw new Error(
+      `focus should be on ${what}, but is on ${await describeFocus(page)}; focus went to:\n  ${history.join('\n  ')}`,
+    )
   }
 }
 
