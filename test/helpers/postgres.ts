@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -39,13 +39,27 @@ export interface PostgresServer {
   stop(): Promise<void>
 }
 
-/** Starts a throwaway PostgreSQL cluster; fails with the install hint when there is none. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Starts a throwaway PostgreSQL cluster; fails with the install hint when there is none. With
+ * `tls`, the server also speaks TLS with a certificate for localhost and 127.0.0.1 signed by a CA
+ * made for the run (its certificate at `tls.caFile`).
+ */
+export async function startPostgres(
+  options: { tls?: boolean } = {},
+): Promise<PostgresServer & { caFile: string | null }> {
   const bin = serverBin()
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-pg-'))
   const asRoot = process.getuid?.() === 0
   const postgresUser = asRoot ? userIds('postgres') : null
-  if (postgresUser) await chown(dir, postgresUser.uid, postgresUser.gid)
+  const caFile = options.tls ? makeCertificates(dir) : null
+  if (postgresUser) {
+    await chown(dir, postgresUser.uid, postgresUser.gid)
+    if (caFile) {
+      for (const file of ['server.crt', 'server.key']) {
+        await chown(join(dir, file), postgresUser.uid, postgresUser.gid)
+      }
+    }
+  }
   const run = (tool: string, args: string[]): void => {
     const command = asRoot ? 'runuser' : join(bin, tool)
     const argv = asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args
@@ -69,7 +83,10 @@ export async function startPostgres(): Promise<PostgresServer> {
         join(dir, 'server.log'),
         '-w',
         '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off` +
+          (caFile
+            ? ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`
+            : ''),
         'start',
       ])
       break
@@ -80,6 +97,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   let databases = 0
   return {
     port,
+    caFile,
     async database() {
       const name = `ff_test_${process.pid}_${++databases}`
       const admin = new pg.Client({
@@ -108,4 +126,64 @@ function userIds(name: string): { uid: number; gid: number } {
   const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' })
   if (uid.status !== 0 || gid.status !== 0) throw new Error(`no ${name} user: ${INSTALL_HINT}`)
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+}
+
+/** A CA and a server certificate for localhost / 127.0.0.1 in `dir`, made with openssl. */
+function makeCertificates(dir: string): string {
+  const openssl = (args: string[]): void => {
+    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+    if (result.error || result.status !== 0) {
+      throw new Error(
+        `openssl failed: ${result.error?.message ?? result.stderr.trim()} (apt-get install openssl)`,
+      )
+    }
+  }
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=FieldFlash test CA',
+    ].concat([
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ]),
+  )
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+  ])
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+    ].concat(['-days', '2', '-out', 'server.crt', '-extfile', 'server.ext']),
+  )
+  chmodSync(join(dir, 'server.key'), 0o600)
+  return join(dir, 'ca.crt')
 }

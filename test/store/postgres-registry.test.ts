@@ -230,3 +230,36 @@ describe('fieldflash doctor --database', () => {
     expect(JSON.parse((await cli(dataDir, 'device', 'list', '--json')).out)).toEqual([])
   })
 })
+
+describe('a PostgreSQL registry over TLS', () => {
+  let secure: Awaited<ReturnType<typeof startPostgres>>
+  beforeAll(async () => {
+    secure = await startPostgres({ tls: true })
+  }, 60_000)
+  afterAll(async () => {
+    await secure?.stop()
+  })
+
+  it("is reached with sslmode=verify-full and the site's CA, and refused with another CA", async () => {
+    const { dataDir } = await registryWithDevices()
+    const plain = await secure.database()
+    const url = `${plain.replace('127.0.0.1', 'localhost')}?sslmode=verify-full&sslrootcert=${secure.caFile}`
+    const copy = await cli(dataDir, 'registry', 'copy', '--to', url)
+    expect(copy.code, copy.err).toBe(0)
+    const doctor = await cli(dataDir, 'doctor', '--database', url, '--json')
+    expect(doctor.code, doctor.out + doctor.err).toBe(0)
+    expect(JSON.parse(doctor.out)).toMatchObject({ ok: true, tls: true, counts: { devices: 5 } })
+    expect((await cli(dataDir, 'doctor', '--database', url)).out).toMatch(/\(over TLS\)/)
+
+    // A server whose certificate another CA signed (or a man in the middle): refused, closed.
+    const stranger = await startPostgres({ tls: true })
+    try {
+      const wrongCa = `${plain.replace('127.0.0.1', 'localhost')}?sslmode=verify-full&sslrootcert=${stranger.caFile}`
+      const refused = await cli(dataDir, 'doctor', '--database', wrongCa)
+      expect(refused.code).toBe(1)
+      expect(refused.err).toMatch(/Cannot use the registry database .*certificate/)
+    } finally {
+      await stranger.stop()
+    }
+  }, 90_000)
+})
