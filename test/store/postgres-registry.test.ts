@@ -7,7 +7,7 @@ import { seedDevices } from '../../devkit/seed-registry'
 import { runCli } from '../../main/cli/cli'
 import { FieldFlashStore } from '../../main/store/store'
 import { loadCatalog, REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
-import { startPostgres, type PostgresServer } from '../helpers/postgres'
+import { startPostgres, type PostgresServer } from '../../devkit/postgres'
 import { cli } from '../helpers/run-cli'
 
 // Moving a registry into PostgreSQL (`registry copy --to`) and checking one (`doctor --database`),

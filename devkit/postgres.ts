@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 
-// A real PostgreSQL server for the tests: a throwaway cluster (initdb) in a temporary folder, on a
-// loopback port, started and stopped by the test file; each test gets a database of its own.
-// As root, the server runs as the `postgres` user, as Debian's package sets it up.
+// A real PostgreSQL server for the tests and benchmarks: a throwaway cluster (initdb) in a
+// temporary folder, on a loopback port, started and stopped by its user; each test gets a database
+// of its own. As root, the server runs as the `postgres` user, as Debian's package sets it up.
 
 const INSTALL_HINT = 'PostgreSQL is not installed: apt-get install postgresql (.ci/run installs it)'
 
