@@ -145,6 +145,22 @@ describe('fieldflash registry copy --to', () => {
     expect(await query<{ n: string }>(url, 'SELECT count(*) AS n FROM audit')).toEqual(before)
   }, 60_000)
 
+  it("refuses another program's database, and one a newer FieldFlash set up", async () => {
+    const { dataDir } = await registryWithDevices()
+    const foreign = await server.database()
+    await query(foreign, 'CREATE TABLE invoices (id integer)')
+    const refused = await cli(dataDir, 'registry', 'copy', '--to', foreign)
+    expect(refused.code).toBe(1)
+    expect(refused.err).toMatch(/holds tables of another program/)
+
+    const newer = await server.database()
+    expect((await cli(dataDir, 'registry', 'copy', '--to', newer)).code).toBe(0)
+    await query(newer, 'UPDATE fieldflash_schema SET version = 99')
+    const doctor = await cli(dataDir, 'doctor', '--database', newer)
+    expect(doctor.code).toBe(1)
+    expect(doctor.out).toMatch(/set up by a newer FieldFlash \(schema 99/)
+  }, 60_000)
+
   it('leaves the database empty when the copy is killed before it commits', async () => {
     const { dataDir } = await registryWithDevices()
     const url = await server.database()
