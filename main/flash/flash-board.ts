@@ -17,6 +17,7 @@ import { resetIntoFirmware } from '../serial/board-reset'
 import { bridgeName, startingBaud } from '../serial/usb-bridges'
 import { FLASH_BAUD_RATES, ROM_BAUD, isFlashBaud } from '../../common/baud-rates'
 import { LinkRate } from './link-rate'
+import { LinearTransport } from './linear-transport'
 import { usePort, type PortLease } from '../leases/port-lease'
 import { SerialportDevice } from '../serial/serialport-device'
 
@@ -198,7 +199,7 @@ export async function withLoader<T extends { ok: true }>(
     // DOMException is an Error): listen for Web Serial's `disconnect` event instead.
     const onDisconnect = (): void => interrupt(lostError(path, purpose))
     port.addEventListener?.('disconnect', onDisconnect)
-    transport = new Transport(port, false)
+    transport = new LinearTransport(port, false)
     // Transport.trace() prints to stdout even with tracing off (read-loop exits, flash size); that
     // would corrupt the CLI's JSON lines and the app's log. FieldFlash reports through `emit`.
     transport.trace = () => undefined
