@@ -55,10 +55,11 @@ export async function identifyBoard(
     lease?: PortLease | null
     now?: Date
     /**
-     * Leave the board in download mode (esptool's --after no_reset), for a write that follows:
-     * a native-USB board reset into its firmware would re-enumerate in between.
+     * Whether to leave the board in download mode (esptool's --after no_reset) once it is read,
+     * told what it is: for a write that follows (a native-USB board reset into its firmware
+     * would re-enumerate in between). Default: reset it into its firmware, as esptool does.
      */
-    stayInDownloadMode?: boolean
+    stayInDownloadMode?: (found: { device: BoardIdentity['device'] }) => boolean
   },
   emit: (event: FlashEvent) => void,
   signal?: AbortSignal,
@@ -119,7 +120,7 @@ export async function identifyBoard(
       const device = config?.uid ? registryFinding(services.store, config, now) : null
       const firmware = partitions ? await libraryMatch(services, session, chip) : null
       // As esptool does after reading: the board goes back to running its firmware.
-      if (!request.stayInDownloadMode) {
+      if (!request.stayInDownloadMode?.({ device })) {
         session.enter('resetting', 'Resetting the board into its firmware…')
         await step(
           resetIntoFirmware(({ dtr, rts }) =>

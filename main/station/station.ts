@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import type { BoardCatalog } from '../boards/catalog'
 import type { BeforeMode } from '../flash/flash-board'
 import type { FlashEvent } from '../flash/flash-events'
-import { identifyBoard } from '../identify/identify-board'
+import { identifyBoard, type BoardIdentity } from '../identify/identify-board'
 import { leasePort, portHolder, type PortLease } from '../leases/port-lease'
 import { slotOf } from '../serial/list-ports'
 import { matchesIdentity, type PortIdentity } from '../serial/port-identity'
@@ -252,8 +252,9 @@ export class Station {
           baud: this.request.baud,
           before: this.request.before,
           lease,
-          // Provisioning follows: no reset into the firmware in between.
-          stayInDownloadMode: true,
+          // Provisioning follows: no reset into the firmware in between. A board to be
+          // skipped goes back to running its firmware.
+          stayInDownloadMode: ({ device }) => !this.skipped(device),
         },
         () => undefined,
         this.abortAll.signal,
@@ -264,8 +265,8 @@ export class Station {
         return end('failed', { errorCode: identity.code, message: identity.message })
       }
       show({ mac: identity.mac, chip: identity.chip })
-      const carried = identity.device?.known ? identity.device.token : null
-      if ((carried === 'current' || carried === 'consumed') && !this.request.reprovision) {
+      if (this.skipped(identity.device)) {
+        const carried = identity.device!.token
         return end('skipped', {
           uid: identity.device!.uid,
           errorCode: 'already_provisioned',
@@ -321,6 +322,12 @@ export class Station {
       where.path = lease.path
       lease.release()
     }
+  }
+
+  /** A board that already carries a current or consumed token of this registry is skipped. */
+  private skipped(device: BoardIdentity['device']): boolean {
+    const carried = device?.known ? device.token : null
+    return (carried === 'current' || carried === 'consumed') && !this.request.reprovision
   }
 
   private onFlash(event: FlashEvent, show: (change: Partial<BoardStatus>) => void): void {

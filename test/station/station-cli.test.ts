@@ -144,6 +144,8 @@ describe('fieldflash station', () => {
       uid: 'pump-240ac4000001',
       errorCode: 'already_provisioned',
     })
+    // Read back, then reset into its firmware again (a board to be written stays in the ROM).
+    expect(board.emulator.state).toBe('app')
 
     const forced = await station(dataDir, ...common, '--reprovision')
     expect(forced.code, forced.err).toBe(0)
