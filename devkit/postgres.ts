@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { freePort } from './free-port'
 
 // A real PostgreSQL server for the tests and benchmarks: a throwaway cluster (initdb) in a
 // temporary folder, on a loopback port, started and stopped by its user; each test gets a database
@@ -22,14 +22,6 @@ function serverBin(): string {
     : []
   if (versions.length === 0) throw new Error(INSTALL_HINT)
   return join(root, versions[0]!, 'bin')
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface PostgresServer {

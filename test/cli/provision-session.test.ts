@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../main/cli/cli'
-import { SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
+import { tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
+import { siteWithHostFirmware } from '../helpers/base-firmware-site'
 import { BenchBoard, benchAccess, BENCH_MAC } from '../renderer/harness/bench-board'
-import { buildBaseFirmware } from '../renderer/harness/test-firmware'
 
 // `fieldflash provision --verify --approve`: one command takes a blank board on one port to
 // approved and registered, with the port and the device held throughout. The bench board behind a
@@ -17,13 +17,9 @@ afterEach(async () => {
 async function setup(
   options: Parameters<typeof BenchBoard.start>[0] = {},
 ): Promise<{ dataDir: string; bench: BenchBoard }> {
-  const dataDir = await tempDir('fieldflash-data-')
-  expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
+  const dataDir = await siteWithHostFirmware()
   const add = ['device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001']
   expect((await cli(dataDir, ...add)).code).toBe(0)
-  const build = await buildBaseFirmware()
-  const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
-  expect(imported.code, imported.err).toBe(0)
   const bench = await BenchBoard.start(options)
   benches.push(bench)
   return { dataDir, bench }

@@ -10,6 +10,7 @@ import {
 } from '../flash/firmware/firmware-fixtures'
 import { SAMPLE_SITE_FLAGS, tempDir } from './fixtures'
 import { cli } from './run-cli'
+import { buildBaseFirmware } from '../renderer/harness/test-firmware'
 
 export const BOOTLOADER = espImage({ chipId: 0, segments: [4096, 8192] })
 // Incompressible, so the write takes real wire time and an unplug lands in the middle of it.
@@ -32,6 +33,19 @@ export async function siteWithBaseFirmware(uids: string[] = ['pump-0001']): Prom
     'partitions.bin': partitionTable(FIELDFLASH_4MB),
     'firmware.bin': APP,
   })
+  const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
+  expect(imported.code, imported.err).toBe(0)
+  return dataDir
+}
+
+/**
+ * A registry (through the CLI) with the sample site and the host-built base firmware in its
+ * library: a bench board written with it boots the firmware's own C code (verify, register).
+ */
+export async function siteWithHostFirmware(): Promise<string> {
+  const dataDir = await tempDir('fieldflash-data-')
+  expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
+  const build = await buildBaseFirmware()
   const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
   expect(imported.code, imported.err).toBe(0)
   return dataDir

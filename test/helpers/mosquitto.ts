@@ -1,9 +1,9 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { until } from './wait'
+import { freePort } from '../../devkit/free-port'
 
 // A real Mosquitto broker on a loopback port, started and stopped by the test, and the Mosquitto
 // command-line clients to talk to it as a device would.
@@ -27,14 +27,6 @@ export interface Broker {
   /** SIGHUP: Mosquitto reads its password and ACL files again; resolves once it has. */
   reload(): Promise<void>
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Starts Mosquitto with `passwordFile` and `aclFile`, anonymous clients refused. */

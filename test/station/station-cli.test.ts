@@ -5,11 +5,10 @@ import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import type { FaultOptions } from '../../devkit/emulator/rom-loader-emulator'
 import { wiredAccess } from '../../devkit/wired-access'
 import { runCli } from '../../main/cli/cli'
-import { siteWithBaseFirmware } from '../helpers/base-firmware-site'
-import { SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
+import { siteWithBaseFirmware, siteWithHostFirmware } from '../helpers/base-firmware-site'
+import { tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
 import { BenchBoard } from '../renderer/harness/bench-board'
-import { buildBaseFirmware } from '../renderer/harness/test-firmware'
 
 // `fieldflash station` on several emulated boards at once, each behind its own pty with its reset
 // circuit wired: every board is read back, given its own device, provisioned; one that is
@@ -230,12 +229,7 @@ describe('fieldflash station --until approved', () => {
   })
 
   it('takes each board to approved and registered: its banner judged on its own port', async () => {
-    const dataDir = await tempDir('fieldflash-data-')
-    expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
-    const build = await buildBaseFirmware()
-    expect((await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')).code).toBe(
-      0,
-    )
+    const dataDir = await siteWithHostFirmware()
     for (const mac of ['24:0a:c4:00:01:01', '24:0a:c4:00:01:02']) {
       benches.push(await BenchBoard.start({ wired: true, mac }))
     }

@@ -4,12 +4,10 @@ import { wiredAccess } from '../../devkit/wired-access'
 import { FieldFlashStore } from '../../main/store/store'
 import { openLot } from '../../main/station/lot'
 import { Station, type BoardStatus, type StationEvent } from '../../main/station/station'
-import { siteWithBaseFirmware } from '../helpers/base-firmware-site'
-import { loadCatalog, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
-import { cli } from '../helpers/run-cli'
+import { siteWithBaseFirmware, siteWithHostFirmware } from '../helpers/base-firmware-site'
+import { loadCatalog } from '../helpers/fixtures'
 import { until } from '../helpers/wait'
 import { BenchBoard } from '../renderer/harness/bench-board'
-import { buildBaseFirmware } from '../renderer/harness/test-firmware'
 
 // The station's own controls: it watches for boards being plugged in (ports: auto), stops taking
 // new ones when asked while those in flight finish, and aborts those in flight, each ending
@@ -121,11 +119,7 @@ describe('Station, a board whose USB port re-enumerates at its reset (native USB
   })
 
   it('follows it to its new port name, in its slot, and never takes it for a new board', async () => {
-    const dataDir = await tempDir('fieldflash-data-')
-    expect((await cli(dataDir, 'site', 'set', ...SAMPLE_SITE_FLAGS)).code).toBe(0)
-    const build = await buildBaseFirmware()
-    const imported = await cli(dataDir, 'firmware', 'import', build, '--board', 'esp32-devkitc')
-    expect(imported.code, imported.err).toBe(0)
+    const dataDir = await siteWithHostFirmware()
     const usb = { serialNumber: '240AC4000401', location: 'usb 1-1.3' }
     const bench = await BenchBoard.start({ wired: true, mac: '24:0a:c4:00:04:01', usb })
     benches.push(bench)
