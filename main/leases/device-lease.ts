@@ -75,6 +75,12 @@ export async function leaseDevice(
   }
 }
 
+/** Whether a job (of any process) is writing the device's board now. */
+export function deviceLeased(store: FieldFlashStore, uid: string, now = new Date()): boolean {
+  const held = store.read((tx) => tx.deviceLease(uid))
+  return held !== null && alive(held, now)
+}
+
 /** Whether the job that took `lease` may still be running. */
 function alive(lease: DeviceLeaseRecord, now: Date): boolean {
   if (now.getTime() - Date.parse(lease.heartbeatAt) > STALE_MS) return false

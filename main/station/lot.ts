@@ -3,7 +3,8 @@ import type { BoardCatalog } from '../boards/catalog'
 import { addDeviceSoon } from '../devices/devices'
 import { importDevices, parseDeviceList, type ImportRow } from '../devices/import-devices'
 import { DEVICE_UID_RULE, isValidDeviceUid } from '../shared/device-uid'
-import { invalidInput } from '../shared/errors'
+import { deviceLeased } from '../leases/device-lease'
+import { invalidInput, type FieldFlashError } from '../shared/errors'
 import type { DeviceRecord } from '../store/records'
 import type { FieldFlashStore } from '../store/store'
 
@@ -29,6 +30,14 @@ export interface Lot {
 /** A device is done when it was flashed or approved: the lot gives it to no other board. */
 function provisioned(device: DeviceRecord | null): boolean {
   return device !== null && (device.flashes.length > 0 || device.approvedAt !== null)
+}
+
+/**
+ * Whether the lot can give `uid` to a board: not given here, not done, and not being written by
+ * another station working the same lot (whose job holds the device's lease).
+ */
+function available(store: FieldFlashStore, given: Set<string>, uid: string): boolean {
+  return !given.has(uid) && !provisioned(store.device(uid)) && !deviceLeased(store, uid)
 }
 
 /**
@@ -64,8 +73,7 @@ function fileLot(
   const missing = rows.filter((row) => !store.device(row.uid))
   if (missing.length > 0) importDevices(store, missing)
   const given = new Set<string>()
-  const open = (): ImportRow[] =>
-    rows.filter((row) => !given.has(row.uid) && !provisioned(store.device(row.uid)))
+  const open = (): ImportRow[] => rows.filter((row) => available(store, given, row.uid))
   return {
     description: `${rows.length} device(s) from ${path}`,
     async next() {
@@ -114,13 +122,19 @@ function patternLot(
       // {mac} alone: the board's own UID, whoever had it before (the same board is the same device).
       let uid = render(0, mac)
       if (bySeq) {
-        // The next counter value not given in this run and not provisioned before.
+        // The next counter value not given in this run, not provisioned before, and not being
+        // written by another station working the same pattern.
         do uid = render(++seq, mac)
-        while (given.has(uid) || provisioned(store.device(uid)))
+        while (!available(store, given, uid))
       }
       given.add(uid)
       // Boards are flashing meanwhile: the lock is awaited in timers, not in the event loop.
-      if (!store.device(uid)) await addDeviceSoon(store, catalog, { uid, boardId })
+      if (!store.device(uid)) {
+        // Another station working the same pattern may create it first: then it is there.
+        await addDeviceSoon(store, catalog, { uid, boardId }).catch((error: unknown) => {
+          if ((error as FieldFlashError).code !== 'already_exists') throw error
+        })
+      }
       return uid
     },
     remaining: () => null,

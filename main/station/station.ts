@@ -7,7 +7,12 @@ import { leasePort, portHolder, type PortLease } from '../leases/port-lease'
 import { slotOf } from '../serial/list-ports'
 import { matchesIdentity, type PortIdentity } from '../serial/port-identity'
 import type { PortView } from '../serial/port-types'
-import { runBoardSession, type BoardAccess, type SessionGoal } from '../session/board-session'
+import {
+  runBoardSession,
+  type BoardAccess,
+  type BoardSessionResult,
+  type SessionGoal,
+} from '../session/board-session'
 import { FieldFlashError } from '../shared/errors'
 import type { FieldFlashStore } from '../store/store'
 import type { Lot } from './lot'
@@ -273,36 +278,20 @@ export class Station {
           message: `It already carries ${identity.device!.uid}'s ${carried} token; unplug it (or run the station with --reprovision).`,
         })
       }
-      const uid = await this.request.lot.next({ mac: identity.mac })
+      let uid = await this.request.lot.next({ mac: identity.mac })
       if (uid === null) {
         this.stop()
         return end('skipped', { errorCode: 'lot_used_up', message: 'The lot has no device left.' })
       }
-      show({ phase: 'writing', uid, percent: 0 })
-      const session = await runBoardSession(
-        { ...this.services, access: this.deps.access },
-        {
-          uid,
-          port: { path },
-          write: { kind: 'provision', firmware: this.request.firmware },
-          until: this.request.until,
-          approver: this.request.approver,
-          register: this.request.register,
-          baud: this.request.baud,
-          before: this.request.before,
-          verifyTimeoutMs: this.request.verifyTimeoutMs,
-          holder: 'fieldflash station',
-          portLease: lease,
-        },
-        (event) => {
-          if (event.type === 'flash') this.onFlash(event.event, show)
-          else if (event.type === 'step' && event.step === 'verifying') {
-            marks.verify = this.now()
-            show({ phase: 'verifying', percent: null, bytesPerSecond: null })
-          }
-        },
-        this.abortAll.signal,
-      )
+      let session = await this.write(uid, lease, show, marks)
+      // Another station working the same lot took this device a moment before this one could:
+      // the board takes the lot's next device instead (nothing was written).
+      for (let attempt = 1; attempt < MAX_LOT_ATTEMPTS && isTakenElsewhere(session); attempt++) {
+        const next = await this.request.lot.next({ mac: identity.mac })
+        if (next === null) break
+        uid = next
+        session = await this.write(uid, lease, show, marks)
+      }
       if (marks.verify === marks.write) marks.verify = this.now()
       const written = session.written
       if (written?.ok && 'token' in written) {
@@ -324,6 +313,40 @@ export class Station {
     }
   }
 
+  /** One board session writing `uid` to the board this station holds the port of. */
+  private write(
+    uid: string,
+    lease: PortLease,
+    show: (change: Partial<BoardStatus>) => void,
+    marks: { verify: number },
+  ): Promise<BoardSessionResult> {
+    show({ phase: 'writing', uid, percent: 0 })
+    return runBoardSession(
+      { ...this.services, access: this.deps.access },
+      {
+        uid,
+        port: { path: lease.path },
+        write: { kind: 'provision', firmware: this.request.firmware },
+        until: this.request.until,
+        approver: this.request.approver,
+        register: this.request.register,
+        baud: this.request.baud,
+        before: this.request.before,
+        verifyTimeoutMs: this.request.verifyTimeoutMs,
+        holder: 'fieldflash station',
+        portLease: lease,
+      },
+      (event) => {
+        if (event.type === 'flash') this.onFlash(event.event, show)
+        else if (event.type === 'step' && event.step === 'verifying') {
+          marks.verify = this.now()
+          show({ phase: 'verifying', percent: null, bytesPerSecond: null })
+        }
+      },
+      this.abortAll.signal,
+    )
+  }
+
   /** A board that already carries a current or consumed token of this registry is skipped. */
   private skipped(device: BoardIdentity['device']): boolean {
     const carried = device?.known ? device.token : null
@@ -335,4 +358,12 @@ export class Station {
       show({ percent: Math.round(event.percent), bytesPerSecond: Math.round(event.bytesPerSecond) })
     }
   }
+}
+
+/** How many devices of the lot a board tries when other stations take them first. */
+const MAX_LOT_ATTEMPTS = 5
+
+/** The session was refused its device before anything was written: another job holds it. */
+function isTakenElsewhere(session: BoardSessionResult): boolean {
+  return !session.ok && session.reached === 'nothing' && session.failure?.code === 'device_busy'
 }

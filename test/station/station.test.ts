@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import { wiredAccess } from '../../devkit/wired-access'
 import { FieldFlashStore } from '../../main/store/store'
-import { openLot } from '../../main/station/lot'
+import { openLot, type Lot } from '../../main/station/lot'
+import { leaseDevice } from '../../main/leases/device-lease'
 import { Station, type BoardStatus, type StationEvent } from '../../main/station/station'
 import { siteWithBaseFirmware, siteWithHostFirmware } from '../helpers/base-firmware-site'
 import { loadCatalog } from '../helpers/fixtures'
@@ -108,6 +109,86 @@ describe('Station', () => {
       // Cancelled before its config partition: the device has no token and no flash.
       expect(store.device(uid)).toMatchObject({ tokens: [], flashes: [] })
     }
+    store.close()
+  }, 120_000)
+})
+
+describe('two stations working one lot', () => {
+  it('never give one device to two boards: the one refused the device takes the next', async () => {
+    const dataDir = await siteWithBaseFirmware([])
+    const catalog = await loadCatalog()
+    const one = await slowBoard('24:0a:c4:00:06:01')
+    const two = await slowBoard('24:0a:c4:00:06:02')
+    // Two stations (two registries open on one data directory, as two processes would have),
+    // each with its own board, started together on the same pattern.
+    const run = async (board: PtyEmulator) => {
+      const store = FieldFlashStore.open(dataDir)
+      const firmware = store.read((tx) => tx.firmware())[0]!
+      const events: StationEvent[] = []
+      const station = new Station(
+        { store, catalog },
+        {
+          firmware: firmware.sha256.slice(0, 12),
+          lot: await openLot(store, catalog, 'unit-{seq:03}', 'esp32-devkitc'),
+          ports: [board.clientPath],
+          until: 'flashed',
+          count: 1,
+        },
+        { listPorts: async () => [], access: wiredAccess(() => boards), pollMs: 50 },
+        (event) => events.push(event),
+      )
+      const totals = await station.run()
+      store.close()
+      return { totals, events }
+    }
+    const [a, b] = await Promise.all([run(one), run(two)])
+    expect(a.totals).toMatchObject({ done: 1, failed: 0 })
+    expect(b.totals).toMatchObject({ done: 1, failed: 0 })
+    const uidOf = (events: StationEvent[]) =>
+      (events.filter((e) => e.type === 'board').at(-1) as { board: BoardStatus }).board.uid
+    expect([uidOf(a.events), uidOf(b.events)].sort()).toEqual(['unit-001', 'unit-002'])
+    const store = FieldFlashStore.open(dataDir)
+    for (const uid of ['unit-001', 'unit-002']) expect(store.device(uid)!.flashes).toHaveLength(1)
+    store.close()
+  }, 120_000)
+})
+
+describe('a device another station took a moment before', () => {
+  it("makes the board take the lot's next device, nothing written to the first", async () => {
+    const dataDir = await siteWithBaseFirmware(['unit-001', 'unit-002'])
+    const catalog = await loadCatalog()
+    const store = FieldFlashStore.open(dataDir)
+    // The lot hands out unit-001, which another station's job holds by the time this board's
+    // session asks for it (as when two stations ask the lot at the same moment).
+    const other = await leaseDevice(store, {
+      uid: 'unit-001',
+      port: '/dev/ttyUSB7',
+      holder: 'fieldflash station',
+    })
+    const queue = ['unit-001', 'unit-002']
+    const lot: Lot = {
+      description: 'two devices',
+      next: async () => queue.shift() ?? null,
+      remaining: () => queue.length,
+    }
+    const board = await slowBoard('24:0a:c4:00:06:03')
+    const events: StationEvent[] = []
+    const station = new Station(
+      { store, catalog },
+      {
+        firmware: store.read((tx) => tx.firmware())[0]!.sha256.slice(0, 12),
+        lot,
+        ports: [board.clientPath],
+        until: 'flashed',
+        count: 1,
+      },
+      { listPorts: async () => [], access: wiredAccess(() => boards), pollMs: 50 },
+      (event) => events.push(event),
+    )
+    expect(await station.run()).toMatchObject({ done: 1, failed: 0 })
+    expect(store.device('unit-002')!.flashes).toHaveLength(1)
+    expect(store.device('unit-001')).toMatchObject({ flashes: [], tokens: [] })
+    await other.release()
     store.close()
   }, 120_000)
 })
