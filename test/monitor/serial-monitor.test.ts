@@ -11,6 +11,7 @@ import {
 import { tempDir } from '../helpers/fixtures'
 import { startPtyPair } from '../../devkit/pty'
 import { until } from '../helpers/wait'
+import { portHolder } from '../../main/leases/port-lease'
 
 /** Cleanups, run newest first after each test. */
 const running: Array<() => Promise<void>> = []
@@ -194,6 +195,9 @@ describe('openSerialMonitor on a real pty', () => {
       { path: second.a, ...usb },
     ]
     await until(() => monitor.state === 'open' && monitor.path === second.a)
+    // The console's hold on the port moved with the board: the new name is taken, the old free.
+    expect(portHolder(second.a)).toBe('the serial console')
+    expect(portHolder(first.a)).toBeNull()
     const write = await writer(second.b)
     await write('rebooted\r\n')
     await until(() => lines().includes('rebooted'))
