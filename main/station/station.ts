@@ -70,6 +70,8 @@ export class Station {
   private readonly identities = new Map<string, PortIdentity>()
   /** The ports as last listed (with where each is plugged in). */
   private listed: PortView[] = []
+  /** The ports named with `ports` that were seen, or said to be missing. */
+  private readonly portsSeen = new Set<string>()
   /** Ports that have had a board since they were last seen absent: they wait for a new one. */
   private readonly waitingForUnplug = new Set<string>()
   private ended = 0
@@ -131,7 +133,21 @@ export class Station {
   }
 
   private async presentPorts(): Promise<string[]> {
-    if (this.request.ports !== 'auto') return this.request.ports.filter((path) => existsSync(path))
+    if (this.request.ports !== 'auto') {
+      const present = this.request.ports.filter((path) => existsSync(path))
+      for (const path of this.request.ports) {
+        if (present.includes(path)) this.portsSeen.add(path)
+        else if (!this.portsSeen.has(path)) {
+          // Said once: a port named that is not there may be a typo, or a board not plugged in yet.
+          this.portsSeen.add(path)
+          this.emit({
+            type: 'notice',
+            message: `${path} is not there: the station waits for a board to be plugged in on it.`,
+          })
+        }
+      }
+      return present
+    }
     this.listed = await this.deps.listPorts().catch(() => [] as PortView[])
     return this.listed.map((p) => p.path)
   }

@@ -113,6 +113,38 @@ describe('Station', () => {
   }, 120_000)
 })
 
+describe('a port named that is not there', () => {
+  it('is said once, and the station goes on with the ports that are', async () => {
+    const dataDir = await siteWithBaseFirmware([])
+    const catalog = await loadCatalog()
+    const store = FieldFlashStore.open(dataDir)
+    const board = await slowBoard('24:0a:c4:00:06:04')
+    const missing = '/dev/fieldflash-no-such-port'
+    const events: StationEvent[] = []
+    const station = new Station(
+      { store, catalog },
+      {
+        firmware: store.read((tx) => tx.firmware())[0]!.sha256.slice(0, 12),
+        lot: await openLot(store, catalog, 'unit-{seq:03}', 'esp32-devkitc'),
+        ports: [missing, board.clientPath],
+        until: 'flashed',
+        count: 1,
+      },
+      { listPorts: async () => [], access: wiredAccess(() => boards), pollMs: 50 },
+      (event) => events.push(event),
+    )
+    expect(await station.run()).toMatchObject({ done: 1, failed: 0 })
+    const notices = events.filter((e) => e.type === 'notice')
+    expect(notices).toEqual([
+      {
+        type: 'notice',
+        message: `${missing} is not there: the station waits for a board to be plugged in on it.`,
+      },
+    ])
+    store.close()
+  }, 120_000)
+})
+
 describe('two stations working one lot', () => {
   it('never give one device to two boards: the one refused the device takes the next', async () => {
     const dataDir = await siteWithBaseFirmware([])
