@@ -16,7 +16,7 @@ import { FieldFlashError, invalidInput } from '../shared/errors'
 import { failureInCliWords, type CliKit } from './cli-kit'
 import { beforeOption, flashBaudOption, offsetOption, secondsOption } from './options'
 import { approverOf, EXIT_NOT_VERIFIED, formatVerify, verifyReport } from './verification-commands'
-import { EXIT, emit, exitCodeFor, withCliHint } from './output'
+import { EXIT, emit, exitCodeFor, withCliHint, withCtrlC } from './output'
 
 /** `ports`, `flash` and `provision`. */
 export function registerFlashCommands(program: Command, kit: CliKit): void {
@@ -187,13 +187,9 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
         const listed = await findPort(catalog, o.port)
-        const controller = new AbortController()
-        const onSigint = (): void => controller.abort()
-        process.once('SIGINT', onSigint)
         const progress = progressPrinter(kit)
-        let session: BoardSessionResult
-        try {
-          session = await runBoardSession(
+        const session = await withCtrlC((signal) =>
+          runBoardSession(
             { store: ctx.store(), catalog, access: kit.access },
             {
               uid: o.device,
@@ -212,12 +208,9 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
               else if (event.type === 'step' && event.step === 'verifying')
                 progress.note(event.message)
             },
-            controller.signal,
-          )
-        } finally {
-          progress.done()
-          process.off('SIGINT', onSigint)
-        }
+            signal,
+          ),
+        ).finally(() => progress.done())
         return reportProvision(kit, cmd, { port: o.port, device: o.device }, session)
       }),
     )
@@ -272,10 +265,11 @@ function reportProvision(
 }
 
 /**
- * Runs a flash job (flash or provision) on `path`: Ctrl+C cancels it, progress goes to stderr (or
- * JSON lines), and the result ends the output as JSON or as `human`'s text; answers the exit code.
+ * Runs a job on the ROM loader (flash, identify) on `path`: Ctrl+C cancels it, progress goes to
+ * stderr (or JSON lines), and the result ends the output as JSON or as `human`'s text; answers the
+ * exit code.
  */
-async function runFlashJob<
+export async function runFlashJob<
   R extends { ok: true } | { ok: false; code: string; message: string; field?: string },
 >(
   kit: CliKit,
@@ -290,27 +284,17 @@ async function runFlashJob<
   json: (result: R) => object,
   human: (result: Extract<R, { ok: true }>) => string,
 ): Promise<number> {
-  const controller = new AbortController()
-  const onSigint = (): void => controller.abort()
-  process.once('SIGINT', onSigint)
   const progress = progressPrinter(kit)
-  try {
-    const result = await start(
-      { path, vid: listed?.vid, pid: listed?.pid },
-      progress.event,
-      controller.signal,
-    )
-    progress.done()
-    if (kit.json()) kit.io.out(JSON.stringify({ type: 'result', ...json(result) }) + '\n')
-    else if (result.ok) kit.io.out(human(result as Extract<R, { ok: true }>) + '\n')
-    else {
-      const { message } = failureInCliWords(cmd, result)
-      kit.io.err(`fieldflash: ${withCliHint(message, result.code)}\n`)
-    }
-    return result.ok ? EXIT.ok : exitCodeFor(result)
-  } finally {
-    process.off('SIGINT', onSigint)
+  const result = await withCtrlC((signal) =>
+    start({ path, vid: listed?.vid, pid: listed?.pid }, progress.event, signal),
+  ).finally(() => progress.done())
+  if (kit.json()) kit.io.out(JSON.stringify({ type: 'result', ...json(result) }) + '\n')
+  else if (result.ok) kit.io.out(human(result as Extract<R, { ok: true }>) + '\n')
+  else {
+    const { message } = failureInCliWords(cmd, result)
+    kit.io.err(`fieldflash: ${withCliHint(message, result.code)}\n`)
   }
+  return result.ok ? EXIT.ok : exitCodeFor(result)
 }
 
 /** The listed port at `path` (its USB ids pick the starting rate), or undefined. */

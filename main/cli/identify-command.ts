@@ -1,13 +1,12 @@
 import type { Command } from 'commander'
 import { identifyBoard, type BoardIdentity } from '../identify/identify-board'
-import { failureInCliWords, type CliKit } from './cli-kit'
+import type { CliKit } from './cli-kit'
 import { beforeOption, flashBaudOption } from './options'
-import { EXIT, exitCodeFor, withCliHint } from './output'
-import { findPort, progressPrinter } from './flash-commands'
+import { findPort, runFlashJob } from './flash-commands'
 
 /** `identify`: what a board is, read back from its flash. */
 export function registerIdentifyCommand(program: Command, kit: CliKit): void {
-  const { action, context, io } = kit
+  const { action, context } = kit
   program
     .command('identify')
     .description(
@@ -21,32 +20,22 @@ export function registerIdentifyCommand(program: Command, kit: CliKit): void {
         const o = cmd.opts()
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
-        const listed = await findPort(catalog, o.port)
-        const controller = new AbortController()
-        const onSigint = (): void => controller.abort()
-        process.once('SIGINT', onSigint)
-        const progress = progressPrinter(kit)
-        const result = await identifyBoard(
-          { store: ctx.store(), catalog },
-          {
-            port: { path: o.port, vid: listed?.vid, pid: listed?.pid },
-            baud: o.baud,
-            before: o.before,
-          },
-          progress.event,
-          controller.signal,
-          kit.access?.flashDependencies,
-        ).finally(() => {
-          progress.done()
-          process.off('SIGINT', onSigint)
-        })
-        if (kit.json()) io.out(JSON.stringify({ type: 'result', ...result }) + '\n')
-        else if (result.ok) io.out(formatIdentity(result) + '\n')
-        else {
-          const { message } = failureInCliWords(cmd, result)
-          io.err(`fieldflash: ${withCliHint(message, result.code)}\n`)
-        }
-        return result.ok ? EXIT.ok : exitCodeFor(result)
+        return runFlashJob(
+          kit,
+          cmd,
+          await findPort(catalog, o.port),
+          o.port,
+          (port, emit, signal) =>
+            identifyBoard(
+              { store: ctx.store(), catalog },
+              { port, baud: o.baud, before: o.before },
+              emit,
+              signal,
+              kit.access?.flashDependencies,
+            ),
+          (result) => result,
+          formatIdentity,
+        )
       }),
     )
 }

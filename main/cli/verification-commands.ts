@@ -21,7 +21,7 @@ import {
 } from '../verification/verification-session'
 import type { CliKit } from './cli-kit'
 import { consoleBaudOption, secondsOption } from './options'
-import { boundedOutput, emit, EXIT } from './output'
+import { boundedOutput, emit, EXIT, withCtrlC } from './output'
 
 /** `verify`'s exit code when the board did not prove itself (stale, mismatch, another board, …). */
 export const EXIT_NOT_VERIFIED = 3
@@ -121,51 +121,42 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         if (!json) {
           io.err(`Waiting up to ${timeout} s for the bootstrap banner on ${o.port}…\n`)
         }
-        // Ctrl+C ends the wait cleanly: the port is released and nothing is approved.
-        const abort = new AbortController()
-        const cancel = (): void => abort.abort()
-        process.once('SIGINT', cancel)
-        process.once('SIGTERM', cancel)
-        let outcome: VerifyOutcome
         const catalog = await ctx.catalog()
-        try {
-          outcome =
-            o.device === undefined
-              ? await verifyOnPort({
-                  store,
-                  path: o.port,
-                  baudRate,
-                  timeoutMs: timeout * 1000,
-                  approve: o.approve === true,
-                  approver,
-                  register: o.register !== false,
-                  catalog,
-                  signal: abort.signal,
-                })
-              : // The device is named: its board session holds the port and the device, so no
-                // other job (the app, another command) writes or approves it meanwhile.
-                verified(
-                  await runBoardSession(
-                    { store, catalog, access: kit.access },
-                    {
-                      uid: o.device,
-                      port: { path: o.port },
-                      write: null,
-                      until: o.approve ? 'approved' : 'verified',
-                      approver,
-                      register: o.register !== false,
-                      consoleBaud: baudRate,
-                      verifyTimeoutMs: timeout * 1000,
-                      holder: 'fieldflash verify',
-                    },
-                    () => undefined,
-                    abort.signal,
-                  ),
-                )
-        } finally {
-          process.removeListener('SIGINT', cancel)
-          process.removeListener('SIGTERM', cancel)
-        }
+        // Ctrl+C ends the wait cleanly: the port is released and nothing is approved.
+        const outcome: VerifyOutcome = await withCtrlC(async (signal) =>
+          o.device === undefined
+            ? verifyOnPort({
+                store,
+                path: o.port,
+                baudRate,
+                timeoutMs: timeout * 1000,
+                approve: o.approve === true,
+                approver,
+                register: o.register !== false,
+                catalog,
+                signal,
+              })
+            : // The device is named: its board session holds the port throughout and follows a
+              // board that re-enumerates (native USB).
+              verified(
+                await runBoardSession(
+                  { store, catalog, access: kit.access },
+                  {
+                    uid: o.device,
+                    port: { path: o.port },
+                    write: null,
+                    until: o.approve ? 'approved' : 'verified',
+                    approver,
+                    register: o.register !== false,
+                    consoleBaud: baudRate,
+                    verifyTimeoutMs: timeout * 1000,
+                    holder: 'fieldflash verify',
+                  },
+                  () => undefined,
+                  signal,
+                ),
+              ),
+        )
         const report = verifyReport(outcome)
         emit(io, json, report, () => formatVerify(outcome))
         // Approved but not registered: the approval stands, the registration is to be completed
@@ -201,7 +192,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         assertDeviceUid(o.device, 'device')
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
-        const outcome = await registerWithCtrlC((signal) =>
+        const outcome = await withCtrlC((signal) =>
           registerOnPort({
             store: ctx.store(),
             catalog,
@@ -269,7 +260,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         const registration =
           o.port === undefined || unsupported
             ? null
-            : await registerWithCtrlC((signal) =>
+            : await withCtrlC((signal) =>
                 registerOnPort({ store, catalog, path: o.port, uid, signal }),
               )
         emit(io, kit.json(), { uid, ...result, registration }, () =>
@@ -331,19 +322,6 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
 }
 
 /** Runs a registration; Ctrl+C ends it cleanly (recorded as cancelled, the port released). */
-async function registerWithCtrlC<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController()
-  const cancel = (): void => abort.abort()
-  process.once('SIGINT', cancel)
-  process.once('SIGTERM', cancel)
-  try {
-    return await run(abort.signal)
-  } finally {
-    process.removeListener('SIGINT', cancel)
-    process.removeListener('SIGTERM', cancel)
-  }
-}
-
 /** Who approves: --approver, else FIELDFLASH_APPROVER; an approval without a name is refused. */
 export function approverOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
   const name = option ?? env.FIELDFLASH_APPROVER

@@ -10,6 +10,24 @@
  * change. Times stay ISO 8601 text and JSON stays text, so a row reads the same from both engines.
  */
 
+/**
+ * The columns that hold sealed secrets, and the column naming each value's row: a value is sealed
+ * for its place (`devices.mqtt_password:<uid>`), so moved to another row it does not open.
+ */
+export const SEALED_COLUMNS = [
+  { table: 'site', column: 'wifi_password', rowKey: null },
+  { table: 'devices', column: 'mqtt_password', rowKey: 'uid' },
+  { table: 'tokens', column: 'registration_key', rowKey: 'hash' },
+  { table: 'registrations', column: 'holder_key', rowKey: 'hash' },
+] as const
+
+/** The place a sealed value of `table.column` is bound to, for its row's key (null: one row). */
+export function sealedPlace(table: string, column: string, rowKey: unknown): string {
+  return rowKey === null || rowKey === undefined
+    ? `${table}.${column}`
+    : `${table}.${column}:${String(rowKey)}`
+}
+
 /** A sealed secret: `ffs1.<key id>.<iv>.<ciphertext>.<tag>` (registry-key.ts). */
 const SEALED = (column: string, nullable = false): string =>
   `${column} TEXT ${nullable ? '' : 'NOT NULL '}CHECK (${column} ~ '^ffs1\\.[0-9a-f]{16}\\.')`

@@ -158,7 +158,7 @@ export interface SiteProfile {
   wifi: { ssid: string; password: string } | null
 }
 
-/** A device's board being written by a job (main/devices/device-lease.ts). */
+/** A device's board being written by a job (main/leases/device-lease.ts). */
 export interface DeviceLeaseRecord {
   uid: string
   /** The holder's own id: only it releases the lease. */

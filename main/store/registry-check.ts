@@ -5,7 +5,7 @@ import {
   unreachable,
   type DatabaseTarget,
 } from './postgres'
-import { PG_MIGRATIONS } from './pg-schema'
+import { PG_MIGRATIONS, SEALED_COLUMNS, sealedPlace } from './pg-schema'
 import { openSecret, readRegistryKey } from './registry-key'
 import { FieldFlashError } from '../shared/errors'
 import type { RegistryTable } from './store'
@@ -27,13 +27,6 @@ export interface PostgresCheck {
   /** What this station can do, in words (for example: everything but render credentials). */
   notes: string[]
 }
-
-const SEALED = [
-  { table: 'devices', column: 'mqtt_password', id: 'uid', place: 'devices.mqtt_password' },
-  { table: 'site', column: 'wifi_password', id: null, place: 'site.wifi_password' },
-  { table: 'tokens', column: 'registration_key', id: 'hash', place: 'tokens.registration_key' },
-  { table: 'registrations', column: 'holder_key', id: 'hash', place: 'registrations.holder_key' },
-] as const
 
 export async function checkPostgresRegistry(
   target: DatabaseTarget,
@@ -85,12 +78,12 @@ export async function checkPostgresRegistry(
         `This station's registry key ${key.id} is not the registry's (${check.key.registry}): it cannot open the secrets. Copy the site's registry-key file from a station that holds it.`,
       )
     } else {
-      for (const { table, column, id, place } of SEALED) {
+      for (const { table, column, rowKey } of SEALED_COLUMNS) {
         const rows = await client.query<{ id: string | null; value: string }>(
-          `SELECT ${id ?? 'NULL'} AS id, ${column} AS value FROM ${table} WHERE ${column} IS NOT NULL`,
+          `SELECT ${rowKey ?? 'NULL'} AS id, ${column} AS value FROM ${table} WHERE ${column} IS NOT NULL`,
         )
         for (const row of rows.rows) {
-          const where = row.id === null ? place : `${place}:${row.id}`
+          const where = sealedPlace(table, column, row.id)
           try {
             openSecret(key, row.value, where)
             check.key.opened++

@@ -10,6 +10,7 @@ import {
   type DatabaseTarget,
 } from './postgres'
 import { readRegistryKey, registryKey, sealSecret, type RegistryKey } from './registry-key'
+import { SEALED_COLUMNS, sealedPlace } from './pg-schema'
 import { REGISTRY_TABLES, type FieldFlashStore, type RegistryTable } from './store'
 
 // `fieldflash registry copy --to <url>`: an existing SQLite registry moved into PostgreSQL in one
@@ -24,20 +25,6 @@ export interface CopyResult {
   keyId: string
   keyCreated: boolean
   station: string
-}
-
-/** The columns holding secrets, and the place each value is sealed for (see registry-key.ts). */
-const SEALED_COLUMNS: Partial<
-  Record<RegistryTable, { column: string; where: (row: Row) => string }[]>
-> = {
-  site: [{ column: 'wifi_password', where: () => 'site.wifi_password' }],
-  devices: [{ column: 'mqtt_password', where: (r) => `devices.mqtt_password:${String(r.uid)}` }],
-  tokens: [
-    { column: 'registration_key', where: (r) => `tokens.registration_key:${String(r.hash)}` },
-  ],
-  registrations: [
-    { column: 'holder_key', where: (r) => `registrations.holder_key:${String(r.hash)}` },
-  ],
 }
 
 /** The identity columns whose sequences continue after the copied rows. */
@@ -78,10 +65,11 @@ export async function copyRegistry(
       `A job is writing ${String(lease.uid)}'s board (${String(lease.holder)} on ${String(lease.port)}): let it end, then copy the registry.`,
     )
   }
-  const hadKey = readRegistryKey(store.dataDir) !== null
-  const key = registryKey(store.dataDir)
   const client = await connectPostgres(target)
   try {
+    // Made once the server answers: a copy that cannot even connect leaves the data directory as is.
+    const hadKey = readRegistryKey(store.dataDir) !== null
+    const key = registryKey(store.dataDir)
     await migratePostgres(client, target)
     await client.query('BEGIN')
     try {
@@ -155,9 +143,11 @@ export async function copyRegistry(
 /** A row as PostgreSQL keeps it: secrets sealed, a station's files named by the station. */
 function prepareRow(table: RegistryTable, row: Row, key: RegistryKey, station: string): Row {
   const out: Row = { ...row }
-  for (const { column, where } of SEALED_COLUMNS[table] ?? []) {
+  for (const { column, rowKey } of SEALED_COLUMNS.filter((c) => c.table === table)) {
     const value = out[column]
-    if (typeof value === 'string') out[column] = sealSecret(key, value, where(row))
+    if (typeof value === 'string') {
+      out[column] = sealSecret(key, value, sealedPlace(table, column, rowKey && row[rowKey]))
+    }
   }
   if (table === 'credential_files') out.station = station
   return out

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -217,6 +218,8 @@ describe('fieldflash doctor --database', () => {
     const copy = await cli(dataDir, 'registry', 'copy', '--to', url)
     expect(copy.code).toBe(1)
     expect(copy.err).not.toContain('s3cret-pw')
+    // Nothing was made on this side either: no registry key for a copy that never started.
+    expect(existsSync(join(dataDir, 'registry-key'))).toBe(false)
   })
 
   it('names the option and the rule for a URL that is not PostgreSQL', async () => {
