@@ -152,6 +152,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The registry is asynchronous (a PostgreSQL one is across the network): a promise left
+    // unawaited is a write that may not have happened, or an error no one hears.
+    files: ['main/**/*.ts', 'test/**/*.ts', 'devkit/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
   ...layeringRules(),
   {
     files: ['renderer/**/*.{ts,tsx}'],

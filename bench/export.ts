@@ -31,12 +31,12 @@ export async function benchExport(deviceCount: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-export-'))
   let store: FieldFlashStore | null = null
   try {
-    store = FieldFlashStore.open(join(dir, 'data'))
-    saveSiteProfile(store, BENCH_SITE)
+    store = await FieldFlashStore.open(join(dir, 'data'))
+    await saveSiteProfile(store, BENCH_SITE)
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
 
     let next = 0
-    const [seedMs] = await timed(() => {
+    const [seedMs] = await timed(async () => {
       for (const [stage, share] of MIX) {
         const count =
           stage === MIX.at(-1)![0] ? deviceCount - next : Math.round(deviceCount * share)
@@ -45,7 +45,7 @@ export async function benchExport(deviceCount: number): Promise<void> {
           (_, i) => `exp-${String(next + i).padStart(6, '0')}`,
         )
         next += count
-        seedDevices(store!, catalog, { uids, stage, batch: 500 })
+        await seedDevices(store!, catalog, { uids, stage, batch: 500 })
       }
     })
     const mix = MIX.map(([stage, share]) => `${Math.round(share * 100)}% ${stage}`).join(', ')
@@ -78,7 +78,7 @@ export async function benchExport(deviceCount: number): Promise<void> {
 
     // Incremental: 100 devices changed after the last full export.
     for (let i = 0; i < 100; i++) {
-      rotateMqttPassword(store, `exp-${String((i * 97) % deviceCount).padStart(6, '0')}`)
+      await rotateMqttPassword(store, `exp-${String((i * 97) % deviceCount).padStart(6, '0')}`)
     }
     const [incMs, inc] = await timed(() =>
       writePlatformExport(store!, { outPath: join(dir, 'export-inc.jsonl'), since: full!.cursor }),

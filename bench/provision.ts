@@ -44,10 +44,10 @@ export async function benchConfigPartition(): Promise<void> {
 export async function benchProvision(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
   try {
-    const store = FieldFlashStore.open(join(dir, 'data'))
+    const store = await FieldFlashStore.open(join(dir, 'data'))
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-    saveSiteProfile(store, BENCH_SITE)
-    addDevice(store, catalog, { uid: 'bench-0001', boardId: 'esp32-devkitc' })
+    await saveSiteProfile(store, BENCH_SITE)
+    await addDevice(store, catalog, { uid: 'bench-0001', boardId: 'esp32-devkitc' })
     const build = join(dir, 'build')
     await writeFiles(build, {
       'bootloader.bin': espImage({ chipId: 0, segments: [4096, 16_384] }),
@@ -99,10 +99,10 @@ export async function benchProvision(): Promise<void> {
 export async function benchIdentify(samples = 5): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
   try {
-    const store = FieldFlashStore.open(join(dir, 'data'))
+    const store = await FieldFlashStore.open(join(dir, 'data'))
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-    saveSiteProfile(store, BENCH_SITE)
-    addDevice(store, catalog, { uid: 'bench-0001', boardId: 'esp32-devkitc' })
+    await saveSiteProfile(store, BENCH_SITE)
+    await addDevice(store, catalog, { uid: 'bench-0001', boardId: 'esp32-devkitc' })
     const table = FIELDFLASH_4MB.map((p) =>
       p.label === 'spiffs'
         ? { ...p, size: 0x15a000 }

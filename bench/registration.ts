@@ -52,13 +52,13 @@ export async function benchRegistration(samples: number): Promise<void> {
     const [buildMs, built] = await timed(() => buildHostBoard(null))
     firmware = built
     console.log(`registration: host board built (gcc)`.padEnd(52), `${buildMs.toFixed(0)} ms`)
-    store = FieldFlashStore.open(join(dir, 'data'))
-    saveSiteProfile(store, BENCH_SITE)
+    store = await FieldFlashStore.open(join(dir, 'data'))
+    await saveSiteProfile(store, BENCH_SITE)
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
 
     /** A fresh device's board on a pty, flashed with its config partition, not yet verified. */
     const startBoard = async (uid: string, i: number): Promise<PtyBoard> => {
-      addDevice(store!, catalog, { uid, boardId: 'esp32-devkitc' })
+      await addDevice(store!, catalog, { uid, boardId: 'esp32-devkitc' })
       const config = join(dir, `ffcfg-${i}.bin`)
       await writeConfigPartition(store!, catalog, { uid, outPath: config })
       const mac = `24:0a:c4:00:00:${(i % 256).toString(16).padStart(2, '0')}`

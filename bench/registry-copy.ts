@@ -15,9 +15,9 @@ export async function benchRegistryCopy(deviceCount: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-copy-'))
   const server = await startPostgres()
   try {
-    const store = FieldFlashStore.open(dir)
-    saveSiteProfile(store, BENCH_SITE)
-    importDevices(
+    const store = await FieldFlashStore.open(dir)
+    await saveSiteProfile(store, BENCH_SITE)
+    await importDevices(
       store,
       Array.from({ length: deviceCount }, (_, i) => ({
         line: i + 1,

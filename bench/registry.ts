@@ -18,8 +18,8 @@ export async function benchRegistry(deviceCount: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
   try {
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-    const seed = FieldFlashStore.open(dir)
-    saveSiteProfile(seed, BENCH_SITE)
+    const seed = await FieldFlashStore.open(dir)
+    await saveSiteProfile(seed, BENCH_SITE)
     const [seedMs] = await timed(() => importDevices(seed, rows('dev', deviceCount)))
     seed.close()
     console.log(
@@ -57,9 +57,9 @@ export async function benchRegistry(deviceCount: number): Promise<void> {
     for (let i = 0; i < 3; i++) {
       all.push(
         (
-          await timed(() => {
+          await timed(async () => {
             let n = 0
-            for (const _ of allDevices(store)) n++
+            for await (const _ of allDevices(store)) n++
             return n
           })
         )[0],

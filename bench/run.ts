@@ -14,13 +14,13 @@ import { BENCH_SITE, RESOURCES, summary, timed } from './stats'
 async function benchTemplates(count: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-bench-'))
   try {
-    const store = FieldFlashStore.open(join(dir, 'data'))
+    const store = await FieldFlashStore.open(join(dir, 'data'))
     const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-    saveSiteProfile(store, BENCH_SITE)
+    await saveSiteProfile(store, BENCH_SITE)
     const boards = catalog.list()
     const samples: number[] = []
     for (let i = 0; i < count; i++) {
-      const { uid } = addDevice(store, catalog, { boardId: boards[i % boards.length]!.id })
+      const { uid } = await addDevice(store, catalog, { boardId: boards[i % boards.length]!.id })
       const [ms] = await timed(() =>
         downloadTemplate(store, catalog, { uid, outDir: join(dir, 'zips') }),
       )

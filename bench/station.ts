@@ -35,9 +35,9 @@ async function lot(
   holder?: { prepare: (dbPath: string) => void; start: () => void },
 ): Promise<{ seconds: number; done: number; lagMaxMs: number; lagP99Ms: number }> {
   const data = await mkdtemp(join(dir, `lot-${count}-`))
-  const store = FieldFlashStore.open(data)
+  const store = await FieldFlashStore.open(data)
   const catalog = await BoardCatalog.load(resourcePaths(RESOURCES))
-  saveSiteProfile(store, BENCH_SITE)
+  await saveSiteProfile(store, BENCH_SITE)
   const build = join(data, 'build')
   await writeFiles(build, {
     'bootloader.bin': espImage({ chipId: 0, segments: [4096, 16_384] }),

@@ -25,7 +25,7 @@ export interface SeededDevice {
  * Takes a new device to `stage`; `batch` devices share one transaction (one durable commit),
  * so a benchmark can seed thousands quickly.
  */
-export function seedDevices(
+export async function seedDevices(
   store: FieldFlashStore,
   catalog: BoardCatalog,
   request: {
@@ -36,26 +36,26 @@ export function seedDevices(
     now?: Date
     batch?: number
   },
-): SeededDevice[] {
+): Promise<SeededDevice[]> {
   const { uids, stage, boardId = 'esp32-devkitc', approver = 'Seed Tech', now } = request
   const batch = request.batch ?? 1
   const seeded: SeededDevice[] = []
   for (let start = 0; start < uids.length; start += batch) {
-    store.write(() => {
+    await store.write(async () => {
       for (const uid of uids.slice(start, start + batch)) {
-        seeded.push(seedOne(store, catalog, { uid, stage, boardId, approver, now }))
+        seeded.push(await seedOne(store, catalog, { uid, stage, boardId, approver, now }))
       }
     })
   }
   return seeded
 }
 
-function seedOne(
+async function seedOne(
   store: FieldFlashStore,
   catalog: BoardCatalog,
   o: { uid: string; stage: SeedStage; boardId: string; approver: string; now?: Date },
-): SeededDevice {
-  addDevice(store, catalog, { uid: o.uid, boardId: o.boardId }, o.now)
+): Promise<SeededDevice> {
+  await addDevice(store, catalog, { uid: o.uid, boardId: o.boardId }, o.now)
   const mac = macOf(o.uid)
   const seeded: SeededDevice = {
     uid: o.uid,
@@ -65,11 +65,11 @@ function seedOne(
     mac,
   }
   if (o.stage === 'added') return seeded
-  const minted = regenerateToken(store, o.uid, o.now)
+  const minted = await regenerateToken(store, o.uid, o.now)
   seeded.token = minted.token
   if (o.stage === 'minted') return seeded
   // The banner the board would print, recorded and approved as a technician would.
-  const recorded = recordOperation(
+  const recorded = (await recordOperation(
     store,
     {
       banner: {
@@ -81,15 +81,15 @@ function seedOne(
       port: '/dev/ttyUSB0',
     },
     o.now,
-  )!
-  approveOperation(
+  ))!
+  await approveOperation(
     store,
     { uid: o.uid, operationId: recorded.operation.id, approver: o.approver },
     o.now,
   )
   if (o.stage === 'approved') return seeded
-  const issued = issueRegistration(store, o.uid, o.now)
-  confirmRegistration(store, o.uid, issued.record.fingerprint, mac, o.now)
+  const issued = await issueRegistration(store, o.uid, o.now)
+  await confirmRegistration(store, o.uid, issued.record.fingerprint, mac, o.now)
   seeded.registrationToken = issued.token
   seeded.registrationKey = issued.registrationKey
   return seeded

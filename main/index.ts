@@ -124,7 +124,7 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
 let mainWindow: BrowserWindow | null = null
 
 async function start(): Promise<void> {
-  const { store, notices } = openDataDirectory(defaultDataDir())
+  const { store, notices } = await openDataDirectory(defaultDataDir())
   for (const notice of notices) console.warn(`fieldflash: ${notice}`)
   const prefs = preferences()
   const bounds = prefs.get('window')

@@ -12,14 +12,16 @@ function toEntry({ seq: _seq, ...entry }: StoredAuditEntry): AuditEntry {
 }
 
 /** The audit log, oldest first, page by page (optionally one device's entries only). */
-export function* auditEntries(
+export async function* auditEntries(
   store: FieldFlashStore,
   filter: { uid?: string } = {},
   pageSize = 1000,
-): Generator<AuditEntry> {
+): AsyncGenerator<AuditEntry> {
   let after = 0
   for (;;) {
-    const page = store.read((tx) => tx.auditEntries({ uid: filter.uid, after, limit: pageSize }))
+    const page = await store.read((tx) =>
+      tx.auditEntries({ uid: filter.uid, after, limit: pageSize }),
+    )
     for (const entry of page) yield toEntry(entry)
     if (page.length < pageSize) return
     after = page.at(-1)!.seq
@@ -27,6 +29,11 @@ export function* auditEntries(
 }
 
 /** The whole audit log (or one device's), oldest first. */
-export function readAuditLog(store: FieldFlashStore, filter: { uid?: string } = {}): AuditEntry[] {
-  return [...auditEntries(store, filter)]
+export async function readAuditLog(
+  store: FieldFlashStore,
+  filter: { uid?: string } = {},
+): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = []
+  for await (const entry of auditEntries(store, filter)) entries.push(entry)
+  return entries
 }

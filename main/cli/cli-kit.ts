@@ -27,9 +27,9 @@ export interface CliKit {
      * The registry. Refused while FIELDFLASH_DATABASE_URL names a PostgreSQL one: commands do not
      * run on PostgreSQL yet, and falling back to the local file would split the registry.
      */
-    store: () => FieldFlashStore
+    store: () => Promise<FieldFlashStore>
     /** The data directory's own SQLite registry, whatever FIELDFLASH_DATABASE_URL says. */
-    localStore: () => FieldFlashStore
+    localStore: () => Promise<FieldFlashStore>
     catalog: () => Promise<BoardCatalog>
   }
   /**
@@ -70,11 +70,12 @@ export function createCliKit(
     context(cmd) {
       const opts = cmd.optsWithGlobals<GlobalOptions>()
       const dataDir = opts.dataDir ?? defaultDataDir(env)
-      const localStore = (): FieldFlashStore => {
+      const localStore = async (): Promise<FieldFlashStore> => {
         // One registry per run, opened on first use: commands that need none never touch it.
         if (opened?.dataDir !== dataDir) {
           opened?.close()
-          const { store, notices } = openDataDirectory(dataDir)
+          opened = null
+          const { store, notices } = await openDataDirectory(dataDir)
           opened = store
           for (const notice of notices) io.err(`fieldflash: ${notice}\n`)
         }
@@ -83,7 +84,7 @@ export function createCliKit(
       return {
         dataDir,
         localStore,
-        store: () => {
+        store: async () => {
           if (env.FIELDFLASH_DATABASE_URL) {
             throw new FieldFlashError(
               'invalid_state',

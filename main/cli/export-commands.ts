@@ -23,7 +23,7 @@ export function registerExportCommands(program: Command, kit: CliKit): void {
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
-        const result = await writePlatformExport(context(cmd).store(), {
+        const result = await writePlatformExport(await context(cmd).store(), {
           outPath: o.out,
           since: o.since,
         })
@@ -78,7 +78,7 @@ export function registerExportCommands(program: Command, kit: CliKit): void {
     .action(
       action(async (cmd) => {
         const o = cmd.opts()
-        const result = await writeBrokerFiles(context(cmd).store(), {
+        const result = await writeBrokerFiles(await context(cmd).store(), {
           outDir: o.out,
           format: o.format,
         })

@@ -36,7 +36,7 @@ export function registerFirmwareCommands(program: Command, kit: CliKit): void {
       action(async (cmd, path: string) => {
         const ctx = context(cmd)
         const o = cmd.opts()
-        const result = await importFirmware(ctx.store(), await ctx.catalog(), {
+        const result = await importFirmware(await ctx.store(), await ctx.catalog(), {
           path,
           boardId: o.board,
           configPartition: o.configPartition,
@@ -58,8 +58,10 @@ export function registerFirmwareCommands(program: Command, kit: CliKit): void {
     .description('list the library, newest first')
     .option('--board <id>', "only this board's firmware")
     .action(
-      action((cmd) => {
-        const entries = listFirmware(context(cmd).store(), { boardId: cmd.opts().board })
+      action(async (cmd) => {
+        const entries = await listFirmware(await context(cmd).store(), {
+          boardId: cmd.opts().board,
+        })
         emit(io, kit.json(), entries, () =>
           entries.length === 0
             ? 'No base firmware yet. Import one with "fieldflash firmware import <build> --board <id>".'
@@ -77,7 +79,7 @@ export function registerFirmwareCommands(program: Command, kit: CliKit): void {
     .description('remove a firmware from the library')
     .action(
       action(async (cmd, id: string) => {
-        const removed = await removeFirmware(context(cmd).store(), id)
+        const removed = await removeFirmware(await context(cmd).store(), id)
         emit(io, kit.json(), { removed }, () =>
           removed.map((f) => `Removed ${f.name} (${f.id}) for ${f.boardId}.`).join('\n'),
         )

@@ -60,13 +60,14 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
         const o = cmd.opts()
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
+        const store = await ctx.store()
         let carries: FirmwareTokenStatus | null = null
         let prepared: PreparedFirmware | undefined
         if (o.device !== undefined) {
           assertDeviceUid(o.device, 'device')
           // Loaded and checked once, refused before the port is even opened (as in the app).
           prepared = await prepareFirmware(
-            { store: ctx.store(), catalog },
+            { store, catalog },
             {
               firmwarePath: o.firmware,
               boardId: o.board,
@@ -91,7 +92,7 @@ export function registerFlashCommands(program: Command, kit: CliKit): void {
           o.port,
           (port, emit, signal) =>
             flashFirmware(
-              { store: ctx.store(), catalog },
+              { store, catalog },
               {
                 port,
                 firmwarePath: o.firmware,
@@ -188,9 +189,10 @@ function registerProvisionCommand(program: Command, kit: CliKit): void {
         const catalog = await ctx.catalog()
         const listed = await findPort(catalog, o.port)
         const progress = progressPrinter(kit)
+        const store = await ctx.store()
         const session = await withCtrlC((signal) =>
           runBoardSession(
-            { store: ctx.store(), catalog, access: kit.access },
+            { store, catalog, access: kit.access },
             {
               uid: o.device,
               port: { path: o.port, vid: listed?.vid, pid: listed?.pid },

@@ -20,6 +20,7 @@ export function registerIdentifyCommand(program: Command, kit: CliKit): void {
         const o = cmd.opts()
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
+        const store = await ctx.store()
         return runFlashJob(
           kit,
           cmd,
@@ -27,7 +28,7 @@ export function registerIdentifyCommand(program: Command, kit: CliKit): void {
           o.port,
           (port, emit, signal) =>
             identifyBoard(
-              { store: ctx.store(), catalog },
+              { store, catalog },
               { port, baud: o.baud, before: o.before },
               emit,
               signal,

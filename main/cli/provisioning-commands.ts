@@ -64,11 +64,11 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     )
     .option('--no-wifi', 'remove the site Wi-Fi')
     .action(
-      action((cmd) => {
+      action(async (cmd) => {
         const o = cmd.opts()
         // Fields not given keep their saved value (half a Wi-Fi keeps the other half), read in
         // the same transaction as the save.
-        const profile = saveSiteProfile(context(cmd).store(), {
+        const profile = await saveSiteProfile(await context(cmd).store(), {
           platformKey: o.platformKey,
           apiHost: o.apiHost,
           mqttHost: o.mqttHost,
@@ -91,9 +91,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .command('show')
     .description('show the site profile')
     .action(
-      action((cmd) => {
+      action(async (cmd) => {
         const ctx = context(cmd)
-        const view = viewSiteProfile(requireSiteProfile(ctx.store()))
+        const view = viewSiteProfile(await requireSiteProfile(await ctx.store()))
         // The key that signs this site's exports (made on first use), for the platform to pin.
         const key = sitePublicKey(ctx.dataDir)
         const shown = { ...view, exportPublicKey: key.pem, exportPublicKeySha256: key.sha256 }
@@ -130,13 +130,14 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         const ctx = context(cmd)
         const o = cmd.opts()
         const catalog = await ctx.catalog()
-        const view = addDevice(ctx.store(), catalog, { uid: o.uid, boardId: o.board })
+        const store = await ctx.store()
+        const view = await addDevice(store, catalog, { uid: o.uid, boardId: o.board })
+        const next = await credentialsStep(store, catalog, view.uid)
         emit(
           io,
           kit.json(),
           view,
-          () =>
-            `Device ${view.uid} created for board ${view.boardId}.\nNext: ${credentialsStep(ctx.store(), catalog, view.uid)}`,
+          () => `Device ${view.uid} created for board ${view.boardId}.\nNext: ${next}`,
         )
       }),
     )
@@ -162,7 +163,7 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
           )
         }
         const rows = parseDeviceList(text, cmd.opts().board, await ctx.catalog())
-        const result = importDevices(ctx.store(), rows)
+        const result = await importDevices(await ctx.store(), rows)
         emit(io, kit.json(), result, () =>
           [
             `Imported ${result.created} device(s) from ${file}:`,
@@ -178,12 +179,12 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       'list devices with their status (new, flashed, verified, approved, registered, revoked) and registration state',
     )
     .action(
-      action((cmd) => {
-        const store = context(cmd).store()
+      action(async (cmd) => {
+        const store = await context(cmd).store()
         // Streamed page by page: the registry may hold 100,000 devices.
         let count = 0
         if (kit.json()) io.out('[')
-        for (const item of allDevices(store)) {
+        for await (const item of allDevices(store)) {
           io.out(
             kit.json()
               ? `${count ? ',' : ''}\n${JSON.stringify(item)}`
@@ -201,11 +202,10 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .addArgument(uidArgument())
     .description('show one device: status, tokens, flashes and provisioning operations')
     .action(
-      action((cmd, uid: string) => {
+      action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
-        const record = context(cmd)
-          .store()
-          .read((tx) => requireDevice(tx, uid))
+        const store = await context(cmd).store()
+        const record = await store.read((tx) => requireDevice(tx, uid))
         const view = viewDevice(record)
         const details = { ...view, flashes: record.flashes, operations: record.operations }
         emit(io, kit.json(), details, () => formatDevice(view, record))
@@ -222,8 +222,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         assertDeviceUid(uid, 'uid')
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
+        const store = await ctx.store()
         const result = await removingTempFilesOnSignal(() =>
-          downloadTemplate(ctx.store(), catalog, { uid, outDir: cmd.opts().out }),
+          downloadTemplate(store, catalog, { uid, outDir: cmd.opts().out }),
         )
         emit(
           io,
@@ -267,8 +268,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
         const o = cmd.opts()
         const size = o.size === undefined ? undefined : parsePartitionSize(o.size)
         const catalog = await ctx.catalog()
+        const store = await ctx.store()
         const result = await removingTempFilesOnSignal(() =>
-          writeConfigPartition(ctx.store(), catalog, { uid, outPath: o.out, size }),
+          writeConfigPartition(store, catalog, { uid, outPath: o.out, size }),
         )
         emit(
           io,
@@ -304,9 +306,9 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
     .addArgument(uidArgument())
     .description('mint a new token without a new ZIP (the old one is superseded)')
     .action(
-      action((cmd, uid: string) => {
+      action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
-        const minted = regenerateToken(context(cmd).store(), uid)
+        const minted = await regenerateToken(await context(cmd).store(), uid)
         emit(
           io,
           kit.json(),
@@ -344,8 +346,8 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
         const ctx = context(cmd)
-        const view = revokeToken(ctx.store(), uid)
-        const next = credentialsStep(ctx.store(), await ctx.catalog(), uid)
+        const view = await revokeToken(await ctx.store(), uid)
+        const next = await credentialsStep(await ctx.store(), await ctx.catalog(), uid)
         emit(
           io,
           kit.json(),
@@ -365,8 +367,8 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
       action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
         const ctx = context(cmd)
-        const view = rotateMqttPassword(ctx.store(), uid)
-        const next = credentialsStep(ctx.store(), await ctx.catalog(), uid)
+        const view = await rotateMqttPassword(await ctx.store(), uid)
+        const next = await credentialsStep(await ctx.store(), await ctx.catalog(), uid)
         emit(
           io,
           kit.json(),
@@ -382,13 +384,17 @@ export function registerProvisioningCommands(program: Command, kit: CliKit): voi
  * How a device's board gets fresh credentials from here, as a command that can succeed: provision
  * when the library has the board's base firmware, else its template (an ESP8266 only has that).
  */
-function credentialsStep(store: FieldFlashStore, catalog: BoardCatalog, uid: string): string {
-  const board = catalog.get(store.read((tx) => requireDevice(tx, uid)).boardId)
+async function credentialsStep(
+  store: FieldFlashStore,
+  catalog: BoardCatalog,
+  uid: string,
+): Promise<string> {
+  const board = catalog.get((await store.read((tx) => requireDevice(tx, uid))).boardId)
   const template = `fieldflash template ${uid} --out <dir>, then build and flash it`
   if (board.chipFamily === 'ESP8266') {
     return `${template} (an ESP8266 has no config partition, so it cannot be provisioned without a compiler).`
   }
-  if (listFirmware(store, { boardId: board.id }).length > 0) {
+  if ((await listFirmware(store, { boardId: board.id })).length > 0) {
     return `fieldflash provision --port <port> --device ${uid} (no compiler), or ${template}.`
   }
   return `${template}; or, to provision with no compiler, import the board's base firmware first: fieldflash firmware import <build> --board ${board.id}`

@@ -34,9 +34,9 @@ export function registerRegistryCommands(program: Command, kit: CliKit): void {
           emit(io, kit.json(), check, () => formatCheck(check))
           return check.ok ? 0 : 1
         }
-        const store = context(cmd).store()
+        const store = await context(cmd).store()
         const problems = store.integrityCheck()
-        const devices = store.read((tx) => tx.deviceCount())
+        const devices = await store.read((tx) => tx.deviceCount())
         emit(
           io,
           kit.json(),
@@ -68,7 +68,7 @@ export function registerRegistryCommands(program: Command, kit: CliKit): void {
         const o = cmd.opts<{ to: string }>()
         const target = databaseTarget(o.to, 'to')
         const ctx = context(cmd)
-        const result = await copyRegistry(ctx.localStore(), target)
+        const result = await copyRegistry(await ctx.localStore(), target)
         emit(io, kit.json(), result, () =>
           [
             `Copied the registry of ${ctx.dataDir} into ${result.target} in one transaction (counts checked):`,

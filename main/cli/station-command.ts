@@ -71,12 +71,12 @@ export function registerStationCommand(program: Command, kit: CliKit): void {
       action(async (cmd) => {
         const o = cmd.opts()
         const ctx = context(cmd)
-        const store = ctx.store()
+        const store = await ctx.store()
         const catalog = await ctx.catalog()
         const until: SessionGoal =
           o.until ?? (o.approver || kit.env.FIELDFLASH_APPROVER ? 'approved' : 'verified')
         const approver = until === 'approved' ? approverOf(o.approver, kit.env) : undefined
-        const matches = findFirmware(store, o.firmware)
+        const matches = await findFirmware(store, o.firmware)
         if (matches.length !== 1) {
           throw invalidInput(
             'firmware',

@@ -117,7 +117,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
           throw invalidInput('approver', 'only goes with --approve')
         }
         const approver = o.approve ? approverOf(o.approver, kit.env) : undefined
-        const store = ctx.store()
+        const store = await ctx.store()
         if (!json) {
           io.err(`Waiting up to ${timeout} s for the bootstrap banner on ${o.port}…\n`)
         }
@@ -192,9 +192,10 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         assertDeviceUid(o.device, 'device')
         const ctx = context(cmd)
         const catalog = await ctx.catalog()
+        const store = await ctx.store()
         const outcome = await withCtrlC((signal) =>
           registerOnPort({
-            store: ctx.store(),
+            store,
             catalog,
             path: o.port,
             uid: o.device,
@@ -218,9 +219,9 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       "revoke the device's registration token in the registry; the next export carries the revocation",
     )
     .action(
-      action((cmd, uid: string) => {
+      action(async (cmd, uid: string) => {
         assertDeviceUid(uid, 'uid')
-        const view = revokeRegistration(context(cmd).store(), uid)
+        const view = await revokeRegistration(await context(cmd).store(), uid)
         emit(
           io,
           kit.json(),
@@ -249,14 +250,14 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
         assertDeviceUid(uid, 'uid')
         const o = cmd.opts()
         const ctx = context(cmd)
-        const store = ctx.store()
+        const store = await ctx.store()
         const catalog = await ctx.catalog()
-        const result = approveOperation(store, {
+        const result = await approveOperation(store, {
           uid,
           operationId: id,
           approver: approverOf(o.approver, kit.env),
         })
-        const unsupported = offlineRegistrationRefusal(store, catalog, uid)
+        const unsupported = await offlineRegistrationRefusal(store, catalog, uid)
         const registration =
           o.port === undefined || unsupported
             ? null
@@ -286,10 +287,10 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
     .option('--approver <name>', 'your name, recorded with the rejection')
     .option('--reason <text>', 'why, for the record')
     .action(
-      action((cmd, uid: string, id: string) => {
+      action(async (cmd, uid: string, id: string) => {
         assertDeviceUid(uid, 'uid')
         const o = cmd.opts()
-        const rejected = rejectOperation(context(cmd).store(), {
+        const rejected = await rejectOperation(await context(cmd).store(), {
           uid,
           operationId: id,
           approver: o.approver,
@@ -313,7 +314,7 @@ export function registerVerificationCommands(program: Command, kit: CliKit): voi
       action(async (cmd) => {
         const o = cmd.opts()
         if (o.device !== undefined) assertDeviceUid(o.device, 'device')
-        const entries = readAuditLog(context(cmd).store(), { uid: o.device })
+        const entries = await readAuditLog(await context(cmd).store(), { uid: o.device })
         emit(io, kit.json(), { entries }, () =>
           entries.length === 0 ? 'No audit entries yet.' : entries.map(formatEntry).join('\n'),
         )

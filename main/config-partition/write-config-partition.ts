@@ -31,7 +31,7 @@ export async function writeConfigPartition(
   }
   const size = request.size ?? DEFAULT_CONFIG_PARTITION_SIZE
   const path = resolve(request.outPath)
-  const device = store.read((tx) => requireDevice(tx, request.uid))
+  const device = await store.read((tx) => requireDevice(tx, request.uid))
   const board = catalog.get(device.boardId)
   if (board.chipFamily === 'ESP8266') {
     throw new FieldFlashError(

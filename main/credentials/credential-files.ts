@@ -55,7 +55,7 @@ export async function writeCredentialFile(
   request: WriteCredentialFileRequest,
 ): Promise<MintedToken> {
   const { uid, finalPath } = request
-  let seen = store.read((tx) => readRenderInputs(tx, uid))
+  let seen = await store.read((tx) => readRenderInputs(tx, uid))
   await prepareFolder(finalPath)
   for (let attempt = 1; ; attempt++) {
     const token = generateTokenString()
@@ -86,7 +86,7 @@ async function place(
     `.${basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
   )
   const stamp = (): string => new Date().toISOString()
-  const id = store.write((tx) =>
+  const id = await store.write((tx) =>
     tx.addCredentialFile({
       finalPath,
       uid,
@@ -103,32 +103,42 @@ async function place(
     crashPoint('file:recorded')
     await writeOwnerOnly(tempPath, file.bytes)
     crashPoint('file:written')
-    const committed = store.write((tx) => {
-      const outcome = commitRenderedToken(tx, seen, file.token, request.origin, now)
+    const committed = await store.write(async (tx) => {
+      const outcome = await commitRenderedToken(tx, seen, file.token, request.origin, now)
       if ('changed' in outcome) return outcome
       // Whatever is at the final path now carries an older token (or is not ours): it goes in the
       // same step that makes the new token current.
-      removeFinal(tx, finalPath)
-      tx.updateCredentialFile(id, { state: 'committed', tempPath, sha256, updatedAt: stamp() })
+      await removeFinal(tx, finalPath)
+      await tx.updateCredentialFile(id, {
+        state: 'committed',
+        tempPath,
+        sha256,
+        updatedAt: stamp(),
+      })
       return outcome
     })
     crashPoint('file:committed')
     if ('changed' in committed) {
-      store.write((tx) => tx.deleteCredentialFile(id))
+      await store.write((tx) => tx.deleteCredentialFile(id))
       return { kind: 'changed', now: committed.changed }
     }
-    store.write((tx) => {
-      if (currentToken(requireDevice(tx, uid))?.fingerprint !== fingerprint) {
-        tx.deleteCredentialFile(id)
+    await store.write(async (tx) => {
+      if (currentToken(await requireDevice(tx, uid))?.fingerprint !== fingerprint) {
+        await tx.deleteCredentialFile(id)
         throw new FieldFlashError(
           'invalid_state',
           `Another FieldFlash minted a newer token for ${uid} while this file was being written, so it was discarded. Try again.`,
         )
       }
-      removeFinal(tx, finalPath)
+      await removeFinal(tx, finalPath)
       renameSync(tempPath, finalPath)
       crashPoint('file:renamed')
-      tx.updateCredentialFile(id, { state: 'final', tempPath: null, sha256, updatedAt: stamp() })
+      await tx.updateCredentialFile(id, {
+        state: 'final',
+        tempPath: null,
+        sha256,
+        updatedAt: stamp(),
+      })
     })
     return { kind: 'placed', minted: committed.minted }
   } catch (error) {
@@ -140,9 +150,9 @@ async function place(
 }
 
 /** Removes the file at a final path and forgets the credential file recorded there. */
-function removeFinal(tx: StoreWriter, finalPath: string): void {
-  for (const row of tx.credentialFiles({ finalPath, state: 'final' })) {
-    tx.deleteCredentialFile(row.id)
+async function removeFinal(tx: StoreWriter, finalPath: string): Promise<void> {
+  for (const row of await tx.credentialFiles({ finalPath, state: 'final' })) {
+    await tx.deleteCredentialFile(row.id)
   }
   try {
     unlinkSync(finalPath)
@@ -156,10 +166,12 @@ function removeFinal(tx: StoreWriter, finalPath: string): void {
  * opening it had to say (permissions fixed, an old data file imported), and the credential files
  * of runs that died finished or removed.
  */
-export function openDataDirectory(dataDir: string): { store: FieldFlashStore; notices: string[] } {
-  const store = FieldFlashStore.open(dataDir)
+export async function openDataDirectory(
+  dataDir: string,
+): Promise<{ store: FieldFlashStore; notices: string[] }> {
+  const store = await FieldFlashStore.open(dataDir)
   try {
-    reconcileCredentialFiles(store)
+    await reconcileCredentialFiles(store)
   } catch (error) {
     store.close()
     throw error
@@ -172,22 +184,23 @@ export function openDataDirectory(dataDir: string): { store: FieldFlashStore; no
  * if that token is still current; any other temporary file is removed. Also removes the working
  * directories older FieldFlash versions left in the system temp folder. Run at start.
  */
-export function reconcileCredentialFiles(store: FieldFlashStore): void {
-  const orphans = store.read((tx) =>
+export async function reconcileCredentialFiles(store: FieldFlashStore): Promise<void> {
+  const orphans = await store.read(async (tx) =>
     [
-      ...tx.credentialFiles({ state: 'pending' }),
-      ...tx.credentialFiles({ state: 'committed' }),
+      ...(await tx.credentialFiles({ state: 'pending' })),
+      ...(await tx.credentialFiles({ state: 'committed' })),
     ].filter((row) => row.pid !== process.pid && !isAlive(row.pid)),
   )
   for (const orphan of orphans) {
-    store.write((tx) => {
-      const row = tx.credentialFiles({ uid: orphan.uid }).find((r) => r.id === orphan.id)
+    await store.write(async (tx) => {
+      const rows = await tx.credentialFiles({ uid: orphan.uid })
+      const row = rows.find((r) => r.id === orphan.id)
       if (!row || row.tempPath === null) return
-      const current = currentToken(requireDevice(tx, row.uid))
+      const current = currentToken(await requireDevice(tx, row.uid))
       if (row.state === 'committed' && current?.fingerprint === row.fingerprint && exists(row)) {
-        removeFinal(tx, row.finalPath)
+        await removeFinal(tx, row.finalPath)
         renameSync(row.tempPath, row.finalPath)
-        tx.updateCredentialFile(row.id, {
+        await tx.updateCredentialFile(row.id, {
           state: 'final',
           tempPath: null,
           sha256: row.sha256,
@@ -200,13 +213,13 @@ export function reconcileCredentialFiles(store: FieldFlashStore): void {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
       }
-      tx.deleteCredentialFile(row.id)
+      await tx.deleteCredentialFile(row.id)
     })
   }
   // Once per data directory: versions after the registry never create these folders.
-  if (store.read((tx) => tx.getMeta(OLD_WORK_DIRS_REMOVED)) === null) {
+  if ((await store.read((tx) => tx.getMeta(OLD_WORK_DIRS_REMOVED))) === null) {
     removeOldWorkDirs()
-    store.write((tx) => tx.setMeta(OLD_WORK_DIRS_REMOVED, new Date().toISOString()))
+    await store.write((tx) => tx.setMeta(OLD_WORK_DIRS_REMOVED, new Date().toISOString()))
   }
 }
 

@@ -18,8 +18,8 @@ export interface RenderInputs {
 }
 
 /** The device's and the site's values now. */
-export function readRenderInputs(tx: StoreReader, uid: string): RenderInputs {
-  return { site: requireSiteProfile(tx), device: requireDevice(tx, uid) }
+export async function readRenderInputs(tx: StoreReader, uid: string): Promise<RenderInputs> {
+  return { site: await requireSiteProfile(tx), device: await requireDevice(tx, uid) }
 }
 
 /** The values rendered with a token are still the registry's. */
@@ -43,18 +43,18 @@ export function sameInputs(a: RenderInputs, b: RenderInputs): boolean {
  * one, removing the files FieldFlash wrote with older tokens) if the values it was rendered with
  * are still the registry's. Otherwise changes nothing and answers the values now.
  */
-export function commitRenderedToken(
+export async function commitRenderedToken(
   tx: StoreWriter,
   rendered: RenderInputs,
   token: string,
   origin: TokenOrigin,
   now: Date,
-): { minted: MintedToken } | { changed: RenderInputs } {
-  const current = readRenderInputs(tx, rendered.device.uid)
+): Promise<{ minted: MintedToken } | { changed: RenderInputs }> {
+  const current = await readRenderInputs(tx, rendered.device.uid)
   if (!sameInputs(rendered, current)) return { changed: current }
   const change = mintToken(current.device, current.site.tokenLifetimeHours, origin, now, token)
-  tx.saveDevice(current.device, change.next)
-  tx.audit(change.audit)
-  removeOutdatedFiles(tx, current.device.uid, change.minted.view.fingerprint)
+  await tx.saveDevice(current.device, change.next)
+  await tx.audit(change.audit)
+  await removeOutdatedFiles(tx, current.device.uid, change.minted.view.fingerprint)
   return { minted: change.minted }
 }

@@ -17,20 +17,22 @@ function fileSha256(path: string): string | null {
  * always carries its device's current token. Only a file still exactly as FieldFlash wrote it is
  * removed; one the user replaced is left alone. Returns the paths removed.
  */
-export function removeOutdatedFiles(
+export async function removeOutdatedFiles(
   tx: StoreWriter,
   uid: string,
   currentFingerprint: string,
-): string[] {
+): Promise<string[]> {
   const removed: string[] = []
-  for (const file of tx.credentialFiles({ uid, state: 'final' })) {
+  for (const file of await tx.credentialFiles({ uid, state: 'final' })) {
     if (file.fingerprint === currentFingerprint) continue
     if (file.sha256 !== null && fileSha256(file.finalPath) === file.sha256) {
       unlinkSync(file.finalPath)
       removed.push(file.finalPath)
-      tx.audit([{ type: 'file.removed', uid, fingerprint: file.fingerprint, path: file.finalPath }])
+      await tx.audit([
+        { type: 'file.removed', uid, fingerprint: file.fingerprint, path: file.finalPath },
+      ])
     }
-    tx.deleteCredentialFile(file.id)
+    await tx.deleteCredentialFile(file.id)
   }
   return removed
 }

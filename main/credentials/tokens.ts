@@ -37,8 +37,8 @@ export function currentToken(device: DeviceRecord): TokenRecord | null {
 }
 
 /** How long a token minted now lives, per the site profile. */
-export function tokenLifetimeHours(tx: StoreReader): number {
-  return tx.site()?.tokenLifetimeHours ?? DEFAULT_TOKEN_LIFETIME_HOURS
+export async function tokenLifetimeHours(tx: StoreReader): Promise<number> {
+  return (await tx.site())?.tokenLifetimeHours ?? DEFAULT_TOKEN_LIFETIME_HOURS
 }
 
 /**
@@ -112,13 +112,14 @@ export function regenerateToken(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): MintedToken & { warning: string; removedFiles: string[] } {
-  return store.write((tx) => {
-    const device = requireDevice(tx, uid)
-    const { next, minted, audit } = mintToken(device, tokenLifetimeHours(tx), 'regenerate', now)
-    tx.saveDevice(device, next)
-    tx.audit(audit)
-    const removedFiles = removeOutdatedFiles(tx, uid, minted.view.fingerprint)
+): Promise<MintedToken & { warning: string; removedFiles: string[] }> {
+  return store.write(async (tx) => {
+    const device = await requireDevice(tx, uid)
+    const lifetime = await tokenLifetimeHours(tx)
+    const { next, minted, audit } = mintToken(device, lifetime, 'regenerate', now)
+    await tx.saveDevice(device, next)
+    await tx.audit(audit)
+    const removedFiles = await removeOutdatedFiles(tx, uid, minted.view.fingerprint)
     return { ...minted, warning: REGENERATE_WARNING, removedFiles }
   })
 }
@@ -128,9 +129,9 @@ export function revokeToken(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): TokenView {
-  return store.write((tx) => {
-    const device = requireDevice(tx, uid)
+): Promise<TokenView> {
+  return store.write(async (tx) => {
+    const device = await requireDevice(tx, uid)
     const index = device.tokens.findIndex((t) => effectiveState(t, now) === 'issued')
     if (index < 0) {
       throw new FieldFlashError(
@@ -143,8 +144,8 @@ export function revokeToken(
       state: 'revoked',
       endedAt: now.toISOString(),
     }
-    tx.saveDevice(device, { ...device, tokens: device.tokens.with(index, revoked) })
-    tx.audit([
+    await tx.saveDevice(device, { ...device, tokens: device.tokens.with(index, revoked) })
+    await tx.audit([
       { type: 'token.revoked', uid, fingerprint: revoked.fingerprint, at: revoked.endedAt! },
     ])
     return viewToken(revoked, now)

@@ -44,14 +44,18 @@ export function deviceStatus(
 
 /** The user-visible view of a device at `now`. */
 /** A device and its history, newest first, as its page shows it. */
-export function deviceDetails(store: FieldFlashStore, uid: string, now: Date): DeviceDetails {
-  const record = store.read((tx) => requireDevice(tx, uid))
+export async function deviceDetails(
+  store: FieldFlashStore,
+  uid: string,
+  now: Date,
+): Promise<DeviceDetails> {
+  const record = await store.read((tx) => requireDevice(tx, uid))
   return {
     device: viewDevice(record, now),
     approvedAt: record.approvedAt,
     flashes: [...record.flashes].reverse(),
     operations: [...record.operations].reverse(),
-    audit: readAuditLog(store, { uid }).reverse(),
+    audit: (await readAuditLog(store, { uid })).reverse(),
   }
 }
 
@@ -126,26 +130,13 @@ export interface AddDeviceInput {
 }
 
 /** Creates a device with a validated, unique UID and fresh per-device MQTT credentials. */
-export function addDevice(
-  store: FieldFlashStore,
-  catalog: BoardCatalog,
-  input: AddDeviceInput,
-  now: Date = new Date(),
-): DeviceView {
-  return store.write(creatingDevice(catalog, input, now))
-}
-
-/**
- * addDevice for what runs beside serial streams (the station): the registry's lock is awaited in
- * timers, never in the event loop.
- */
-export function addDeviceSoon(
+export async function addDevice(
   store: FieldFlashStore,
   catalog: BoardCatalog,
   input: AddDeviceInput,
   now: Date = new Date(),
 ): Promise<DeviceView> {
-  return store.writeAsync(creatingDevice(catalog, input, now))
+  return store.write(creatingDevice(catalog, input, now))
 }
 
 /** The transaction that creates a device (input checked before any lock is asked for). */
@@ -153,21 +144,21 @@ function creatingDevice(
   catalog: BoardCatalog,
   input: AddDeviceInput,
   now: Date,
-): (tx: StoreWriter) => DeviceView {
+): (tx: StoreWriter) => Promise<DeviceView> {
   const board = catalog.get(input.boardId, 'board')
   const wanted = input.uid === undefined ? undefined : assertDeviceUid(input.uid, 'uid')
-  return (tx) => {
+  return async (tx) => {
     let uid: string
     if (wanted !== undefined) {
       uid = wanted
-      if (tx.hasDevice(uid)) throw duplicateUid(uid)
+      if (await tx.hasDevice(uid)) throw duplicateUid(uid)
     } else {
       do uid = generateDeviceUid()
-      while (tx.hasDevice(uid))
+      while (await tx.hasDevice(uid))
     }
     const device = newDeviceRecord(uid, board.id, now)
-    tx.insertDevice(device)
-    tx.audit([{ type: 'device.created', uid, boardId: board.id, at: device.createdAt }])
+    await tx.insertDevice(device)
+    await tx.audit([{ type: 'device.created', uid, boardId: board.id, at: device.createdAt }])
     return viewDevice(device, now)
   }
 }
@@ -189,9 +180,9 @@ export function newDeviceRecord(uid: string, boardId: string, now: Date): Device
 }
 
 /** Checks a UID a new device would take: the Device ID rule, and no device has it yet. */
-export function checkNewDeviceUid(store: FieldFlashStore, uid: unknown): void {
+export async function checkNewDeviceUid(store: FieldFlashStore, uid: unknown): Promise<void> {
   const valid = assertDeviceUid(uid, 'uid')
-  if (store.read((tx) => tx.hasDevice(valid))) throw duplicateUid(valid)
+  if (await store.read((tx) => tx.hasDevice(valid))) throw duplicateUid(valid)
 }
 
 export function duplicateUid(uid: string): FieldFlashError {
@@ -216,33 +207,33 @@ export interface DeviceListRequest {
 }
 
 /** A page of devices, oldest first unless asked otherwise, never the whole registry at once. */
-export function listDevices(
+export async function listDevices(
   store: FieldFlashStore,
   page: DeviceListRequest = {},
   now: Date = new Date(),
-): DeviceListPage {
+): Promise<DeviceListPage> {
   const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? 100)), MAX_PAGE)
-  return store.read((tx) => {
-    const items = tx.listDevices({ ...page, limit: limit + 1 })
+  return store.read(async (tx) => {
+    const items = await tx.listDevices({ ...page, limit: limit + 1 })
     const more = items.length > limit
     const shown = more ? items.slice(0, limit) : items
     return {
       devices: shown.map((item) => summarize(item, now)),
       next: more ? shown.at(-1)!.seq : null,
-      total: tx.deviceCount(),
+      total: await tx.deviceCount(),
     }
   })
 }
 
 /** Every device, page by page, oldest first: for exports and the CLI, never all in memory. */
-export function* allDevices(
+export async function* allDevices(
   store: FieldFlashStore,
   now: Date = new Date(),
   pageSize = 500,
-): Generator<DeviceSummary> {
+): AsyncGenerator<DeviceSummary> {
   let after: number | undefined
   for (;;) {
-    const page = listDevices(store, { after, limit: pageSize }, now)
+    const page = await listDevices(store, { after, limit: pageSize }, now)
     yield* page.devices
     if (page.next === null) return
     after = page.next
@@ -250,11 +241,12 @@ export function* allDevices(
 }
 
 /** One device, or `not_found`. */
-export function getDevice(store: FieldFlashStore, uid: string, now: Date = new Date()): DeviceView {
-  return viewDevice(
-    store.read((tx) => requireDevice(tx, uid)),
-    now,
-  )
+export async function getDevice(
+  store: FieldFlashStore,
+  uid: string,
+  now: Date = new Date(),
+): Promise<DeviceView> {
+  return viewDevice(await store.read((tx) => requireDevice(tx, uid)), now)
 }
 
 /**
@@ -265,15 +257,15 @@ export function rotateMqttPassword(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): DeviceView {
-  return store.write((tx) => {
-    const device = requireDevice(tx, uid)
+): Promise<DeviceView> {
+  return store.write(async (tx) => {
+    const device = await requireDevice(tx, uid)
     const next: DeviceRecord = {
       ...device,
       mqtt: { ...device.mqtt, password: generateMqttPassword(), passwordSetAt: now.toISOString() },
     }
-    tx.saveDevice(device, next)
-    tx.audit([{ type: 'mqtt.password_rotated', uid, at: next.mqtt.passwordSetAt }])
+    await tx.saveDevice(device, next)
+    await tx.audit([{ type: 'mqtt.password_rotated', uid, at: next.mqtt.passwordSetAt }])
     return viewDevice(next, now)
   })
 }

@@ -103,11 +103,11 @@ export function importDevices(
   store: FieldFlashStore,
   rows: readonly ImportRow[],
   now: Date = new Date(),
-): ImportResult {
-  return store.write((tx) => {
+): Promise<ImportResult> {
+  return store.write(async (tx) => {
     const boards: Record<string, number> = {}
     for (const row of rows) {
-      if (tx.hasDevice(row.uid)) {
+      if (await tx.hasDevice(row.uid)) {
         const error = duplicateUid(row.uid)
         throw new FieldFlashError(
           'already_exists',
@@ -116,8 +116,8 @@ export function importDevices(
         )
       }
       const device = newDeviceRecord(row.uid, row.boardId, now)
-      tx.insertDevice(device)
-      tx.audit([
+      await tx.insertDevice(device)
+      await tx.audit([
         { type: 'device.created', uid: row.uid, boardId: row.boardId, at: device.createdAt },
       ])
       boards[row.boardId] = (boards[row.boardId] ?? 0) + 1

@@ -59,7 +59,7 @@ export async function writeBrokerFiles(
     throw invalidInput('out', 'is required')
   }
   const now = request.now ?? new Date()
-  const { admitted, leftOut } = store.read((tx) => brokerDevices(tx))
+  const { admitted, leftOut } = await store.read((tx) => brokerDevices(tx))
   const header = `# Written by FieldFlash at ${now.toISOString()} for Mosquitto 2: ${admitted.length} device(s).`
   const passwd =
     admitted.map((d) => mosquittoPasswordLine(d.mqtt.username, d.mqtt.password)).join('\n') +
@@ -93,19 +93,19 @@ export async function writeBrokerFiles(
   return { format: 'mosquitto', passwordFile, aclFile, devices: admitted.length, leftOut }
 }
 
-function brokerDevices(tx: StoreReader): {
+async function brokerDevices(tx: StoreReader): Promise<{
   admitted: DeviceRecord[]
   leftOut: BrokerExport['leftOut']
-} {
+}> {
   const admitted: DeviceRecord[] = []
   const leftOut: BrokerExport['leftOut'] = []
   let after = 0
   for (;;) {
-    const page = tx.listDevices({ after, limit: 1000 })
+    const page = await tx.listDevices({ after, limit: 1000 })
     if (page.length === 0) break
     after = page.at(-1)!.seq
     for (const item of page) {
-      const device = tx.device(item.uid)
+      const device = await tx.device(item.uid)
       if (!device) continue
       if (device.approvedAt === null) leftOut.push({ uid: device.uid, why: 'not approved' })
       else if (latestRegistration(device)?.state === 'revoked') {

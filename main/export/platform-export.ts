@@ -32,8 +32,8 @@ export interface LastExport {
 }
 
 /** The export written last from this registry (by the app or the CLI), or null. */
-export function lastExport(store: FieldFlashStore): LastExport | null {
-  const text = store.read((tx) => tx.getMeta(LAST_EXPORT_META))
+export async function lastExport(store: FieldFlashStore): Promise<LastExport | null> {
+  const text = await store.read((tx) => tx.getMeta(LAST_EXPORT_META))
   if (text === null) return null
   try {
     return JSON.parse(text) as LastExport
@@ -50,11 +50,13 @@ export async function writePlatformExport(
   if (typeof request.outPath !== 'string' || request.outPath === '') {
     throw invalidInput('out', 'is required')
   }
-  const since = request.since === undefined ? null : parseCursor(store, request.since)
+  const since = request.since === undefined ? null : await parseCursor(store, request.since)
   const now = request.now ?? new Date()
   const { privateKey, publicKey } = siteKey(store.dataDir)
   // One read transaction: the records and the cursor are of the same moment.
-  const { lines, devices, cursor } = store.read((tx) => exportLines(tx, since, now, publicKey))
+  const { lines, devices, cursor } = await store.read((tx) =>
+    exportLines(tx, since, now, publicKey),
+  )
   const text = lines.map((line) => JSON.stringify(line)).join('\n') + '\n'
   const bytes = Buffer.from(text, 'utf8')
   const signature = sign(null, bytes, privateKey).toString('base64') + '\n'
@@ -63,7 +65,7 @@ export async function writePlatformExport(
   await writeFileAtomically(path, bytes, { field: 'out' })
   await writeFileAtomically(signaturePath, signature, { field: 'out' })
   const last: LastExport = { cursor: String(cursor), at: now.toISOString(), path }
-  store.write((tx) => tx.setMeta(LAST_EXPORT_META, JSON.stringify(last)))
+  await store.write((tx) => tx.setMeta(LAST_EXPORT_META, JSON.stringify(last)))
   return {
     path,
     signaturePath,
@@ -88,7 +90,7 @@ export async function exportToChosenFile(
   },
 ): Promise<ExportResult | null> {
   // Refused before the dialog: there is nothing to continue from.
-  if (request.changesOnly && !lastExport(store)) {
+  if (request.changesOnly && !(await lastExport(store))) {
     throw invalidInput('changesOnly', 'nothing was exported yet: export everything first')
   }
   const day = request.now.toISOString().slice(0, 10)
@@ -103,9 +105,9 @@ export async function exportToChosenFile(
   })
 }
 
-function parseCursor(store: FieldFlashStore, text: string): number {
+async function parseCursor(store: FieldFlashStore, text: string): Promise<number> {
   if (text === 'last') {
-    const last = lastExport(store)
+    const last = await lastExport(store)
     if (!last)
       throw invalidInput(
         'since',
@@ -122,21 +124,22 @@ function parseCursor(store: FieldFlashStore, text: string): number {
   return Number(text)
 }
 
-function exportLines(
+async function exportLines(
   tx: StoreReader,
   since: number | null,
   now: Date,
   publicKey: KeyObject,
-): { lines: object[]; devices: number; cursor: number } {
-  const cursor = tx.auditCursor()
+): Promise<{ lines: object[]; devices: number; cursor: number }> {
+  const cursor = await tx.auditCursor()
   if (since !== null && since > cursor) {
     throw invalidInput(
       'since',
       `is ahead of this registry (its cursor is ${cursor}): it was printed by an export of another data directory`,
     )
   }
-  const uids = since === null ? allUids(tx) : since === cursor ? [] : tx.devicesChangedSince(since)
-  const site = tx.site()
+  const uids =
+    since === null ? await allUids(tx) : since === cursor ? [] : await tx.devicesChangedSince(since)
+  const site = await tx.site()
   const lines: object[] = [
     {
       type: 'header',
@@ -150,18 +153,18 @@ function exportLines(
     },
   ]
   for (const uid of uids) {
-    const device = tx.device(uid)
+    const device = await tx.device(uid)
     if (device) lines.push(...deviceLines(device, now))
   }
   lines.push({ type: 'end', devices: uids.length, records: lines.length + 1 })
   return { lines, devices: uids.length, cursor }
 }
 
-function allUids(tx: StoreReader): string[] {
+async function allUids(tx: StoreReader): Promise<string[]> {
   const uids: string[] = []
   let after = 0
   for (;;) {
-    const page = tx.listDevices({ after, limit: 1000 })
+    const page = await tx.listDevices({ after, limit: 1000 })
     if (page.length === 0) return uids
     for (const item of page) uids.push(item.uid)
     after = page.at(-1)!.seq

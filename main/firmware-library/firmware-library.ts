@@ -115,13 +115,13 @@ export async function importFirmware(
     })),
     importedAt: (request.now ?? new Date()).toISOString(),
   }
-  return store.write((tx) => {
-    const existing = tx.firmware({ sha256: row.sha256, boardId: row.boardId })[0]
+  return store.write(async (tx) => {
+    const [existing] = await tx.firmware({ sha256: row.sha256, boardId: row.boardId })
     if (existing && existing.config.label === row.config.label) {
       return { entry: view(existing), created: false, warnings }
     }
-    tx.putFirmware(existing ? { ...row, importedAt: existing.importedAt } : row)
-    tx.audit([
+    await tx.putFirmware(existing ? { ...row, importedAt: existing.importedAt } : row)
+    await tx.audit([
       {
         type: 'firmware.imported',
         sha256: row.sha256,
@@ -132,7 +132,7 @@ export async function importFirmware(
       },
     ])
     return {
-      entry: view(tx.firmware({ sha256: row.sha256, boardId: row.boardId })[0]!),
+      entry: view((await tx.firmware({ sha256: row.sha256, boardId: row.boardId }))[0]!),
       created: true,
       warnings,
     }
@@ -266,31 +266,31 @@ export function libraryView(entry: FirmwareEntry): LibraryFirmware {
 }
 
 /** The library, newest import first, optionally one board's. */
-export function listFirmware(
+export async function listFirmware(
   store: FieldFlashStore,
   filter: { boardId?: string } = {},
-): FirmwareEntry[] {
-  return store.read((tx) => tx.firmware(filter)).map(view)
+): Promise<FirmwareEntry[]> {
+  return (await store.read((tx) => tx.firmware(filter))).map(view)
 }
 
 /** Finds library firmware by id (the first 8–64 hex digits of its SHA-256). */
-export function findFirmware(
+export async function findFirmware(
   store: FieldFlashStore,
   id: string,
   boardId?: string,
-): FirmwareEntry[] {
+): Promise<FirmwareEntry[]> {
   if (!/^[0-9a-f]{8,64}$/.test(id)) {
     throw invalidInput(
       'id',
       'must be 8–64 hex digits of a firmware’s SHA-256, as "fieldflash firmware list" shows',
     )
   }
-  return listFirmware(store, { boardId }).filter((f) => f.sha256.startsWith(id))
+  return (await listFirmware(store, { boardId })).filter((f) => f.sha256.startsWith(id))
 }
 
 /** Removes a firmware from the library (for every board it was imported for). */
 export async function removeFirmware(store: FieldFlashStore, id: string): Promise<FirmwareEntry[]> {
-  const matches = findFirmware(store, id)
+  const matches = await findFirmware(store, id)
   const shas = new Set(matches.map((m) => m.sha256))
   if (shas.size === 0) {
     throw new FieldFlashError(
@@ -302,10 +302,12 @@ export async function removeFirmware(store: FieldFlashStore, id: string): Promis
   if (shas.size > 1) {
     throw invalidInput('id', `${id} matches several firmware; give more digits of its SHA-256`)
   }
-  store.write((tx) => {
+  await store.write(async (tx) => {
     for (const m of matches) {
-      tx.deleteFirmware(m.sha256, m.boardId)
-      tx.audit([{ type: 'firmware.removed', sha256: m.sha256, boardId: m.boardId, name: m.name }])
+      await tx.deleteFirmware(m.sha256, m.boardId)
+      await tx.audit([
+        { type: 'firmware.removed', sha256: m.sha256, boardId: m.boardId, name: m.name },
+      ])
     }
   })
   // After the commit: a crash here leaves an unlisted folder, which nothing reads.

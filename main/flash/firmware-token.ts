@@ -36,22 +36,22 @@ export function findTokensIn(images: readonly Uint8Array[]): string[] {
  * Compares the tokens found in a firmware with what the store knows about `uid`. The tokens are
  * matched by hash (the store keeps no plaintext) and never leave this function.
  */
-export function checkFirmwareToken(
+export async function checkFirmwareToken(
   tx: StoreReader,
   uid: string,
   images: readonly Uint8Array[],
   now: Date,
-): FirmwareTokenCheck {
-  const found = judgeFirmwareToken(tx, uid, images, now)
+): Promise<FirmwareTokenCheck> {
+  const found = await judgeFirmwareToken(tx, uid, images, now)
   return { ...found, mismatch: isTokenMismatch(found) }
 }
 
-function judgeFirmwareToken(
+async function judgeFirmwareToken(
   tx: StoreReader,
   uid: string,
   images: readonly Uint8Array[],
   now: Date,
-): Omit<FirmwareTokenCheck, 'mismatch'> {
+): Promise<Omit<FirmwareTokenCheck, 'mismatch'>> {
   const tokens = findTokensIn(images)
   if (tokens.length === 0) {
     return {
@@ -64,7 +64,7 @@ function judgeFirmwareToken(
     }
   }
   const hashes = tokens.map(tokenHash)
-  const device = tx.device(uid)
+  const device = await tx.device(uid)
   const own = device?.tokens.filter((t) => hashes.includes(t.hash)) ?? []
   const current = own.find((t) => effectiveState(t, now) === 'issued')
   if (current) {
@@ -88,7 +88,7 @@ function judgeFirmwareToken(
     }
   }
   for (const hash of hashes) {
-    const other = tx.tokenByHash(hash)
+    const other = await tx.tokenByHash(hash)
     if (other && other.uid !== uid) {
       const match = other.token
       return {
@@ -125,19 +125,19 @@ export async function checkFirmwareForDevice(
   catalog: BoardCatalog,
   request: { uid: string; firmwarePath: string; now: Date },
 ): Promise<FirmwareCheck> {
-  const device = store.read((tx) => requireDevice(tx, request.uid))
+  const device = await store.read((tx) => requireDevice(tx, request.uid))
   const board = catalog.get(device.boardId)
   const bundle = await loadFirmwareBundle({ path: request.firmwarePath, board })
   return describeFirmwareFor(store, request.uid, bundle, request.now)
 }
 
 /** A loaded firmware as the device's firmware check shows it (parts, and the token rule). */
-export function describeFirmwareFor(
+export async function describeFirmwareFor(
   store: FieldFlashStore,
   uid: string,
   bundle: FirmwareBundle,
   now: Date,
-): FirmwareCheck {
+): Promise<FirmwareCheck> {
   const summary = summarizeFirmwareBundle(bundle)
   return {
     path: bundle.source,
@@ -150,7 +150,7 @@ export function describeFirmwareFor(
       size: p.size,
       generated: p.generated,
     })),
-    token: store.read((tx) =>
+    token: await store.read((tx) =>
       checkFirmwareToken(
         tx,
         uid,

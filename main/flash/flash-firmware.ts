@@ -63,14 +63,14 @@ export async function prepareFirmware(
   >,
   now: Date = new Date(),
 ): Promise<PreparedFirmware> {
-  const board = resolveBoard(services, request)
+  const board = await resolveBoard(services, request)
   // Fails on a broken or mismatched image before anything touches the board.
   const bundle = board
     ? await loadFirmwareBundle({ path: request.firmwarePath, board, offset: request.offset })
     : null
   const check =
     request.deviceUid && bundle
-      ? describeFirmwareFor(services.store, request.deviceUid, bundle, now)
+      ? await describeFirmwareFor(services.store, request.deviceUid, bundle, now)
       : null
   const warning = check ? applyTokenRule(check.token, Boolean(request.acceptTokenMismatch)) : null
   return { firmwarePath: request.firmwarePath, board, bundle, check, warning }
@@ -161,14 +161,14 @@ async function flashLeased(
   return result
 }
 
-function resolveBoard(
+async function resolveBoard(
   services: { store: FieldFlashStore; catalog: BoardCatalog },
   request: Pick<FlashFirmwareRequest, 'firmwarePath' | 'boardId' | 'deviceUid'>,
-): Board | null {
+): Promise<Board | null> {
   if (typeof request.firmwarePath !== 'string' || request.firmwarePath === '')
     throw invalidInput('firmware', 'is required')
   const device = request.deviceUid
-    ? services.store.read((tx) => requireDevice(tx, request.deviceUid!))
+    ? await services.store.read((tx) => requireDevice(tx, request.deviceUid!))
     : null
   if (request.boardId) {
     const board = services.catalog.get(request.boardId)

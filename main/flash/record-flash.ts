@@ -13,9 +13,8 @@ export function recordFlash(
   flash: FlashSuccess,
   now: Date = new Date(),
 ): Promise<FlashRecord> {
-  // Never holding up the event loop: other boards' bytes keep flowing while the lock is awaited.
-  return store.writeAsync((tx) => {
-    const device = requireDevice(tx, uid)
+  return store.write(async (tx) => {
+    const device = await requireDevice(tx, uid)
     const record: FlashRecord = {
       at: now.toISOString(),
       port: flash.port,
@@ -26,8 +25,8 @@ export function recordFlash(
       firmwareSha256: flash.firmwareSha256,
       parts: flash.parts.map((p) => ({ offset: p.offset, size: p.size, md5: p.md5 })),
     }
-    tx.saveDevice(device, { ...device, flashes: [...device.flashes, record] })
-    tx.audit([
+    await tx.saveDevice(device, { ...device, flashes: [...device.flashes, record] })
+    await tx.audit([
       {
         type: 'device.flashed',
         uid,

@@ -117,7 +117,7 @@ export async function identifyBoard(
       const config = configEntry
         ? findConfig(configEntry, await read(configEntry.offset, configEntry.size))
         : null
-      const device = config?.uid ? registryFinding(services.store, config, now) : null
+      const device = config?.uid ? await registryFinding(services.store, config, now) : null
       const firmware = partitions ? await libraryMatch(services, session, chip) : null
       // As esptool does after reading: the board goes back to running its firmware.
       if (!request.stayInDownloadMode?.({ device })) {
@@ -181,13 +181,13 @@ function findConfig(entry: PartitionEntry, data: Uint8Array): ConfigFinding {
 }
 
 /** The device and its token as this registry knows them. */
-function registryFinding(
+async function registryFinding(
   store: FieldFlashStore,
   config: ConfigFinding,
   now: Date,
-): NonNullable<BoardIdentity['device']> {
+): Promise<NonNullable<BoardIdentity['device']>> {
   const uid = config.uid!
-  const device = store.device(uid)
+  const device = await store.device(uid)
   if (!device) return { uid, known: false, boardId: null, token: null, tokenView: null }
   const record = device.tokens.find((t) => t.fingerprint === config.fingerprint) ?? null
   if (!record)
@@ -215,7 +215,7 @@ async function libraryMatch(
       .filter((b) => b.chipFamily === chip)
       .map((b) => b.id),
   )
-  const candidates = listFirmware(services.store).filter((f) => boardIds.has(f.boardId))
+  const candidates = (await listFirmware(services.store)).filter((f) => boardIds.has(f.boardId))
   const md5s = new Map<string, string>()
   const md5At = async (offset: number, size: number): Promise<string> => {
     const key = `${offset}:${size}`

@@ -29,7 +29,7 @@ import {
 } from '../site/site-profile'
 import { requireDevice } from '../store/require-device'
 import { downloadTemplate } from '../template/download-template'
-import { approveOperationSoon, rejectOperation } from '../verification/operations'
+import { approveOperation, rejectOperation } from '../verification/operations'
 import type { DeviceDetails, OperationName, RequestOf, ResponseOf } from './api-contract'
 import type { EventSink, MainApi, OperationHandlers, Services } from './api-services'
 import { PickedPaths } from './picked-paths'
@@ -79,7 +79,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     emit('station', event),
   )
 
-  const details = (uid: string): DeviceDetails => deviceDetails(store, uid, now())
+  const details = (uid: string): Promise<DeviceDetails> => deviceDetails(store, uid, now())
 
   /** Firmware the technician picked, by handle: main reads only paths its own dialog chose. */
   const picked = new PickedPaths()
@@ -113,28 +113,25 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       databasePath: store.path,
       platform: process.platform,
     }),
-    getSiteProfile: () => {
-      const site = store.site()
+    getSiteProfile: async () => {
+      const site = await store.site()
       return site ? viewSiteProfile(site) : null
     },
-    checkSiteProfile: (draft) => checkSiteDraft(draft, store.site()),
-    saveSiteProfile: (draft) => viewSiteProfile(saveSiteDraft(store, draft)),
+    checkSiteProfile: async (draft) => checkSiteDraft(draft, await store.site()),
+    saveSiteProfile: async (draft) => viewSiteProfile(await saveSiteDraft(store, draft)),
     listBoards: () => catalog.list(),
     listPorts: () => ports(),
     listDevices: (page) => listDevices(store, page ?? {}, now()),
     dataVersion: () => store.dataVersion(),
     getDevice: ({ uid }) => details(uid),
-    checkDeviceUid: ({ uid }) => {
-      checkNewDeviceUid(store, uid)
-      return null
-    },
+    checkDeviceUid: ({ uid }) => checkNewDeviceUid(store, uid).then(() => null),
     addDevice: ({ uid, boardId }) =>
       addDevice(store, catalog, { uid: uid === '' ? undefined : uid, boardId }, now()),
     downloadTemplate: async ({ uid }) => {
       // Fail before the dialog when the ZIP could not be made anyway.
-      store.read((tx) => {
-        requireSiteProfile(tx)
-        requireDevice(tx, uid)
+      await store.read(async (tx) => {
+        await requireSiteProfile(tx)
+        await requireDevice(tx, uid)
       })
       const folder = await dialogs.chooseTemplateFolder(uid)
       if (folder === null) return null
@@ -170,7 +167,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       })
     },
     cancelFlash: ({ jobId }) => jobs.cancel(jobId),
-    listFirmware: ({ boardId }) => listFirmware(store, { boardId }).map(libraryView),
+    listFirmware: async ({ boardId }) => (await listFirmware(store, { boardId })).map(libraryView),
     importFirmware: async ({ boardId, pick }) => {
       catalog.get(boardId, 'boardId')
       const path = await dialogs.chooseFirmware(pick)
@@ -200,11 +197,11 @@ export function createApi(services: Services, emit: EventSink): MainApi {
     closeMonitor: ({ sessionId }) => consoles.close(sessionId).then(() => null),
     resetBoard: ({ sessionId }) => consoles.reset(sessionId).then(() => null),
     approveOperation: async ({ uid, operationId, approver }) => {
-      await approveOperationSoon(store, { uid, operationId, approver }, now())
+      await approveOperation(store, { uid, operationId, approver }, now())
       return details(uid)
     },
     rejectOperation: async ({ uid, operationId, approver, reason }) => {
-      rejectOperation(
+      await rejectOperation(
         store,
         { uid, operationId, approver: approver || null, reason: reason || null },
         now(),
@@ -216,19 +213,19 @@ export function createApi(services: Services, emit: EventSink): MainApi {
         'sessionId' in request
           ? await consoles.register(request.uid, request.sessionId)
           : await consoles.registerOnPort(request.uid, request.portPath)
-      return { outcome, details: details(request.uid) }
+      return { outcome, details: await details(request.uid) }
     },
     revokeRegistration: async ({ uid }) => {
-      revokeRegistration(store, uid, now())
+      await revokeRegistration(store, uid, now())
       return details(uid)
     },
-    getExportState: () => {
+    getExportState: async () => {
       const key = sitePublicKey(store.dataDir)
-      return { last: lastExport(store), publicKeyPem: key.pem, publicKeySha256: key.sha256 }
+      return { last: await lastExport(store), publicKeyPem: key.pem, publicKeySha256: key.sha256 }
     },
     exportForPlatform: ({ changesOnly }) =>
       exportToChosenFile(store, { changesOnly, choose: dialogs.chooseExportFile, now: now() }),
-    readAuditLog: ({ uid }) => readAuditLog(store, { uid }).reverse(),
+    readAuditLog: async ({ uid }) => (await readAuditLog(store, { uid })).reverse(),
     startStation: (settings) => station.start(settings),
     stopStation: ({ abort }) => station.stop(abort),
     getStation: () => station.snapshot(),

@@ -35,12 +35,12 @@ export async function leaseDevice(
   const id = randomBytes(16).toString('hex')
   // Every lease write waits for the registry in timers, never in the event loop: other boards'
   // streams go on while another process holds the write lock.
-  await store.writeAsync((tx) => {
-    requireDevice(tx, request.uid)
-    const held = tx.deviceLease(request.uid)
+  await store.write(async (tx) => {
+    await requireDevice(tx, request.uid)
+    const held = await tx.deviceLease(request.uid)
     if (held && alive(held, now())) throw busy(held)
     const at = now().toISOString()
-    tx.putDeviceLease({
+    await tx.putDeviceLease({
       uid: request.uid,
       id,
       holder: request.holder,
@@ -54,7 +54,7 @@ export async function leaseDevice(
   const heartbeat = setInterval(() => {
     // A busy registry skips one beat; the lease is stale only after several.
     store
-      .writeAsync((tx) => tx.touchDeviceLease(request.uid, id, now().toISOString()))
+      .write((tx) => tx.touchDeviceLease(request.uid, id, now().toISOString()))
       .catch(() => undefined)
   }, HEARTBEAT_MS)
   heartbeat.unref()
@@ -66,7 +66,7 @@ export async function leaseDevice(
       released = true
       clearInterval(heartbeat)
       await store
-        .writeAsync((tx) => tx.deleteDeviceLease(request.uid, id))
+        .write((tx) => tx.deleteDeviceLease(request.uid, id))
         .catch(() => {
           // The registry cannot be written (the job's own result says so): without its heartbeat
           // the lease goes stale and the next job takes it over.
@@ -76,8 +76,12 @@ export async function leaseDevice(
 }
 
 /** Whether a job (of any process) is writing the device's board now. */
-export function deviceLeased(store: FieldFlashStore, uid: string, now = new Date()): boolean {
-  const held = store.read((tx) => tx.deviceLease(uid))
+export async function deviceLeased(
+  store: FieldFlashStore,
+  uid: string,
+  now = new Date(),
+): Promise<boolean> {
+  const held = await store.read((tx) => tx.deviceLease(uid))
   return held !== null && alive(held, now)
 }
 

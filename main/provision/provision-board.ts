@@ -94,7 +94,7 @@ export async function provisionBoard(
     })
   } catch (error) {
     if (!(error instanceof FieldFlashError)) throw error
-    const token = services.store.read((tx) => tx.device(request.uid)?.tokens.at(-1) ?? null)
+    const token = (await services.store.device(request.uid))?.tokens.at(-1) ?? null
     const view = token && viewToken(token, request.now ?? new Date())
     return {
       ...failureOf(error, 'preparing'),
@@ -123,8 +123,8 @@ async function provisionLeased(
   const { uid } = request
   const now = request.now ?? new Date()
   let committed: MintedToken | null = null
-  const fail = (failure: FlashFailure): ProvisionResult => {
-    const token = store.read((tx) => tx.device(uid)?.tokens.at(-1) ?? null)
+  const fail = async (failure: FlashFailure): Promise<ProvisionResult> => {
+    const token = (await store.device(uid))?.tokens.at(-1) ?? null
     return {
       ...failure,
       message: `${failure.message} ${tokenOutcome(uid, committed, token && viewToken(token, now), failure.stage)}`,
@@ -204,7 +204,7 @@ async function prepareProvision(
   request: ProvisionRequest,
 ) {
   const { store, catalog } = services
-  const device = store.read((tx) => requireDevice(tx, request.uid))
+  const device = await store.read((tx) => requireDevice(tx, request.uid))
   const board = catalog.get(device.boardId)
   if (board.chipFamily === 'ESP8266') {
     throw new FieldFlashError(
@@ -214,7 +214,7 @@ async function prepareProvision(
   }
   const firmware = await resolveFirmware(services, board.id, request.firmware)
   const parts = await readFirmwareParts(store, firmware)
-  const rendered = store.read((tx) => readRenderInputs(tx, request.uid))
+  const rendered = await store.read((tx) => readRenderInputs(tx, request.uid))
   const token = generateTokenString()
   const config = buildConfigPartition(
     deviceValues(rendered.site, rendered.device, token),
@@ -231,7 +231,7 @@ async function commitProvisionToken(
   token: string,
   now: Date,
 ): Promise<MintedToken> {
-  const outcome = await store.writeAsync((tx) =>
+  const outcome = await store.write((tx) =>
     commitRenderedToken(tx, rendered, token, 'provision', now),
   )
   if ('changed' in outcome) {
@@ -270,7 +270,7 @@ async function resolveFirmware(
   firmware: string | undefined,
 ): Promise<FirmwareEntry> {
   if (firmware === undefined) {
-    const newest = listFirmware(services.store, { boardId })[0]
+    const [newest] = await listFirmware(services.store, { boardId })
     if (!newest) {
       throw new FieldFlashError(
         'not_found',
@@ -281,7 +281,7 @@ async function resolveFirmware(
     return newest
   }
   if (/^[0-9a-f]{8,64}$/.test(firmware)) {
-    const matches = findFirmware(services.store, firmware, boardId)
+    const matches = await findFirmware(services.store, firmware, boardId)
     if (matches.length === 1) return matches[0]!
     if (matches.length > 1) {
       throw new FieldFlashError(

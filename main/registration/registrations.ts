@@ -83,26 +83,17 @@ export function issueRegistration(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): IssuedRegistration {
-  return store.write(issueRegistrationTx(uid, now))
-}
-
-/** issueRegistration, for what runs beside serial streams: the registry's lock is awaited in timers. */
-export function issueRegistrationSoon(
-  store: FieldFlashStore,
-  uid: string,
-  now: Date = new Date(),
 ): Promise<IssuedRegistration> {
-  return store.writeAsync(issueRegistrationTx(uid, now))
+  return store.write(issueRegistrationTx(uid, now))
 }
 
 function issueRegistrationTx(
   uid: string,
   now: Date = new Date(),
-): (tx: StoreWriter) => IssuedRegistration {
-  return (tx) => {
-    const device = requireDevice(tx, uid)
-    const site = tx.site()
+): (tx: StoreWriter) => Promise<IssuedRegistration> {
+  return async (tx) => {
+    const device = await requireDevice(tx, uid)
+    const site = await tx.site()
     const token = requireApprovedToken(device)
     if (!token.registrationKey) {
       throw new FieldFlashError(
@@ -135,8 +126,8 @@ function issueRegistrationTx(
       mac: null,
       reason: null,
     }
-    tx.saveDevice(device, { ...device, registrations: [...device.registrations, record] })
-    tx.audit([
+    await tx.saveDevice(device, { ...device, registrations: [...device.registrations, record] })
+    await tx.audit([
       {
         type: 'registration.issued',
         uid,
@@ -167,19 +158,8 @@ export function confirmRegistration(
   fingerprint: string,
   mac: string | null,
   now: Date = new Date(),
-): RegistrationView {
-  return store.write(confirmRegistrationTx(uid, fingerprint, mac, now))
-}
-
-/** confirmRegistration, for what runs beside serial streams: the registry's lock is awaited in timers. */
-export function confirmRegistrationSoon(
-  store: FieldFlashStore,
-  uid: string,
-  fingerprint: string,
-  mac: string | null,
-  now: Date = new Date(),
 ): Promise<RegistrationView> {
-  return store.writeAsync(confirmRegistrationTx(uid, fingerprint, mac, now))
+  return store.write(confirmRegistrationTx(uid, fingerprint, mac, now))
 }
 
 function confirmRegistrationTx(
@@ -187,9 +167,9 @@ function confirmRegistrationTx(
   fingerprint: string,
   mac: string | null,
   now: Date = new Date(),
-): (tx: StoreWriter) => RegistrationView {
-  return (tx) => {
-    const device = requireDevice(tx, uid)
+): (tx: StoreWriter) => Promise<RegistrationView> {
+  return async (tx) => {
+    const device = await requireDevice(tx, uid)
     const index = device.registrations.findIndex((r) => r.fingerprint === fingerprint)
     const pending = device.registrations[index]
     if (!pending) throw new Error(`confirmRegistration: no registration ${fingerprint}`)
@@ -211,9 +191,9 @@ function confirmRegistrationTx(
       ...registrations.filter((r) => r.state !== 'active'),
       ...registrations.filter((r) => r.state === 'active'),
     ]
-    tx.saveDevice(device, { ...device, registrations: ordered })
+    await tx.saveDevice(device, { ...device, registrations: ordered })
     const superseded = device.registrations.find((r) => r.state === 'active')
-    tx.audit([
+    await tx.audit([
       ...(superseded
         ? [
             {
@@ -241,19 +221,8 @@ export function failRegistration(
   fingerprint: string,
   reason: string,
   now: Date = new Date(),
-): void {
-  return store.write(failRegistrationTx(uid, fingerprint, reason, now))
-}
-
-/** failRegistration, for what runs beside serial streams: the registry's lock is awaited in timers. */
-export function failRegistrationSoon(
-  store: FieldFlashStore,
-  uid: string,
-  fingerprint: string,
-  reason: string,
-  now: Date = new Date(),
 ): Promise<void> {
-  return store.writeAsync(failRegistrationTx(uid, fingerprint, reason, now))
+  return store.write(failRegistrationTx(uid, fingerprint, reason, now))
 }
 
 function failRegistrationTx(
@@ -261,21 +230,21 @@ function failRegistrationTx(
   fingerprint: string,
   reason: string,
   now: Date = new Date(),
-): (tx: StoreWriter) => void {
-  return (tx) => {
-    const device = requireDevice(tx, uid)
+): (tx: StoreWriter) => Promise<void> {
+  return async (tx) => {
+    const device = await requireDevice(tx, uid)
     const pending = device.registrations.find(
       (r) => r.fingerprint === fingerprint && r.state === 'pending',
     )
     if (!pending) return
     const at = now.toISOString()
-    tx.saveDevice(device, {
+    await tx.saveDevice(device, {
       ...device,
       registrations: device.registrations.map((r) =>
         r === pending ? { ...r, state: 'failed' as const, endedAt: at, reason } : r,
       ),
     })
-    tx.audit([{ type: 'registration.failed', uid, fingerprint, reason, at }])
+    await tx.audit([{ type: 'registration.failed', uid, fingerprint, reason, at }])
   }
 }
 
@@ -287,9 +256,9 @@ export function revokeRegistration(
   store: FieldFlashStore,
   uid: string,
   now: Date = new Date(),
-): RegistrationView {
-  return store.write((tx) => {
-    const device = requireDevice(tx, uid)
+): Promise<RegistrationView> {
+  return store.write(async (tx) => {
+    const device = await requireDevice(tx, uid)
     const active = device.registrations.find((r) => r.state === 'active')
     if (!active) {
       throw new FieldFlashError(
@@ -299,11 +268,11 @@ export function revokeRegistration(
     }
     const at = now.toISOString()
     const revoked: RegistrationRecord = { ...active, state: 'revoked', endedAt: at }
-    tx.saveDevice(device, {
+    await tx.saveDevice(device, {
       ...device,
       registrations: device.registrations.map((r) => (r === active ? revoked : r)),
     })
-    tx.audit([{ type: 'registration.revoked', uid, fingerprint: active.fingerprint, at }])
+    await tx.audit([{ type: 'registration.revoked', uid, fingerprint: active.fingerprint, at }])
     return viewRegistration(revoked, now)
   })
 }

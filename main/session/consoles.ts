@@ -97,7 +97,7 @@ export class Consoles {
    */
   async register(uid: string, sessionId: string): Promise<RegistrationOutcome> {
     const { store, catalog, now } = this.options
-    const unsupported = offlineRegistrationRefusal(store, catalog, uid)
+    const unsupported = await offlineRegistrationRefusal(store, catalog, uid)
     if (unsupported)
       return { ok: false, reason: 'unsupported', message: unsupported, fingerprint: null }
     const session = this.require(sessionId, 'register the board')
@@ -114,7 +114,7 @@ export class Consoles {
   /** Registers the device's approved board on a port (its consoles here closed first). */
   async registerOnPort(uid: string, portPath: string): Promise<RegistrationOutcome> {
     const { store, catalog, now } = this.options
-    const unsupported = offlineRegistrationRefusal(store, catalog, uid)
+    const unsupported = await offlineRegistrationRefusal(store, catalog, uid)
     if (unsupported)
       return { ok: false, reason: 'unsupported', message: unsupported, fingerprint: null }
     await this.release(portPath)
@@ -164,7 +164,7 @@ export class Consoles {
     if (this.sessions.has(sessionId)) {
       throw new FieldFlashError('already_exists', `sessionId: console ${sessionId} is already open`)
     }
-    const device = uid === undefined ? undefined : store.read((tx) => requireDevice(tx, uid))
+    const device = uid === undefined ? undefined : await store.read((tx) => requireDevice(tx, uid))
     await this.release(portPath)
     const baudRate = baud ?? (device ? catalog.get(device.boardId).baud.monitor : undefined)
     const list = this.options.listPorts ?? systemPortLister

@@ -217,16 +217,16 @@ function overSaved(before: SiteProfile | null, input: SiteInput): SiteInput {
  * Saves a validated site profile. Fields left undefined keep their saved value, read in the same
  * transaction, so two processes updating different fields never undo each other.
  */
-export function saveSiteProfile(store: FieldFlashStore, input: SiteInput): SiteProfile {
-  return store.write((tx) => {
-    const before = tx.site()
+export function saveSiteProfile(store: FieldFlashStore, input: SiteInput): Promise<SiteProfile> {
+  return store.write(async (tx) => {
+    const before = await tx.site()
     const profile = validateSiteProfile(overSaved(before, input))
     const changed = (Object.keys(profile) as (keyof SiteProfile)[]).filter(
       (key) => JSON.stringify(before?.[key]) !== JSON.stringify(profile[key]),
     )
-    tx.saveSite(profile)
+    await tx.saveSite(profile)
     // Field names only: the values (the platform key among them) stay out of the log.
-    tx.audit([{ type: 'site.saved', changed }])
+    await tx.audit([{ type: 'site.saved', changed }])
     return profile
   })
 }
@@ -268,13 +268,15 @@ export function checkSiteDraft(draft: SiteDraft, saved: SiteProfile | null): Sit
 }
 
 /** Saves a form draft in one transaction over the saved profile. */
-export function saveSiteDraft(store: FieldFlashStore, draft: SiteDraft): SiteProfile {
+export function saveSiteDraft(store: FieldFlashStore, draft: SiteDraft): Promise<SiteProfile> {
   return saveSiteProfile(store, siteInputFromDraft(draft))
 }
 
 /** The site profile, or `site_not_configured` telling the user how to set it. */
-export function requireSiteProfile(source: { site(): SiteProfile | null }): SiteProfile {
-  const site = source.site()
+export async function requireSiteProfile(source: {
+  site(): Promise<SiteProfile | null>
+}): Promise<SiteProfile> {
+  const site = await source.site()
   if (!site) {
     throw new FieldFlashError(
       'site_not_configured',

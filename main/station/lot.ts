@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { BoardCatalog } from '../boards/catalog'
-import { addDeviceSoon } from '../devices/devices'
+import { addDevice } from '../devices/devices'
 import { importDevices, parseDeviceList, type ImportRow } from '../devices/import-devices'
 import { DEVICE_UID_RULE, isValidDeviceUid } from '../shared/device-uid'
 import { deviceLeased } from '../leases/device-lease'
@@ -23,8 +23,6 @@ export interface Lot {
   readonly description: string
   /** The next device for `board`, created if the lot says so; null when the lot is used up. */
   next(board: LotBoard): Promise<string | null>
-  /** How many devices the lot still has (null for a pattern: no end). */
-  remaining(): number | null
 }
 
 /** A device is done when it was flashed or approved: the lot gives it to no other board. */
@@ -36,8 +34,13 @@ function provisioned(device: DeviceRecord | null): boolean {
  * Whether the lot can give `uid` to a board: not given here, not done, and not being written by
  * another station working the same lot (whose job holds the device's lease).
  */
-function available(store: FieldFlashStore, given: Set<string>, uid: string): boolean {
-  return !given.has(uid) && !provisioned(store.device(uid)) && !deviceLeased(store, uid)
+async function available(
+  store: FieldFlashStore,
+  given: Set<string>,
+  uid: string,
+): Promise<boolean> {
+  if (given.has(uid) || provisioned(await store.device(uid))) return false
+  return !(await deviceLeased(store, uid))
 }
 
 /**
@@ -53,36 +56,41 @@ export async function openLot(
 ): Promise<Lot> {
   if (typeof spec !== 'string' || spec.trim() === '') throw invalidInput('lot', 'is required')
   const text = await readFile(spec, 'utf8').catch(() => null)
-  if (text !== null) return fileLot(store, catalog, spec, text, boardId)
+  if (text !== null) return await fileLot(store, catalog, spec, text, boardId)
   return patternLot(store, catalog, spec, boardId)
 }
 
-function fileLot(
+async function fileLot(
   store: FieldFlashStore,
   catalog: BoardCatalog,
   path: string,
   text: string,
   boardId: string,
-): Lot {
+): Promise<Lot> {
   let rows: ImportRow[]
   try {
     rows = parseDeviceList(text, boardId, catalog)
   } catch (error) {
     throw Object.assign(error as Error, { message: `lot: ${path}: ${(error as Error).message}` })
   }
-  const missing = rows.filter((row) => !store.device(row.uid))
-  if (missing.length > 0) importDevices(store, missing)
+  const known = await store.read(async (tx) => {
+    const uids = new Set<string>()
+    for (const row of rows) if (await tx.hasDevice(row.uid)) uids.add(row.uid)
+    return uids
+  })
+  const missing = rows.filter((row) => !known.has(row.uid))
+  if (missing.length > 0) await importDevices(store, missing)
   const given = new Set<string>()
-  const open = (): ImportRow[] => rows.filter((row) => available(store, given, row.uid))
   return {
     description: `${rows.length} device(s) from ${path}`,
     async next() {
-      const row = open()[0]
-      if (!row) return null
-      given.add(row.uid)
-      return row.uid
+      for (const row of rows) {
+        if (!(await available(store, given, row.uid))) continue
+        given.add(row.uid)
+        return row.uid
+      }
+      return null
     },
-    remaining: () => open().length,
   }
 }
 
@@ -125,18 +133,17 @@ function patternLot(
         // The next counter value not given in this run, not provisioned before, and not being
         // written by another station working the same pattern.
         do uid = render(++seq, mac)
-        while (!available(store, given, uid))
+        while (!(await available(store, given, uid)))
       }
       given.add(uid)
       // Boards are flashing meanwhile: the lock is awaited in timers, not in the event loop.
-      if (!store.device(uid)) {
+      if (!(await store.device(uid))) {
         // Another station working the same pattern may create it first: then it is there.
-        await addDeviceSoon(store, catalog, { uid, boardId }).catch((error: unknown) => {
+        await addDevice(store, catalog, { uid, boardId }).catch((error: unknown) => {
           if ((error as FieldFlashError).code !== 'already_exists') throw error
         })
       }
       return uid
     },
-    remaining: () => null,
   }
 }

@@ -59,7 +59,7 @@ export class StationRunner {
     }
     const { store, catalog } = this.services
     const approver = settings.until === 'approved' ? requireApprover(settings.approver) : null
-    const matches = findFirmware(store, settings.firmwareId)
+    const matches = await findFirmware(store, settings.firmwareId)
     if (matches.length !== 1) {
       throw invalidInput('firmwareId', 'must be one firmware of the library')
     }

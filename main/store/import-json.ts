@@ -84,11 +84,11 @@ const IMPORTED_KEY = 'legacy_json_sha256'
  * write lock, and the one that comes second finds the import recorded. A file that cannot be
  * imported is left in place and reported. Returns a notice for the user, or null.
  */
-export function importLegacyJson(
+export async function importLegacyJson(
   store: FieldFlashStore,
   dataDir: string,
   now: Date,
-): string | null {
+): Promise<string | null> {
   const jsonPath = join(dataDir, LEGACY_JSON_FILE)
   let raw: Buffer
   try {
@@ -99,12 +99,12 @@ export function importLegacyJson(
   }
   const sha256 = createHash('sha256').update(raw).digest('hex')
   const stamp = now.toISOString().replace(/[:.]/g, '-')
-  const outcome = store.write((tx) => {
-    const imported = tx.getMeta(IMPORTED_KEY)
+  const outcome = await store.write(async (tx) => {
+    const imported = await tx.getMeta(IMPORTED_KEY)
     if (imported !== null) return imported === sha256 ? 'already' : 'changed'
     const document = parseLegacy(raw, jsonPath)
     if (document.site) {
-      tx.saveSite({
+      await tx.saveSite({
         ...document.site,
         registrationLifetimeDays: DEFAULT_REGISTRATION_LIFETIME_DAYS,
         wifi: null,
@@ -115,13 +115,13 @@ export function importLegacyJson(
     let operations = 0
     let flashes = 0
     for (const device of devices) {
-      tx.insertDevice({ ...(device as DeviceRecord), registrations: [] })
+      await tx.insertDevice({ ...(device as DeviceRecord), registrations: [] })
       tokens += device.tokens.length
       operations += device.operations.length
       flashes += device.flashes.length
     }
-    const auditLines = importLegacyAudit(dataDir, tx.audit)
-    const counted = tx.counts()
+    const auditLines = await importLegacyAudit(dataDir, tx.audit)
+    const counted = await tx.counts()
     if (
       counted.devices !== devices.length ||
       counted.tokens !== tokens ||
@@ -133,8 +133,8 @@ export function importLegacyJson(
         `${jsonPath} could not be imported completely (${devices.length} devices, ${tokens} tokens, ${operations} operations, ${flashes} flashes expected; ${counted.devices}, ${counted.tokens}, ${counted.operations}, ${counted.flashes} imported). Nothing was imported; the file was left as it is.`,
       )
     }
-    tx.setMeta(IMPORTED_KEY, sha256)
-    tx.audit([
+    await tx.setMeta(IMPORTED_KEY, sha256)
+    await tx.audit([
       {
         type: 'store.imported',
         from: LEGACY_JSON_FILE,
@@ -191,10 +191,10 @@ function legacyError(path: string, why: string): FieldFlashError {
   )
 }
 
-function importLegacyAudit(
+async function importLegacyAudit(
   dataDir: string,
-  audit: (events: { type: string; at?: string }[]) => void,
-): { imported: number; skipped: number } {
+  audit: (events: { type: string; at?: string }[]) => Promise<void>,
+): Promise<{ imported: number; skipped: number }> {
   let text: string
   try {
     text = readFileSync(join(dataDir, LEGACY_AUDIT_FILE), 'utf8')
@@ -217,7 +217,7 @@ function importLegacyAudit(
     }
     skipped++
   }
-  audit(events)
+  await audit(events)
   return { imported: events.length, skipped }
 }
 

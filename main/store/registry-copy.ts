@@ -52,7 +52,7 @@ export async function copyRegistry(
   options: { station?: string; now?: Date } = {},
 ): Promise<CopyResult> {
   const station = options.station ?? hostname()
-  const snapshot = store.snapshot()
+  const snapshot = await store.snapshot()
   // A job writing a board now would go on writing to the registry left behind. (A lease left by
   // a killed job stops being renewed and lapses within a minute.)
   const now = options.now ?? new Date()

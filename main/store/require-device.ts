@@ -3,8 +3,8 @@ import type { DeviceRecord } from './records'
 import type { StoreReader } from './store'
 
 /** Looks a device up in a transaction or fails with `not_found` naming the UID. */
-export function requireDevice(tx: StoreReader, uid: string): DeviceRecord {
-  const device = tx.device(uid)
+export async function requireDevice(tx: StoreReader, uid: string): Promise<DeviceRecord> {
+  const device = await tx.device(uid)
   if (!device) {
     throw new FieldFlashError(
       'not_found',

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import Database from 'libsql'
 import { redactTokens } from '../shared/redact'
@@ -93,66 +94,97 @@ export interface DevicePageQuery {
 
 /** What a consistent read of the registry can see. */
 export interface StoreReader {
-  site(): SiteProfile | null
-  device(uid: string): DeviceRecord | null
-  hasDevice(uid: string): boolean
-  deviceCount(): number
+  site(): Promise<SiteProfile | null>
+  device(uid: string): Promise<DeviceRecord | null>
+  hasDevice(uid: string): Promise<boolean>
+  deviceCount(): Promise<number>
   /**
    * A page of devices in creation order (or newest first), continuing after the cursor `after`
    * (a device's `seq`), optionally only UIDs containing `search` and one board's.
    */
-  listDevices(page: DevicePageQuery): DeviceListItem[]
+  listDevices(page: DevicePageQuery): Promise<DeviceListItem[]>
   /** The device and token a token hash belongs to, whichever device it is. */
-  tokenByHash(hash: string): { uid: string; token: TokenRecord } | null
+  tokenByHash(hash: string): Promise<{ uid: string; token: TokenRecord } | null>
   /** Audit entries, oldest first, optionally one device's only. */
-  auditEntries(filter?: { uid?: string; after?: number; limit?: number }): StoredAuditEntry[]
+  auditEntries(filter?: {
+    uid?: string
+    after?: number
+    limit?: number
+  }): Promise<StoredAuditEntry[]>
   /** The sequence number of the newest audit entry (0 when the log is empty): an export's cursor. */
-  auditCursor(): number
+  auditCursor(): Promise<number>
   /** The devices with an audit entry after `seq`, in creation order: what changed since then. */
-  devicesChangedSince(seq: number): string[]
+  devicesChangedSince(seq: number): Promise<string[]>
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
-  getMeta(key: string): string | null
+  getMeta(key: string): Promise<string | null>
   /** The job writing the device's board right now, if one holds its lease. */
-  deviceLease(uid: string): DeviceLeaseRecord | null
+  deviceLease(uid: string): Promise<DeviceLeaseRecord | null>
   /** Library firmware, newest import first, optionally one board's or one firmware's. */
-  firmware(filter?: { sha256?: string; boardId?: string }): FirmwareRow[]
+  firmware(filter?: { sha256?: string; boardId?: string }): Promise<FirmwareRow[]>
   credentialFiles(filter: {
     uid?: string
     finalPath?: string
     state?: CredentialFileRow['state']
-  }): CredentialFileRow[]
+  }): Promise<CredentialFileRow[]>
 }
 
 /** What one write transaction can do on top of reading. */
 export interface StoreWriter extends StoreReader {
-  saveSite(profile: SiteProfile): void
-  insertDevice(device: DeviceRecord): void
+  saveSite(profile: SiteProfile): Promise<void>
+  insertDevice(device: DeviceRecord): Promise<void>
   /**
    * Writes what changed from `before` (as read in this transaction) to `after`: the device's own
    * fields, and every token, operation and flash that is not the very same object as before.
    */
-  saveDevice(before: DeviceRecord, after: DeviceRecord): void
+  saveDevice(before: DeviceRecord, after: DeviceRecord): Promise<void>
   /** Appends to the audit log in this same transaction; secrets are redacted. */
-  audit(events: readonly AuditInput[]): void
+  audit(events: readonly AuditInput[]): Promise<void>
   /** Records a credential file; returns its id. */
-  addCredentialFile(row: Omit<CredentialFileRow, 'id'>): number
+  addCredentialFile(row: Omit<CredentialFileRow, 'id'>): Promise<number>
   updateCredentialFile(
     id: number,
     change: Pick<CredentialFileRow, 'state' | 'tempPath' | 'sha256' | 'updatedAt'>,
-  ): void
-  deleteCredentialFile(id: number): void
-  putFirmware(row: FirmwareRow): void
-  deleteFirmware(sha256: string, boardId: string): void
+  ): Promise<void>
+  deleteCredentialFile(id: number): Promise<void>
+  putFirmware(row: FirmwareRow): Promise<void>
+  deleteFirmware(sha256: string, boardId: string): Promise<void>
   /** The registry's own bookkeeping (for example that a legacy file was imported). */
-  setMeta(key: string, value: string): void
+  setMeta(key: string, value: string): Promise<void>
   /** Takes (or takes over) the device's lease. */
-  putDeviceLease(lease: DeviceLeaseRecord): void
+  putDeviceLease(lease: DeviceLeaseRecord): Promise<void>
   /** Renews the lease's heartbeat; false when `id` does not hold it any more. */
-  touchDeviceLease(uid: string, id: string, at: string): boolean
+  touchDeviceLease(uid: string, id: string, at: string): Promise<boolean>
   /** Ends the lease if `id` still holds it. */
-  deleteDeviceLease(uid: string, id: string): void
+  deleteDeviceLease(uid: string, id: string): Promise<void>
   /** Rows per table, to check an import. */
-  counts(): { devices: number; tokens: number; operations: number; flashes: number }
+  counts(): Promise<{ devices: number; tokens: number; operations: number; flashes: number }>
+}
+
+/** A transaction in progress, as its async flow sees it. */
+interface Frame {
+  writing: boolean
+  /** False once the transaction committed or rolled back. */
+  open: boolean
+}
+
+/** A transaction's methods as SQLite runs them: synchronously, on the one connection. */
+type Synchronous<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never
+}
+
+/**
+ * The asynchronous transaction over SQLite's synchronous one. A method called outside its
+ * transaction (a `tx` kept after `fn` returned) throws rather than act on whatever runs next.
+ */
+function asynchronous(frame: () => Frame | undefined, sync: Synchronous<StoreWriter>): StoreWriter {
+  const methods = Object.entries(sync).map(([name, method]) => [
+    name,
+    async (...args: unknown[]) => {
+      if (!frame()?.open) throw new Error(`tx.${name} was called outside its transaction`)
+      return (method as (...a: unknown[]) => unknown)(...args)
+    },
+  ])
+  return Object.fromEntries(methods) as StoreWriter
 }
 
 export interface StoreOptions {
@@ -192,8 +224,10 @@ const LIST_DEVICES_NEWEST = LIST_DEVICES('DESC')
  */
 export class FieldFlashStore {
   private readonly statements = new Map<string, Database.Statement>()
-  private depth = 0
-  private writing = false
+  /** The transactions of this process wait their turn on it (see `exclusive`). */
+  private queue: Promise<unknown> = Promise.resolve()
+  /** The transaction the current async flow is inside, if any. */
+  private readonly context = new AsyncLocalStorage<Frame>()
 
   private constructor(
     private readonly db: Database.Database,
@@ -210,7 +244,7 @@ export class FieldFlashStore {
    * migrations, and imports a legacy `fieldflash.json` once. A damaged or foreign database is
    * refused with a message naming the file; it is never reset.
    */
-  static open(dataDir: string, options: StoreOptions = {}): FieldFlashStore {
+  static async open(dataDir: string, options: StoreOptions = {}): Promise<FieldFlashStore> {
     const notices = secureDataDir(dataDir)
     const path = join(dataDir, DATABASE_FILE)
     for (const name of [
@@ -234,7 +268,7 @@ export class FieldFlashStore {
     try {
       store.configure()
       store.migrate()
-      const imported = importLegacyJson(store, dataDir, (options.now ?? (() => new Date()))())
+      const imported = await importLegacyJson(store, dataDir, (options.now ?? (() => new Date()))())
       if (imported) notices.push(imported)
     } catch (error) {
       db.close()
@@ -282,62 +316,79 @@ export class FieldFlashStore {
     }
   }
 
-  /** A consistent read: everything `fn` sees is from one snapshot. */
-  read<T>(fn: (tx: StoreReader) => T): T {
-    if (this.depth > 0) return fn(this.transaction)
-    return this.run('BEGIN', fn)
+  /**
+   * A consistent read: everything `fn` sees is from one snapshot. Inside a transaction of this
+   * store (in the same async flow) it reads that transaction's view.
+   */
+  read<T>(fn: (tx: StoreReader) => Promise<T> | T): Promise<T> {
+    const frame = this.context.getStore()
+    if (frame?.open) return Promise.resolve().then(() => fn(this.transaction))
+    return this.exclusive(() => {
+      try {
+        this.db.exec('BEGIN')
+      } catch (error) {
+        throw storeError(error, this.path)
+      }
+      return this.run(false, fn)
+    })
   }
 
   /**
    * One write transaction: waits for other writers, runs `fn` (which re-reads what it decides on),
    * and commits, or rolls everything back if `fn` throws. The audit events `fn` writes commit with
-   * the change they describe.
+   * the change they describe. The wait for another process's write lock goes on in timers (a few
+   * ms, growing to 50, up to 15 s), never holding up this process's event loop: serial streams
+   * (flashing, consoles, the station) keep flowing, and this process's reads go on, while a CLI
+   * holds the registry.
    */
-  write<T>(fn: (tx: StoreWriter) => T): T {
-    if (this.depth > 0) {
-      if (!this.writing) throw new Error('a write cannot start inside a read transaction')
+  async write<T>(fn: (tx: StoreWriter) => Promise<T> | T): Promise<T> {
+    const frame = this.context.getStore()
+    if (frame?.open) {
+      if (!frame.writing) throw new Error('a write cannot start inside a read transaction')
       return fn(this.transaction)
     }
-    return this.run('BEGIN IMMEDIATE', fn, true)
-  }
-
-  /**
-   * `write`, without ever holding up this process's event loop while another process has the
-   * write lock: the lock is tried, and while it is taken the wait goes on in timers (a few ms,
-   * growing to 50), up to the same 15 s. What runs serial streams (flashing, consoles, the
-   * station) writes this way, so a CLI holding the registry never stalls a board's bytes.
-   */
-  async writeAsync<T>(fn: (tx: StoreWriter) => T): Promise<T> {
-    if (this.depth > 0) throw new Error('writeAsync cannot start inside a transaction')
     const deadline = Date.now() + BUSY_TIMEOUT_MS
     for (let pause = 2; ; pause = Math.min(50, pause * 2)) {
-      this.db.exec('PRAGMA busy_timeout = 0')
-      try {
-        this.db.exec('BEGIN IMMEDIATE')
-      } catch (error) {
-        const code = String((error as { code?: unknown }).code ?? '')
-        const busy = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
-        if (!busy || Date.now() >= deadline) throw storeError(error, this.path)
-        await new Promise((resolve) => setTimeout(resolve, pause))
-        continue
-      } finally {
-        this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
-      }
-      // The transaction is open (nothing of this process can run in between: `fn` is synchronous).
-      return this.run(null, fn, true)
+      // The connection is this process's for one try at the lock; between tries it serves others.
+      const outcome = await this.exclusive(async () =>
+        this.tryBeginWrite(Date.now() >= deadline) ? { value: await this.run(true, fn) } : null,
+      )
+      if (outcome) return outcome.value
+      await new Promise((resolve) => setTimeout(resolve, pause))
     }
   }
 
-  private run<T>(begin: string | null, fn: (tx: StoreWriter) => T, writing = false): T {
+  /** Runs `job` after every transaction this process started before it: one connection, one at a time. */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(job)
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    )
+    return turn
+  }
+
+  /** Takes SQLite's write lock if it is free; false while another process holds it (until `last`). */
+  private tryBeginWrite(last: boolean): boolean {
+    this.db.exec('PRAGMA busy_timeout = 0')
     try {
-      if (begin !== null) this.db.exec(begin)
+      this.db.exec('BEGIN IMMEDIATE')
+      return true
     } catch (error) {
-      throw storeError(error, this.path)
+      const code = String((error as { code?: unknown }).code ?? '')
+      const busy = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+      if (!busy || last) throw storeError(error, this.path)
+      return false
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
     }
-    this.depth++
-    this.writing = writing
+  }
+
+  /** Runs `fn` in the transaction just begun, then commits (or rolls back if it throws). */
+  private async run<T>(writing: boolean, fn: (tx: StoreWriter) => Promise<T> | T): Promise<T> {
+    const frame: Frame = { writing, open: true }
     try {
-      const result = fn(this.transaction)
+      const result = await this.context.run(frame, () => fn(this.transaction))
       if (writing) crashPoint('store:before-commit')
       this.db.exec('COMMIT')
       return result
@@ -345,18 +396,19 @@ export class FieldFlashStore {
       if (this.db.inTransaction) this.db.exec('ROLLBACK')
       throw error instanceof FieldFlashError ? error : storeError(error, this.path)
     } finally {
-      this.depth--
-      this.writing = false
+      // Work `fn` left running (a timer, a promise not awaited) may keep this async context: it
+      // must not take itself for part of a transaction that has ended.
+      frame.open = false
     }
   }
 
   /** The site profile, or null before one was saved. */
-  site(): SiteProfile | null {
+  site(): Promise<SiteProfile | null> {
     return this.read((tx) => tx.site())
   }
 
   /** One device's full record, or null. */
-  device(uid: string): DeviceRecord | null {
+  device(uid: string): Promise<DeviceRecord | null> {
     return this.read((tx) => tx.device(uid))
   }
 
@@ -382,7 +434,7 @@ export class FieldFlashStore {
    * Every row of every registry table, as stored, in one read transaction: what `registry copy`
    * moves into another database. Tables come parents first; rows in their order of creation.
    */
-  snapshot(): RegistrySnapshot {
+  snapshot(): Promise<RegistrySnapshot> {
     return this.read(() =>
       Object.fromEntries(
         REGISTRY_TABLES.map((table) => [
@@ -390,7 +442,7 @@ export class FieldFlashStore {
           this.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY rowid`),
         ]),
       ),
-    ) as RegistrySnapshot
+    ) as Promise<RegistrySnapshot>
   }
 
   /** Closes the database; the store cannot be used afterwards. */
@@ -429,8 +481,8 @@ export class FieldFlashStore {
     () => this.path,
   )
 
-  /** The one transaction object; valid only inside `read`/`write`. */
-  private readonly transaction: StoreWriter = {
+  /** The one transaction object, as `fn` of `read` and `write` sees it. */
+  private readonly transaction: StoreWriter = asynchronous(() => this.context.getStore(), {
     site: () => {
       const row = this.all<Record<string, unknown>>('SELECT * FROM site WHERE id = 1')[0]
       return row ? rowToSite(row, this.path) : null
@@ -705,7 +757,7 @@ export class FieldFlashStore {
            (SELECT count(*) FROM operations) AS operations,
            (SELECT count(*) FROM flashes) AS flashes`,
       )[0]!,
-  }
+  })
 
   private upsertRegistration(uid: string, r: RegistrationRecord): void {
     this.exec(

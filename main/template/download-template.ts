@@ -37,8 +37,8 @@ export async function downloadTemplate(
   const { uid, outDir } = request
   const now = request.now ?? new Date()
   if (typeof outDir !== 'string' || outDir.length === 0) throw invalidInput('out', 'is required')
-  const device = store.read((tx) => {
-    requireSiteProfile(tx)
+  const device = await store.read(async (tx) => {
+    await requireSiteProfile(tx)
     return requireDevice(tx, uid)
   })
   const board = catalog.get(device.boardId)

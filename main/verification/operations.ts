@@ -29,25 +29,16 @@ export function recordOperation(
   store: FieldFlashStore,
   input: { banner: BannerFields; port: string },
   now: Date = new Date(),
-): RecordedOperation | null {
-  return store.write(recordOperationTx(input, now))
-}
-
-/** recordOperation, for what runs beside serial streams: the registry's lock is awaited in timers. */
-export function recordOperationSoon(
-  store: FieldFlashStore,
-  input: { banner: BannerFields; port: string },
-  now: Date = new Date(),
 ): Promise<RecordedOperation | null> {
-  return store.writeAsync(recordOperationTx(input, now))
+  return store.write(recordOperationTx(input, now))
 }
 
 function recordOperationTx(
   input: { banner: BannerFields; port: string },
   now: Date = new Date(),
-): (tx: StoreWriter) => RecordedOperation | null {
-  return (tx) => {
-    const device = tx.device(input.banner.uid)
+): (tx: StoreWriter) => Promise<RecordedOperation | null> {
+  return async (tx) => {
+    const device = await tx.device(input.banner.uid)
     const verdict = classifyBanner(device, input.banner, now)
     if (!device) return null
     const mac = normalizeMac(input.banner.mac)
@@ -113,8 +104,12 @@ function recordOperationTx(
       classification: operation.classification,
       at,
     })
-    tx.saveDevice(device, { ...device, tokens, operations: [...device.operations, operation] })
-    tx.audit(audit)
+    await tx.saveDevice(device, {
+      ...device,
+      tokens,
+      operations: [...device.operations, operation],
+    })
+    await tx.audit(audit)
     return { operation, created: true, verdict }
   }
 }
@@ -132,30 +127,21 @@ export interface ApprovalResult {
  * approved (with the approver's name, which an approval always has) and the device approved. A token revoked,
  * superseded or consumed by any process meanwhile is refused; so is approving twice.
  */
-export function approveOperation(
-  store: FieldFlashStore,
-  input: { uid: string; operationId: string; approver?: string | null },
-  now: Date = new Date(),
-): ApprovalResult {
-  return store.write(approveOperationTx(input, now))
-}
-
-/** approveOperation, for what runs beside serial streams: the registry's lock is awaited in timers. */
-export function approveOperationSoon(
+export async function approveOperation(
   store: FieldFlashStore,
   input: { uid: string; operationId: string; approver?: string | null },
   now: Date = new Date(),
 ): Promise<ApprovalResult> {
-  return store.writeAsync(approveOperationTx(input, now))
+  return store.write(approveOperationTx(input, now))
 }
 
 function approveOperationTx(
   input: { uid: string; operationId: string; approver?: string | null },
   now: Date = new Date(),
-): (tx: StoreWriter) => ApprovalResult {
+): (tx: StoreWriter) => Promise<ApprovalResult> {
   const approver = requireApprover(input.approver)
-  return (tx) => {
-    const device = requireDevice(tx, input.uid)
+  return async (tx) => {
+    const device = await requireDevice(tx, input.uid)
     const index = findOperation(device, input.operationId)
     const operation = device.operations[index]!
     refuseDecided(operation, 'approve')
@@ -175,7 +161,7 @@ function approveOperationTx(
       decidedAt: at,
       approver,
     }
-    tx.saveDevice(device, {
+    await tx.saveDevice(device, {
       ...device,
       tokens: device.tokens.with(tokenIndex, consumed),
       operations: device.operations.with(index, approved),
@@ -187,7 +173,7 @@ function approveOperationTx(
       fingerprint: operation.fingerprint,
       at,
     }
-    tx.audit([
+    await tx.audit([
       { type: 'operation.approved', ...ids, approver },
       { type: 'token.consumed', ...ids },
       { type: 'device.approved', ...ids },
@@ -197,15 +183,15 @@ function approveOperationTx(
 }
 
 /** Rejects a pending operation (for example: the codes differ, or it is the wrong board). */
-export function rejectOperation(
+export async function rejectOperation(
   store: FieldFlashStore,
   input: { uid: string; operationId: string; approver?: string | null; reason?: string | null },
   now: Date = new Date(),
-): ProvisioningOperation {
+): Promise<ProvisioningOperation> {
   const approver = validateApprover(input.approver)
   const reason = normalizeReason(input.reason)
-  return store.write((tx) => {
-    const device = requireDevice(tx, input.uid)
+  return store.write(async (tx) => {
+    const device = await requireDevice(tx, input.uid)
     const index = findOperation(device, input.operationId)
     const operation = device.operations[index]!
     refuseDecided(operation, 'reject')
@@ -217,8 +203,8 @@ export function rejectOperation(
       approver,
       reason,
     }
-    tx.saveDevice(device, { ...device, operations: device.operations.with(index, rejected) })
-    tx.audit([
+    await tx.saveDevice(device, { ...device, operations: device.operations.with(index, rejected) })
+    await tx.audit([
       {
         type: 'operation.rejected',
         uid: device.uid,
@@ -234,8 +220,11 @@ export function rejectOperation(
 }
 
 /** The device's operations, oldest first. */
-export function listOperations(store: FieldFlashStore, uid: string): ProvisioningOperation[] {
-  return store.read((tx) => requireDevice(tx, uid).operations)
+export async function listOperations(
+  store: FieldFlashStore,
+  uid: string,
+): Promise<ProvisioningOperation[]> {
+  return (await store.read((tx) => requireDevice(tx, uid))).operations
 }
 function newOperationId(): string {
   return `op-${randomBytes(6).toString('hex')}`

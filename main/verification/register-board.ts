@@ -14,9 +14,9 @@ import {
   proofHolds,
 } from '../registration/registration-protocol'
 import {
-  confirmRegistrationSoon,
-  failRegistrationSoon,
-  issueRegistrationSoon,
+  confirmRegistration,
+  failRegistration,
+  issueRegistration,
   requireApprovedToken,
 } from '../registration/registrations'
 import { parseBootstrapBanner } from './bootstrap-banner'
@@ -84,7 +84,7 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
     }
   }
   // Boards may be flashing meanwhile: every write of the exchange awaits the lock in timers.
-  const issued = await issueRegistrationSoon(store, uid, now())
+  const issued = await issueRegistration(store, uid, now())
   const fingerprint = issued.record.fingerprint
   let nonce = request.nonce
   let op = issued.op
@@ -149,7 +149,7 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
         proofHolds(reply, issued.record.holderKey)
       ) {
         confirming = true
-        void confirmRegistrationSoon(store, uid, fingerprint, request.mac, now()).then(
+        void confirmRegistration(store, uid, fingerprint, request.mac, now()).then(
           (registration) => end({ ok: true, op, registration }),
           (error: unknown) => {
             const why = error instanceof FieldFlashError ? error.message : String(error)
@@ -193,7 +193,7 @@ export async function registerBoard(request: RegisterBoardRequest): Promise<Regi
   send()
   try {
     const outcome = await done
-    if (!outcome.ok) await failRegistrationSoon(store, uid, fingerprint, outcome.reason, now())
+    if (!outcome.ok) await failRegistration(store, uid, fingerprint, outcome.reason, now())
     return outcome
   } finally {
     clearInterval(timer)
@@ -234,7 +234,7 @@ export async function registerOnPort(
     monitor?: Omit<SerialMonitorOptions, 'path' | 'baudRate'>
   },
 ): Promise<RegistrationOutcome> {
-  refuseUnregistrable(request)
+  await refuseUnregistrable(request)
   const monitor = await openSerialMonitor({
     // No one watches these lines scroll: hand each to the exchange at once (the console's
     // batching, made for people, would add a quarter second to every answer).
@@ -258,7 +258,7 @@ export async function registerOnPort(
 export async function registerOnMonitor(
   request: RegisterOnConsoleRequest & { monitor: SerialMonitor; seen?: SeenBoard | null },
 ): Promise<RegistrationOutcome> {
-  const approved = refuseUnregistrable(request)
+  const approved = await refuseUnregistrable(request)
   const { monitor } = request
   const path = monitor.path
   const timeoutMs = request.timeoutMs ?? 30_000
@@ -331,10 +331,10 @@ export async function registerOnMonitor(
  * board), or whose board the catalog says cannot be registered offline. Returns the fingerprint
  * of the approved token.
  */
-function refuseUnregistrable(request: RegisterOnConsoleRequest): string {
-  const approved = approvedToken(request.store, request.uid)
+async function refuseUnregistrable(request: RegisterOnConsoleRequest): Promise<string> {
+  const approved = await approvedToken(request.store, request.uid)
   const unsupported = request.catalog
-    ? offlineRegistrationRefusal(request.store, request.catalog, request.uid)
+    ? await offlineRegistrationRefusal(request.store, request.catalog, request.uid)
     : null
   if (unsupported) throw new FieldFlashError('invalid_state', unsupported)
   return approved
@@ -344,12 +344,12 @@ function refuseUnregistrable(request: RegisterOnConsoleRequest): string {
  * Why the device's board cannot be registered over the cable, as the catalog says (an ESP8266 has
  * nowhere to keep a registration token), or null when it can.
  */
-export function offlineRegistrationRefusal(
+export async function offlineRegistrationRefusal(
   store: FieldFlashStore,
   catalog: BoardCatalog,
   uid: string,
-): string | null {
-  const device = store.device(uid)
+): Promise<string | null> {
+  const device = await store.device(uid)
   if (!device || !catalog.has(device.boardId)) return null
   const board = catalog.get(device.boardId)
   if (board.offlineRegistration.supported) return null
@@ -357,8 +357,8 @@ export function offlineRegistrationRefusal(
 }
 
 /** The fingerprint of the token the device's board was approved with; throws when there is none. */
-function approvedToken(store: FieldFlashStore, uid: string): string {
-  return requireApprovedToken(store.read((tx) => requireDevice(tx, uid))).fingerprint
+async function approvedToken(store: FieldFlashStore, uid: string): Promise<string> {
+  return requireApprovedToken(await store.read((tx) => requireDevice(tx, uid))).fingerprint
 }
 
 /** The monitor as the registration exchange uses it: send lines, hear lines, notice a loss. */

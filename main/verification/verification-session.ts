@@ -22,8 +22,8 @@ import {
   type RegistrationOutcome,
 } from './register-board'
 import {
-  approveOperationSoon,
-  recordOperationSoon,
+  approveOperation,
+  recordOperation,
   requireApprover,
   validateApprover,
   type ApprovalResult,
@@ -116,7 +116,7 @@ export function watchBootstrap(
   const onBanner = async (line: MonitorLine, banner: BootstrapBanner): Promise<void> => {
     const at = now()
     const verdict = classifyBanner(
-      options.store.device(banner.uid),
+      await options.store.device(banner.uid),
       banner,
       at,
       options.expectedUid,
@@ -138,11 +138,7 @@ export function watchBootstrap(
       seen.set(key, null)
       try {
         // Boards may be flashing meanwhile: the registry's lock is awaited in timers.
-        const recorded = await recordOperationSoon(
-          options.store,
-          { banner, port: monitor.path },
-          at,
-        )
+        const recorded = await recordOperation(options.store, { banner, port: monitor.path }, at)
         if (recorded) {
           seen.set(key, recorded.operation.id)
           newOperation = recorded.created
@@ -156,7 +152,8 @@ export function watchBootstrap(
     }
     const id = seen.get(key)
     const operation =
-      (id && options.store.device(banner.uid)?.operations.find((op) => op.id === id)) || null
+      (id && (await options.store.device(banner.uid))?.operations.find((op) => op.id === id)) ||
+      null
     emit({ kind: 'banner', line, banner, verdict, operation, newOperation, recordError })
   }
 
@@ -174,7 +171,7 @@ export function watchBootstrap(
         const error = parseBootstrapError(line.text)
         if (error) emit({ kind: 'board_error', line, error })
       } else if (line.text.includes('FFREGD')) {
-        const board = judgeRegisteredBoard(options.store, line.text, now())
+        const board = await judgeRegisteredBoard(options.store, line.text, now())
         if (board) emit({ kind: 'registered', line, board })
       }
     } catch (error) {
@@ -202,15 +199,15 @@ export function watchBootstrap(
 }
 
 /** Checks an FFREGD line against the registry: which registration token, and is the proof good. */
-export function judgeRegisteredBoard(
+export async function judgeRegisteredBoard(
   store: FieldFlashStore,
   text: string,
   now: Date,
-): RegisteredBoard | null {
+): Promise<RegisteredBoard | null> {
   const reply = parseRegistrationReply(text)
   if (reply?.kind !== 'status') return null
   const record =
-    store.device(reply.uid)?.registrations.find((r) => r.fingerprint === reply.rfp) ?? null
+    (await store.device(reply.uid))?.registrations.find((r) => r.fingerprint === reply.rfp) ?? null
   const board = {
     uid: reply.uid,
     fingerprint: reply.rfp,
@@ -294,7 +291,7 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
   }
   if (request.expectedUid !== undefined) {
     const uid = assertDeviceUid(request.expectedUid, 'device')
-    if (request.store.device(uid) === null) {
+    if ((await request.store.device(uid)) === null) {
       throw invalidInput(
         'device',
         `no device ${uid} in this data folder; list them with "fieldflash device list"`,
@@ -374,13 +371,13 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
       first.operation !== null
     ) {
       try {
-        const approval = await approveOperationSoon(
+        const approval = await approveOperation(
           request.store,
           { uid: first.verdict.uid, operationId: first.operation.id, approver },
           now(),
         )
         const unsupported = request.catalog
-          ? offlineRegistrationRefusal(request.store, request.catalog, first.verdict.uid)
+          ? await offlineRegistrationRefusal(request.store, request.catalog, first.verdict.uid)
           : null
         const registration =
           request.register === false
@@ -407,7 +404,7 @@ export async function verifyOnPort(request: VerifyOnPortRequest): Promise<Verify
         if (!(error instanceof FieldFlashError) || error.code !== 'invalid_state') throw error
         // Another process changed the token between the banner and the approval (revoked it, or
         // approved another board with it): judge the banner again against the registry as it is.
-        const device = request.store.device(first.verdict.uid)
+        const device = await request.store.device(first.verdict.uid)
         const verdict = classifyBanner(device, first.banner, now(), request.expectedUid)
         if (verdict.verified) throw error
         return {

@@ -8,14 +8,14 @@ describe('the audit log', () => {
   it('keeps entries oldest first, each with its time, and filters one device', async () => {
     const { store } = await freshStore()
     const catalog = await loadCatalog()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' }, new Date(1000))
-    addDevice(store, catalog, { uid: 'pump-0002', boardId: 'esp32-devkitc' }, new Date(2000))
-    expect(readAuditLog(store).map((e) => e.type)).toEqual([
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' }, new Date(1000))
+    await addDevice(store, catalog, { uid: 'pump-0002', boardId: 'esp32-devkitc' }, new Date(2000))
+    expect((await readAuditLog(store)).map((e) => e.type)).toEqual([
       'site.saved',
       'device.created',
       'device.created',
     ])
-    expect(readAuditLog(store, { uid: 'pump-0002' })).toEqual([
+    expect(await readAuditLog(store, { uid: 'pump-0002' })).toEqual([
       {
         at: new Date(2000).toISOString(),
         type: 'device.created',
@@ -27,22 +27,23 @@ describe('the audit log', () => {
 
   it('never stores a provisioning token or the device’s MQTT password, whatever a caller passes', async () => {
     const { store } = await freshStore()
-    const device = addDevice(store, await loadCatalog(), {
+    const device = await addDevice(store, await loadCatalog(), {
       uid: 'pump-0001',
       boardId: 'esp32-devkitc',
     })
-    const password = store.device(device.uid)!.mqtt.password
+    const password = (await store.device(device.uid))!.mqtt.password
     const token = 'ffpt_' + 'a'.repeat(52) + 'bcdefgh'
-    store.write((tx) =>
-      tx.audit([
-        {
-          type: 'operation.rejected',
-          uid: 'pump-0001',
-          reason: `pasted ${token} and ${password}`,
-        },
-      ]),
+    await store.write(
+      async (tx) =>
+        await tx.audit([
+          {
+            type: 'operation.rejected',
+            uid: 'pump-0001',
+            reason: `pasted ${token} and ${password}`,
+          },
+        ]),
     )
-    const text = JSON.stringify(readAuditLog(store))
+    const text = JSON.stringify(await readAuditLog(store))
     expect(text).not.toContain(token)
     expect(text).not.toContain(password)
     expect(text).toContain('[redacted]')
@@ -56,31 +57,38 @@ describe('the audit log', () => {
     expect(() => db.exec("UPDATE audit SET type = 'x'")).toThrow(/append-only/)
     expect(() => db.exec('DELETE FROM audit')).toThrow(/append-only/)
     db.close()
-    expect(readAuditLog(FieldFlashStore.open(dataDir))).toHaveLength(1)
+    expect(await readAuditLog(await FieldFlashStore.open(dataDir))).toHaveLength(1)
   })
 
   it('commits with the change it records, or not at all', async () => {
     const { store } = await freshStore()
     const catalog = await loadCatalog()
-    expect(() =>
-      store.write((tx) => {
-        tx.audit([{ type: 'device.created', uid: 'ghost-0001', boardId: 'esp32-devkitc' }])
+    await expect(
+      store.write(async (tx) => {
+        await tx.audit([{ type: 'device.created', uid: 'ghost-0001', boardId: 'esp32-devkitc' }])
         throw new Error('the change failed after its event was written')
       }),
-    ).toThrow(/change failed/)
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-    expect(() => addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })).toThrow(
-      /already exists/,
-    )
-    expect(readAuditLog(store).map((e) => ('uid' in e ? e.uid : null))).toEqual([null, 'pump-0001'])
+    ).rejects.toThrow(/change failed/)
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await expect(
+      addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' }),
+    ).rejects.toThrow(/already exists/)
+    expect((await readAuditLog(store)).map((e) => ('uid' in e ? e.uid : null))).toEqual([
+      null,
+      'pump-0001',
+    ])
   })
 
   it('reads page by page in order', async () => {
     const { store } = await freshStore()
-    store.write((tx) =>
-      tx.audit(Array.from({ length: 25 }, (_, i) => ({ type: 'site.saved', changed: [`f${i}`] }))),
+    await store.write(
+      async (tx) =>
+        await tx.audit(
+          Array.from({ length: 25 }, (_, i) => ({ type: 'site.saved', changed: [`f${i}`] })),
+        ),
     )
-    const pages = [...auditEntries(store, {}, 7)]
+    const pages = []
+    for await (const entry of auditEntries(store, {}, 7)) pages.push(entry)
     expect(pages).toHaveLength(26)
     expect(pages.at(-1)).toMatchObject({ changed: ['f24'] })
   })

@@ -14,20 +14,20 @@ describe('the audit trail of state changes', () => {
   it('records site, device, MQTT and token changes in order, without secrets', async () => {
     const { store, dataDir } = await freshStore(false)
     const catalog = await loadCatalog()
-    saveSiteProfile(store, { ...SAMPLE_SITE, tokenLifetimeHours: 24 })
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' }, T0)
-    rotateMqttPassword(store, 'pump-0001', hoursLater(1))
+    await saveSiteProfile(store, { ...SAMPLE_SITE, tokenLifetimeHours: 24 })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' }, T0)
+    await rotateMqttPassword(store, 'pump-0001', hoursLater(1))
     const zip = await downloadTemplate(store, catalog, {
       uid: 'pump-0001',
       outDir: join(dataDir, 'zips'),
       now: hoursLater(2),
     })
-    const regenerated = regenerateToken(store, 'pump-0001', hoursLater(3))
-    revokeToken(store, 'pump-0001', hoursLater(4))
-    const expiring = regenerateToken(store, 'pump-0001', hoursLater(5))
-    const later = regenerateToken(store, 'pump-0001', hoursLater(40)) // the previous one expired
+    const regenerated = await regenerateToken(store, 'pump-0001', hoursLater(3))
+    await revokeToken(store, 'pump-0001', hoursLater(4))
+    const expiring = await regenerateToken(store, 'pump-0001', hoursLater(5))
+    const later = await regenerateToken(store, 'pump-0001', hoursLater(40)) // the previous one expired
 
-    const entries = readAuditLog(store)
+    const entries = await readAuditLog(store)
     expect(entries.map((e) => e.type)).toEqual([
       'site.saved',
       'device.created',
@@ -76,7 +76,7 @@ describe('the audit trail of state changes', () => {
       regenerated.token,
       expiring.token,
       later.token,
-      store.device('pump-0001')!.mqtt.password,
+      (await store.device('pump-0001'))!.mqtt.password,
       SAMPLE_SITE.platformKey,
     ]) {
       expect(text).not.toContain(secret)

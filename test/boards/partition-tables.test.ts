@@ -67,7 +67,7 @@ describe('the partition tables of the ESP32-family templates', async () => {
 
   it('ship inside every template ZIP', async () => {
     const { store } = await freshStore()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-s3-devkitc-1-n8' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-s3-devkitc-1-n8' })
     const zip = await downloadTemplate(store, catalog, {
       uid: 'pump-0001',
       outDir: await tempDir(),

@@ -79,7 +79,7 @@ describe('fieldflash flash', () => {
       0x1000, 0x8000, 0xe000, 0x10000,
     ])
     expect(result.parts.every((p: { md5: string }) => /^[0-9a-f]{32}$/.test(p.md5))).toBe(true)
-    const record = FieldFlashStore.open(dataDir).device('pump-0001')!
+    const record = (await (await FieldFlashStore.open(dataDir)).device('pump-0001'))!
     expect(record.flashes).toHaveLength(1)
     expect(record.flashes[0]).toMatchObject({
       chip: 'ESP32',

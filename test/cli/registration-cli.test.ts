@@ -16,12 +16,16 @@ describe('registration state in device list and device show', () => {
   it('reads none, registered, expiring, expired and revoked from the registration tokens', async () => {
     const { store, dataDir } = await freshStore()
     const catalog = await loadCatalog()
-    seedDevices(store, catalog, { uids: ['dev-none'], stage: 'approved' })
-    seedDevices(store, catalog, { uids: ['dev-fresh'], stage: 'registered' })
+    await seedDevices(store, catalog, { uids: ['dev-none'], stage: 'approved' })
+    await seedDevices(store, catalog, { uids: ['dev-fresh'], stage: 'registered' })
     // The site's registration lifetime is 365 days: 350 days ago is 15 days from its end.
-    seedDevices(store, catalog, { uids: ['dev-old'], stage: 'registered', now: daysAgo(350) })
-    seedDevices(store, catalog, { uids: ['dev-gone'], stage: 'registered', now: daysAgo(400) })
-    seedDevices(store, catalog, { uids: ['dev-revoked'], stage: 'registered' })
+    await seedDevices(store, catalog, { uids: ['dev-old'], stage: 'registered', now: daysAgo(350) })
+    await seedDevices(store, catalog, {
+      uids: ['dev-gone'],
+      stage: 'registered',
+      now: daysAgo(400),
+    })
+    await seedDevices(store, catalog, { uids: ['dev-revoked'], stage: 'registered' })
     expect((await cli(dataDir, 'registration', 'revoke', 'dev-revoked')).code).toBe(0)
 
     const list = await cli(dataDir, '--json', 'device', 'list')
@@ -46,7 +50,7 @@ describe('registration state in device list and device show', () => {
     expect(text).toMatch(/dev-old .* registration [0-9a-f]{8} expiring/)
 
     const shown = await cli(dataDir, 'device', 'show', 'dev-fresh')
-    const fingerprint = store.device('dev-fresh')!.registrations[0]!.fingerprint
+    const fingerprint = (await store.device('dev-fresh'))!.registrations[0]!.fingerprint
     expect(shown.out).toMatch(
       new RegExp(`registration: +registered \\(token ${fingerprint}, expires `),
     )
@@ -57,8 +61,8 @@ describe('registration state in device list and device show', () => {
   it('revokes once, audits it, and refuses a device with nothing to revoke', async () => {
     const { store, dataDir } = await freshStore()
     const catalog = await loadCatalog()
-    seedDevices(store, catalog, { uids: ['dev-1'], stage: 'registered' })
-    const fingerprint = store.device('dev-1')!.registrations[0]!.fingerprint
+    await seedDevices(store, catalog, { uids: ['dev-1'], stage: 'registered' })
+    const fingerprint = (await store.device('dev-1'))!.registrations[0]!.fingerprint
 
     const revoked = await cli(dataDir, 'registration', 'revoke', 'dev-1')
     expect(revoked.code, revoked.err).toBe(0)
@@ -86,9 +90,9 @@ describe('a board that cannot be registered offline', () => {
       why: null,
     })
 
-    addDevice(store, catalog, { uid: 'node-0001', boardId: 'esp8266-nodemcuv2' })
-    const minted = regenerateToken(store, 'node-0001')
-    const { operation } = recordOperation(store, {
+    await addDevice(store, catalog, { uid: 'node-0001', boardId: 'esp8266-nodemcuv2' })
+    const minted = await regenerateToken(store, 'node-0001')
+    const { operation } = (await recordOperation(store, {
       banner: {
         uid: 'node-0001',
         fingerprint: minted.view.fingerprint,
@@ -96,7 +100,7 @@ describe('a board that cannot be registered offline', () => {
         mac: '5c:cf:7f:01:02:03',
       },
       port: '/dev/ttyUSB0',
-    })!
+    }))!
     // --port names a port that is not there: no attempt is made, so nothing fails.
     const approved = await cli(
       dataDir,
@@ -114,7 +118,7 @@ describe('a board that cannot be registered offline', () => {
     expect(approved.out).toContain(
       'Not registered: NodeMCU v2 (ESP8266) cannot be registered offline',
     )
-    expect(store.device('node-0001')!.approvedAt).not.toBeNull()
+    expect((await store.device('node-0001'))!.approvedAt).not.toBeNull()
 
     const refresh = await cli(
       dataDir,
@@ -127,6 +131,6 @@ describe('a board that cannot be registered offline', () => {
     )
     expect(refresh.code).toBe(1)
     expect(refresh.err).toContain('cannot be registered offline')
-    expect(store.device('node-0001')!.registrations).toEqual([])
+    expect((await store.device('node-0001'))!.registrations).toEqual([])
   })
 })

@@ -34,10 +34,10 @@ beforeAll(async () => {
   // Not tempDir(): that one is removed after each test, and this folder serves the whole file.
   dataDir = await mkdtemp(join(tmpdir(), 'fieldflash-e2e-'))
   const outDir = join(dataDir, 'zips')
-  store = FieldFlashStore.open(dataDir)
-  saveSiteProfile(store, SAMPLE_SITE)
-  addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-  addDevice(store, catalog, { uid: 'tank-0002', boardId: 'esp32-c3-devkitm-1' })
+  store = await FieldFlashStore.open(dataDir)
+  await saveSiteProfile(store, SAMPLE_SITE)
+  await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+  await addDevice(store, catalog, { uid: 'tank-0002', boardId: 'esp32-c3-devkitm-1' })
   zips.stale = await downloadTemplate(store, catalog, {
     uid: 'pump-0001',
     outDir: join(outDir, 'first'),
@@ -50,9 +50,9 @@ beforeAll(async () => {
   zips.current = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
   zips.otherDevice = await downloadTemplate(store, catalog, { uid: 'tank-0002', outDir })
   // Another FieldFlash installation (another data folder) with its own device.
-  const otherStore = FieldFlashStore.open(join(dataDir, 'elsewhere'))
-  saveSiteProfile(otherStore, SAMPLE_SITE)
-  addDevice(otherStore, catalog, { uid: 'kiosk-0003', boardId: 'esp32-devkitc' })
+  const otherStore = await FieldFlashStore.open(join(dataDir, 'elsewhere'))
+  await saveSiteProfile(otherStore, SAMPLE_SITE)
+  await addDevice(otherStore, catalog, { uid: 'kiosk-0003', boardId: 'esp32-devkitc' })
   zips.otherInstall = await downloadTemplate(otherStore, catalog, { uid: 'kiosk-0003', outDir })
 
   const built = await Promise.all(
@@ -128,7 +128,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
   })
 
   it('names a token reused on a second board (another MAC) and refuses to approve it', async () => {
-    recordFlash(store, 'pump-0001', MAC_A) // as the flashing step records the board it wrote
+    await recordFlash(store, 'pump-0001', MAC_A) // as the flashing step records the board it wrote
     const { outcome } = await verifyBoard(boards.current, MAC_B, {
       expectedUid: 'pump-0001',
       approve: true,
@@ -140,7 +140,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
       recordedMac: MAC_A,
     })
     expect(outcome.kind === 'banner' && outcome.approval).toBeNull()
-    expect(store.device('pump-0001')!.approvedAt).toBeNull()
+    expect((await store.device('pump-0001'))!.approvedAt).toBeNull()
   })
 
   it('verifies the current firmware on the flashed board, approves it once, and then reports it as already approved', async () => {
@@ -160,7 +160,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
       state: 'approved',
       approver: 'Alice',
     })
-    const device = store.device('pump-0001')!
+    const device = (await store.device('pump-0001'))!
     expect(device.approvedAt).not.toBeNull()
     expect(device.tokens.at(-1)).toMatchObject({ state: 'consumed' })
 
@@ -175,7 +175,7 @@ describe('bootstrap verification with the firmware built from the template ZIP',
     })
     expect(again.outcome.kind === 'banner' && again.outcome.approval).toBeNull()
 
-    const log = { entries: readAuditLog(store, { uid: 'pump-0001' }) }
+    const log = { entries: await readAuditLog(store, { uid: 'pump-0001' }) }
     expect(log.entries.filter((e) => e.type === 'operation.approved')).toHaveLength(1)
   })
 })

@@ -23,8 +23,8 @@ afterEach(async () => {
   for (const r of running.splice(0).reverse()) await r.stop()
 })
 
-function credentialsOf(store: FieldFlashStore, uid: string): Credentials {
-  const { username, password } = store.device(uid)!.mqtt
+async function credentialsOf(store: FieldFlashStore, uid: string): Promise<Credentials> {
+  const { username, password } = (await store.device(uid))!.mqtt
   return { username, password }
 }
 
@@ -32,9 +32,9 @@ function credentialsOf(store: FieldFlashStore, uid: string): Credentials {
 async function siteWithBroker() {
   const { store, dataDir } = await freshStore()
   const catalog = await loadCatalog()
-  seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'registered' })
-  seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'approved' })
-  seedDevices(store, catalog, { uids: ['pump-0003'], stage: 'minted' })
+  await seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'registered' })
+  await seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'approved' })
+  await seedDevices(store, catalog, { uids: ['pump-0003'], stage: 'minted' })
   const dir = await tempDir('fieldflash-broker-')
   const out = join(dir, 'broker')
   const exported = await cli(
@@ -67,19 +67,19 @@ describe('fieldflash broker export, with a real Mosquitto', () => {
     const passwd = await readFile(files.passwordFile, 'utf8')
     const acl = await readFile(files.aclFile, 'utf8')
     for (const uid of ['pump-0001', 'pump-0002', 'pump-0003']) {
-      expect(passwd).not.toContain(store.device(uid)!.mqtt.password)
+      expect(passwd).not.toContain((await store.device(uid))!.mqtt.password)
     }
-    const { username } = credentialsOf(store, 'pump-0001')
+    const { username } = await credentialsOf(store, 'pump-0001')
     expect(passwd).toMatch(new RegExp(`^${username}:\\$7\\$101\\$`, 'm'))
     expect(acl).toContain(`user ${username}\ntopic readwrite devices/pump-0001/#`)
     // Never approved: no login.
-    expect(passwd).not.toContain(credentialsOf(store, 'pump-0003').username)
+    expect(passwd).not.toContain((await credentialsOf(store, 'pump-0003')).username)
     expect((await stat(files.passwordFile)).mode & 0o777).toBe(0o600)
   })
 
   it('lets a device publish and read under its own prefix, refuses a wrong password and an unapproved device', async () => {
     const { store, broker } = await siteWithBroker()
-    const one = credentialsOf(store, 'pump-0001')
+    const one = await credentialsOf(store, 'pump-0001')
     const own = await subscriber(broker, one, ['devices/pump-0001/#'])
     expect(await publish(broker, one, 'devices/pump-0001/telemetry', '21.5')).toMatchObject({
       code: 0,
@@ -96,7 +96,7 @@ describe('fieldflash broker export, with a real Mosquitto', () => {
     expect(wrong.err).toContain('not authorised')
     const unapproved = await publish(
       broker,
-      credentialsOf(store, 'pump-0003'),
+      await credentialsOf(store, 'pump-0003'),
       'devices/pump-0003/x',
       '1',
     )
@@ -106,8 +106,8 @@ describe('fieldflash broker export, with a real Mosquitto', () => {
 
   it("keeps a device out of another device's topics, reading and writing", async () => {
     const { store, broker } = await siteWithBroker()
-    const one = credentialsOf(store, 'pump-0001')
-    const two = credentialsOf(store, 'pump-0002')
+    const one = await credentialsOf(store, 'pump-0001')
+    const two = await credentialsOf(store, 'pump-0002')
     // pump-0002 asks for pump-0001's topics too. The broker routes what pump-0001 publishes
     // before pump-0001's PUBACK, so a marker pump-0002 publishes afterwards on its own topic
     // arrives after anything it was allowed to read.
@@ -127,11 +127,11 @@ describe('fieldflash broker export, with a real Mosquitto', () => {
 
   it('after mqtt rotate and a new export, the old password is refused and the new one accepted', async () => {
     const { store, dataDir, out, broker } = await siteWithBroker()
-    const before = credentialsOf(store, 'pump-0002')
+    const before = await credentialsOf(store, 'pump-0002')
     expect((await publish(broker, before, 'devices/pump-0002/x', '1')).code).toBe(0)
 
     expect((await cli(dataDir, 'mqtt', 'rotate', 'pump-0002')).code).toBe(0)
-    const after = credentialsOf(store, 'pump-0002')
+    const after = await credentialsOf(store, 'pump-0002')
     expect(after.password).not.toBe(before.password)
     expect((await cli(dataDir, 'broker', 'export', '--out', out)).code).toBe(0)
     await broker.reload()
@@ -142,7 +142,7 @@ describe('fieldflash broker export, with a real Mosquitto', () => {
 
   it('leaves out a device whose registration is revoked', async () => {
     const { store, dataDir, out, broker } = await siteWithBroker()
-    const one = credentialsOf(store, 'pump-0001')
+    const one = await credentialsOf(store, 'pump-0001')
     expect((await publish(broker, one, 'devices/pump-0001/x', '1')).code).toBe(0)
 
     expect((await cli(dataDir, 'registration', 'revoke', 'pump-0001')).code).toBe(0)
@@ -155,7 +155,8 @@ describe('fieldflash broker export, with a real Mosquitto', () => {
     expect(refused.code).not.toBe(0)
     expect(refused.err).toContain('not authorised')
     expect(
-      (await publish(broker, credentialsOf(store, 'pump-0002'), 'devices/pump-0002/x', '2')).code,
+      (await publish(broker, await credentialsOf(store, 'pump-0002'), 'devices/pump-0002/x', '2'))
+        .code,
     ).toBe(0)
   })
 

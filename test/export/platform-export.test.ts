@@ -28,21 +28,28 @@ async function siteWithDevices() {
   const { store, dataDir } = await freshStore()
   const catalog = await loadCatalog()
   const seeded = [
-    ...seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'added' }),
-    ...seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'minted' }),
-    ...seedDevices(store, catalog, { uids: ['pump-0003'], stage: 'approved', approver: 'A. Tech' }),
-    ...seedDevices(store, catalog, { uids: ['pump-0004', 'pump-0005'], stage: 'registered' }),
+    ...(await seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'added' })),
+    ...(await seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'minted' })),
+    ...(await seedDevices(store, catalog, {
+      uids: ['pump-0003'],
+      stage: 'approved',
+      approver: 'A. Tech',
+    })),
+    ...(await seedDevices(store, catalog, {
+      uids: ['pump-0004', 'pump-0005'],
+      stage: 'registered',
+    })),
   ]
   return { store, dataDir, seeded }
 }
 
-function secretsOf(
+async function secretsOf(
   store: FieldFlashStore,
   seeded: Awaited<ReturnType<typeof siteWithDevices>>['seeded'],
-): string[] {
+): Promise<string[]> {
   const secrets: string[] = []
   for (const s of seeded) {
-    const device = store.device(s.uid)!
+    const device = (await store.device(s.uid))!
     secrets.push(device.mqtt.password)
     if (s.token) secrets.push(s.token)
     if (s.registrationToken) secrets.push(s.registrationToken)
@@ -76,7 +83,9 @@ describe('fieldflash export', () => {
       ['pump-0004', 'registered'],
       ['pump-0005', 'registered'],
     ])
-    expect(devices[0]).toMatchObject({ mqttUsername: store.device('pump-0001')!.mqtt.username })
+    expect(devices[0]).toMatchObject({
+      mqttUsername: (await store.device('pump-0001'))!.mqtt.username,
+    })
 
     // Each token by its SHA-256: the platform recognises the token a board presents later.
     const minted = seeded.find((s) => s.uid === 'pump-0002')!
@@ -102,7 +111,7 @@ describe('fieldflash export', () => {
     })
 
     const text = await readFile(out, 'utf8')
-    for (const secret of secretsOf(store, seeded)) expect(text).not.toContain(secret)
+    for (const secret of await secretsOf(store, seeded)) expect(text).not.toContain(secret)
     const verified = await cli(dataDir, 'export', 'verify', out)
     expect(verified).toMatchObject({ code: 0, err: '' })
     expect(verified.out).toContain('signature good')

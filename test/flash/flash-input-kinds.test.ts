@@ -124,15 +124,15 @@ describe('a flash the registry cannot record', () => {
     board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:01:02:03' })
     const { store } = await freshStore()
     const catalog = await loadCatalog()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     // The registry refuses every write after the job took the device's lease (a full disk, a
     // lock held too long).
     const refusing = Object.create(store) as typeof store
     let writes = 0
-    refusing.writeAsync = async (fn) => {
-      if (writes++ === 0) return store.writeAsync(fn)
+    refusing.write = (async (fn: Parameters<typeof store.write>[0]) => {
+      if (writes++ === 0) return store.write(fn)
       throw new Error('the disk is full.')
-    }
+    }) as typeof store.write
     const result = await flashFirmware(
       { store: refusing, catalog },
       {
@@ -147,7 +147,7 @@ describe('a flash the registry cannot record', () => {
     expect(!result.ok && result.message).toMatch(
       /was flashed and verified \(ESP32, MAC 24:0a:c4:01:02:03\), but the flash could not be recorded on pump-0001: the disk is full\./,
     )
-    expect(store.device('pump-0001')!.flashes).toEqual([])
+    expect((await store.device('pump-0001'))!.flashes).toEqual([])
   }, 60_000)
 })
 
@@ -156,7 +156,7 @@ describe('a firmware checked before the port opens', () => {
     board = await startPtyEmulator({ chip: 'ESP32', mac: '24:0a:c4:01:02:03' })
     const { store } = await freshStore()
     const catalog = await loadCatalog()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     const build = await INPUTS['a PlatformIO build folder']!()
     const prepared = await prepareFirmware(
       { store, catalog },

@@ -48,7 +48,7 @@ export async function freshStore(
   site = true,
 ): Promise<{ store: FieldFlashStore; dataDir: string }> {
   const dataDir = await tempDir('fieldflash-data-')
-  const store = FieldFlashStore.open(dataDir)
-  if (site) saveSiteProfile(store, SAMPLE_SITE)
+  const store = await FieldFlashStore.open(dataDir)
+  if (site) await saveSiteProfile(store, SAMPLE_SITE)
   return { store, dataDir }
 }

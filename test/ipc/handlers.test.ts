@@ -48,7 +48,7 @@ async function setup(options: { site?: boolean; dialogs?: Partial<Dialogs> } = {
 }
 
 describe('the IPC contract', () => {
-  it('gives every operation a channel and a request schema', () => {
+  it('gives every operation a channel and a request schema', async () => {
     for (const name of OPERATIONS) {
       expect(operationChannel(name)).toBe(`fieldflash:op:${name}`)
       expect(REQUEST_SCHEMAS[name]).toBeDefined()
@@ -97,7 +97,7 @@ describe('createApi', () => {
 
   it('asks for the site profile before opening the "save ZIP to…" dialog', async () => {
     const { api, store, catalog, opened } = await setup({ site: false })
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     expect(await api.downloadTemplate({ uid: 'pump-0001' })).toMatchObject({
       ok: false,
       code: 'site_not_configured',
@@ -109,14 +109,14 @@ describe('createApi', () => {
     const { api, store, catalog } = await setup({
       dialogs: { chooseTemplateFolder: async () => null },
     })
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     expect(await api.downloadTemplate({ uid: 'pump-0001' })).toEqual({ ok: true, value: null })
-    expect(store.device('pump-0001')!.tokens).toEqual([])
+    expect((await store.device('pump-0001'))!.tokens).toEqual([])
   })
 
   it('shows a regenerated token once; the device view never carries it', async () => {
     const { api, store, catalog } = await setup()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     const minted = await api.regenerateToken({ uid: 'pump-0001' })
     if (!minted.ok) throw new Error(minted.message)
     expect(minted.value.token).toMatch(/^ffpt_/)
@@ -131,8 +131,8 @@ describe('createApi', () => {
     const { api, store, catalog, dataDir } = await setup({
       dialogs: { chooseFirmware: async () => picked },
     })
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-    saveSiteProfile(store, SAMPLE_SITE)
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await saveSiteProfile(store, SAMPLE_SITE)
     const zip = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir: dataDir })
     picked = await buildFirmwareFromZip(zip.zipPath)
     const chosen = await api.chooseFirmware({ pick: 'folder' })
@@ -158,7 +158,7 @@ describe('createApi', () => {
 
   it('reads only firmware picked in its own dialog: a path or an unknown handle is refused', async () => {
     const { api, store, catalog } = await setup()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     expect(await api.checkFirmware({ uid: 'pump-0001', firmware: '/etc/passwd' })).toMatchObject({
       ok: false,
       code: 'invalid_input',
@@ -197,10 +197,10 @@ describe("the app's console", () => {
   it('judges banners by the same rules as the CLI: a wrong board is recorded on its own device, a ROM reset starts a new boot', async () => {
     const { api, dispose, store, catalog, events } = await setup()
     cleanups.push(dispose)
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-    addDevice(store, catalog, { uid: 'pump-0002', boardId: 'esp32-devkitc' })
-    const expected = regenerateToken(store, 'pump-0001').view
-    const other = regenerateToken(store, 'pump-0002').view
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0002', boardId: 'esp32-devkitc' })
+    const expected = (await regenerateToken(store, 'pump-0001')).view
+    const other = (await regenerateToken(store, 'pump-0002')).view
     const pair = await startPtyPair(await tempDir())
     cleanups.push(pair.stop)
     const board = await open(pair.b, 'w')
@@ -223,20 +223,20 @@ describe("the app's console", () => {
     await until(() => monitorEvents().length === 1)
     expect(monitorEvents()[0]!.verification!.verdict.classification).toBe('wrong_device')
     // Seen is recorded, as `fieldflash verify --device pump-0001` records it.
-    expect(store.device('pump-0002')!.operations).toHaveLength(1)
+    expect((await store.device('pump-0002'))!.operations).toHaveLength(1)
 
     // A board printing ever-new fingerprints: three records per boot, one notice, then a reset.
     for (let i = 0; i < 4; i++) {
       await print(banner('pump-0001', i.toString(16).padStart(8, '0'), expected.expectedCode))
     }
     await until(() => monitorEvents().filter((e) => e.type === 'verification').length === 5)
-    expect(store.device('pump-0001')!.operations).toHaveLength(3)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(3)
     expect(monitorEvents().filter((e) => e.type === 'notice')).toHaveLength(1)
     await print('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)')
     await print(banner('pump-0001', expected.fingerprint, expected.expectedCode))
     await until(() => monitorEvents().filter((e) => e.type === 'verification').length === 6)
     expect(monitorEvents().at(-1)!.verification!.verdict.classification).toBe('verified')
-    expect(store.device('pump-0001')!.operations).toHaveLength(4)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(4)
   })
 })
 
@@ -245,8 +245,8 @@ describe("the app's provisioning", () => {
   async function provisionSetup() {
     const ctx = await setup()
     cleanups.push(ctx.dispose)
-    addDevice(ctx.store, ctx.catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-    const working = regenerateToken(ctx.store, 'pump-0001').view
+    await addDevice(ctx.store, ctx.catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    const working = (await regenerateToken(ctx.store, 'pump-0001')).view
     const build = join(await tempDir(), 'generic')
     await writeFiles(build, {
       'bootloader.bin': espImage({ chipId: 0, segments: [4096] }),
@@ -286,7 +286,7 @@ describe("the app's provisioning", () => {
     expect(outcome.message).toContain(
       `pump-0001's token ${working.fingerprint} (issued) is unchanged`,
     )
-    expect(store.device('pump-0001')!.tokens.map((t) => [t.fingerprint, t.state])).toEqual([
+    expect((await store.device('pump-0001'))!.tokens.map((t) => [t.fingerprint, t.state])).toEqual([
       [working.fingerprint, 'issued'],
     ])
   })
@@ -311,7 +311,7 @@ describe("the app's provisioning", () => {
       expect(outcome.message).toContain(
         `Nothing was written to the board's config partition, so pump-0001's token ${working.fingerprint} (issued) is unchanged.`,
       )
-      expect(store.device('pump-0001')!.tokens.map((t) => t.state)).toEqual(['issued'])
+      expect((await store.device('pump-0001'))!.tokens.map((t) => t.state)).toEqual(['issued'])
     },
     60_000,
   )
@@ -326,7 +326,7 @@ describe("the app's provisioning", () => {
     const outcome = await provision(emulator.clientPath)
     expect(outcome).toMatchObject({ ok: false, code: 'port_busy' })
     expect(outcome.message).toContain(`token ${working.fingerprint} (issued) is unchanged`)
-    expect(store.device('pump-0001')!.tokens.map((t) => t.state)).toEqual(['issued'])
+    expect((await store.device('pump-0001'))!.tokens.map((t) => t.state)).toEqual(['issued'])
   })
 
   it.each([
@@ -345,7 +345,7 @@ describe("the app's provisioning", () => {
       const board = await startPtyEmulator({ chip: 'ESP32', faults })
       cleanups.push(board.stop)
       const outcome = await provision(board.clientPath)
-      const [old, current] = store.device('pump-0001')!.tokens
+      const [old, current] = (await store.device('pump-0001'))!.tokens
       expect(old).toMatchObject({ fingerprint: working.fingerprint, state: 'superseded' })
       expect(outcome).toMatchObject({ ok: false, code: 'device_lost' })
       expect(outcome.message).toContain(`pump-0001's token changed to ${current!.fingerprint}`)
@@ -359,7 +359,7 @@ describe("the app's console after a provisioning, a board whose USB port re-enum
   it('opens on the port the board came back as, and judges its banner', async () => {
     const { store, dataDir } = await freshStore(true)
     const catalog = await loadCatalog()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     const { entry } = await importFirmware(store, catalog, {
       path: await buildBaseFirmware(),
       boardId: 'esp32-devkitc',
@@ -408,8 +408,10 @@ describe("the app's console after a provisioning, a board whose USB port re-enum
       uid: 'pump-0001',
     })
     expect(opened).toMatchObject({ ok: true, value: { path: bench.clientPath } })
-    await until(() => store.device('pump-0001')!.operations.length === 1)
-    expect(store.device('pump-0001')!.operations[0]).toMatchObject({ port: bench.clientPath })
+    await until(async () => (await store.device('pump-0001'))!.operations.length === 1)
+    expect((await store.device('pump-0001'))!.operations[0]).toMatchObject({
+      port: bench.clientPath,
+    })
   }, 120_000)
 })
 
@@ -430,8 +432,8 @@ describe('registration and export through the IPC', () => {
 
   it('says so when the console to register over is not open, and when nothing was approved', async () => {
     const { api, store, catalog } = await setup()
-    seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'approved' })
-    seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'minted' })
+    await seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'approved' })
+    await seedDevices(store, catalog, { uids: ['pump-0002'], stage: 'minted' })
     expect(await api.registerBoard({ uid: 'pump-0001', sessionId: 'session-0001' })).toMatchObject({
       ok: false,
       code: 'not_found',
@@ -446,7 +448,7 @@ describe('registration and export through the IPC', () => {
 
   it('answers an ESP8266 with its catalog reason, not a failed attempt', async () => {
     const { api, store, catalog } = await setup()
-    seedDevices(store, catalog, {
+    await seedDevices(store, catalog, {
       uids: ['node-0001'],
       stage: 'approved',
       boardId: 'esp8266-nodemcuv2',
@@ -462,12 +464,12 @@ describe('registration and export through the IPC', () => {
         },
       },
     })
-    expect(store.device('node-0001')!.registrations).toEqual([])
+    expect((await store.device('node-0001'))!.registrations).toEqual([])
   })
 
   it('revokes a registration and answers the device as it is now', async () => {
     const { api, store, catalog } = await setup()
-    seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'registered' })
+    await seedDevices(store, catalog, { uids: ['pump-0001'], stage: 'registered' })
     const result = await api.revokeRegistration({ uid: 'pump-0001' })
     expect(result).toMatchObject({
       ok: true,
@@ -481,7 +483,7 @@ describe('registration and export through the IPC', () => {
     const { api, store, catalog } = await setup({
       dialogs: { chooseExportFile: async () => answer },
     })
-    seedDevices(store, catalog, { uids: ['pump-0001', 'pump-0002'], stage: 'registered' })
+    await seedDevices(store, catalog, { uids: ['pump-0001', 'pump-0002'], stage: 'registered' })
     // Nothing exported yet: "changes only" has nothing to continue from.
     expect(await api.exportForPlatform({ changesOnly: true })).toMatchObject({
       ok: false,

@@ -84,7 +84,7 @@ describe('FieldFlash in Chromium', () => {
     await capture(page, '05-template')
     await page.getByRole('button', { name: 'Download template ZIP…' }).click()
     await visible(page.getByText('Template saved'))
-    const token = app.store.device('pump-0001')!.tokens.at(-1)!
+    const token = (await app.store.device('pump-0001'))!.tokens.at(-1)!
     await visible(page.getByText(token.expectedCode).first())
     await capture(page, '06-template-saved')
     // The developer's build of that template.
@@ -119,14 +119,14 @@ describe('FieldFlash in Chromium', () => {
     await capture(page, '10-approved')
 
     // The record: flashed on this board, token consumed, operation approved, all in the audit log.
-    const device = app.store.device('pump-0001')!
+    const device = (await app.store.device('pump-0001'))!
     expect(device.approvedAt).not.toBeNull()
     expect(device.tokens.at(-1)!.state).toBe('consumed')
     expect(device.flashes).toHaveLength(1)
     expect(device.flashes[0]!.mac).toBe(BENCH_MAC)
     expect(device.operations.filter((op) => op.state === 'approved')).toHaveLength(1)
     expect(device.operations.find((op) => op.state === 'approved')!.approver).toBe(TECHNICIAN)
-    const audit = readAuditLog(app.store, { uid: 'pump-0001' }).map((e) => e.type)
+    const audit = (await readAuditLog(app.store, { uid: 'pump-0001' })).map((e) => e.type)
     expect(audit).toEqual(
       expect.arrayContaining([
         'device.created',
@@ -159,7 +159,10 @@ describe('FieldFlash in Chromium', () => {
     await page.getByRole('button', { name: 'Settings' }).click()
     await visible(page.getByText(app.dataDir))
     // Saved, kept in main: the form shows the SSID and that a password is set, never the password.
-    expect(app.store.site()!.wifi).toEqual({ ssid: 'Plant 3 – Hall', password: 'correct horse' })
+    expect((await app.store.site())!.wifi).toEqual({
+      ssid: 'Plant 3 – Hall',
+      password: 'correct horse',
+    })
     expect(await page.getByLabel('Network name (SSID)').inputValue()).toBe('Plant 3 – Hall')
     expect(await page.getByLabel('Wi-Fi password').inputValue()).toBe('')
     await visible(page.getByText(/A password is saved/))
@@ -208,7 +211,7 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText('Provisioned and verified'), 30_000)
     await visible(page.getByText(/failed \(.+\) at 921600 baud; continuing at 460800 baud/))
     await visible(page.getByText(/at 460,800 baud/))
-    const device = app.store.device('well-0009')!
+    const device = (await app.store.device('well-0009'))!
     const token = device.tokens.at(-1)!
     expect(token).toMatchObject({ state: 'issued', origin: 'provision' })
     await visible(page.getByText(token.expectedCode))
@@ -225,12 +228,12 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByRole('log').getByText(/FFBOOT v=1 uid=well-0009 .* cfg=nvs/))
     await page.getByRole('button', { name: /Approve/ }).click()
     await visible(page.getByText('well-0009 is provisioned'))
-    expect(app.store.device('well-0009')!.tokens.at(-1)!.state).toBe('consumed')
+    expect((await app.store.device('well-0009'))!.tokens.at(-1)!.state).toBe('consumed')
 
     // Approved, the board is registered over the same console: it receives its registration
     // token, acknowledges, and prints its status line instead of the banner from then on.
     await visible(page.getByText('well-0009 is provisioned and registered'), 20_000)
-    const registration = app.store.device('well-0009')!.registrations.at(-1)!
+    const registration = (await app.store.device('well-0009'))!.registrations.at(-1)!
     expect(registration).toMatchObject({ state: 'active', mac: BENCH_MAC, origin: 'register' })
     await visible(
       page.getByText(`registration token ${registration.fingerprint}`, { exact: false }),
@@ -255,7 +258,7 @@ describe('FieldFlash in Chromium', () => {
     await section.getByRole('button', { name: 'Refresh registration' }).click()
     const refreshed = page.getByText(/well-0009 is registered: token [0-9a-f]{8}/)
     await visible(refreshed, 20_000)
-    const [older, newer] = app.store.device('well-0009')!.registrations
+    const [older, newer] = (await app.store.device('well-0009'))!.registrations
     expect([older!.state, newer!.state, newer!.origin]).toEqual(['superseded', 'active', 'refresh'])
     await visible(section.getByRole('cell', { name: 'Superseded by a refresh' }))
     await section.getByRole('button', { name: 'Revoke registration…' }).click()
@@ -264,7 +267,7 @@ describe('FieldFlash in Chromium', () => {
       .getByRole('button', { name: 'Revoke registration' })
       .click()
     await visible(section.getByText('Registration revoked', { exact: true }))
-    expect(app.store.device('well-0009')!.registrations.at(-1)!.state).toBe('revoked')
+    expect((await app.store.device('well-0009'))!.registrations.at(-1)!.state).toBe('revoked')
 
     // What the platform gets: the signed export, from the Devices page.
     await page.getByRole('button', { name: 'Devices', exact: true }).click()
@@ -276,7 +279,7 @@ describe('FieldFlash in Chromium', () => {
     const exported = await readFile(app.dialogs.exportFile!, 'utf8')
     expect(exported).toContain(`"sha256":"${registration.hash}"`)
     expect(exported).toContain('"revoked":true')
-    expect(exported).not.toContain(app.store.device('well-0009')!.mqtt.password)
+    expect(exported).not.toContain((await app.store.device('well-0009'))!.mqtt.password)
     const verified = await cli(app.dataDir, 'export', 'verify', app.dialogs.exportFile!)
     expect(verified).toMatchObject({ code: 0, err: '' })
     expect(app.pageErrors).toEqual([])
@@ -315,7 +318,7 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText('Outdated token', { exact: true }), 10_000)
     expect(await page.getByRole('button', { name: /Approve/ }).isDisabled()).toBe(true)
     await capture(page, '23-stale-verify')
-    expect(app.store.device('tank-0002')!.approvedAt).toBeNull()
+    expect((await app.store.device('tank-0002'))!.approvedAt).toBeNull()
     expect(app.pageErrors).toEqual([])
   }, 60_000)
 
@@ -335,13 +338,13 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText('Flashing cancelled'), 5_000)
     await visible(page.getByText(/partial image/))
     await capture(page, '31-flash-cancelled')
-    expect(app.store.device('gate-0003')!.flashes).toHaveLength(0)
+    expect((await app.store.device('gate-0003'))!.flashes).toHaveLength(0)
 
     // The technician puts the board back into download mode and flashes again.
     app.bench.enterDownloadMode()
     await page.getByRole('button', { name: 'Flash again' }).click()
     await visible(page.getByText('Flashed and verified'), 20_000)
-    expect(app.store.device('gate-0003')!.flashes).toHaveLength(1)
+    expect((await app.store.device('gate-0003'))!.flashes).toHaveLength(1)
     expect(app.pageErrors).toEqual([])
   }, 60_000)
 
@@ -358,7 +361,7 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText(/Plug it back in/))
     await visible(page.getByText(/is not connected any more/), 5_000)
     await capture(page, '40-unplugged')
-    expect(app.store.device('well-0004')!.flashes).toHaveLength(0)
+    expect((await app.store.device('well-0004'))!.flashes).toHaveLength(0)
 
     await app.bench.replug()
     await hidden(page.getByText(/is not connected any more/), 5_000)
@@ -403,7 +406,7 @@ describe('FieldFlash in Chromium', () => {
     await page.keyboard.press('Enter')
     await visible(page.getByRole('heading', { name: 'Get the firmware template of kbd-0001' }))
     expect(await focused()).toBe('Get the firmware template of kbd-0001')
-    expect(app.store.device('kbd-0001')?.boardId).toBe('esp32-devkitc')
+    expect((await app.store.device('kbd-0001'))?.boardId).toBe('esp32-devkitc')
     expect(app.pageErrors).toEqual([])
   }, 30_000)
 })

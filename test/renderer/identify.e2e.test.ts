@@ -23,7 +23,7 @@ describe('Identify board', () => {
       path: await buildBaseFirmware(),
       boardId: 'esp32-devkitc',
     })
-    addDevice(app.store, bench.catalog, { uid: 'pump-0042', boardId: 'esp32-devkitc' })
+    await addDevice(app.store, bench.catalog, { uid: 'pump-0042', boardId: 'esp32-devkitc' })
     const written = await provisionBoard(
       { store: app.store, catalog: bench.catalog },
       { uid: 'pump-0042', port: { path: provisioned!.clientPath } },
@@ -32,7 +32,7 @@ describe('Identify board', () => {
       wiredAccess(() => app.stationBoards).flashDependencies,
     )
     expect(written.ok, JSON.stringify(written)).toBe(true)
-    const fingerprint = app.store.device('pump-0042')!.tokens.at(-1)!.fingerprint
+    const fingerprint = (await app.store.device('pump-0042'))!.tokens.at(-1)!.fingerprint
 
     const { page } = app
     await page.getByRole('button', { name: 'Serial console' }).click()
@@ -52,7 +52,7 @@ describe('Identify board', () => {
     await waitForFocusReading(page, 'No partition table', 30_000)
     // Identifying wrote nothing: the provisioned board still carries its device, and the blank
     // one can still be opened as a console.
-    expect(app.store.device('pump-0042')!.flashes).toHaveLength(1)
+    expect((await app.store.device('pump-0042'))!.flashes).toHaveLength(1)
     await page.getByRole('button', { name: 'Open console' }).click()
     await visible(page.getByText(/^Listening on /))
     expect(app.pageErrors).toEqual([])

@@ -74,19 +74,19 @@ describe('keyboard use: where the focus goes after each action', () => {
   it('moves the focus to the saved template after Download template, and again after Download again', async () => {
     const app = await startApp(seedSite)
     const { page } = app
-    addDevice(app.store, app.catalog, { uid: 'key-0001', boardId: 'esp32-devkitc' })
+    await addDevice(app.store, app.catalog, { uid: 'key-0001', boardId: 'esp32-devkitc' })
     await openTemplateStep(page, 'key-0001')
 
     const watch = await watchFocus(page)
     await press(page.getByRole('button', { name: 'Download template ZIP…' }))
     await waitForFocusReading(page, 'Template saved')
-    const first = app.store.device('key-0001')!.tokens.at(-1)!
+    const first = (await app.store.device('key-0001'))!.tokens.at(-1)!
     await visible(page.locator(':focus').getByText(first.expectedCode))
 
     await press(page.getByRole('button', { name: 'Download again (new token)…' }))
     await visible(page.getByText(/is now superseded/))
     await waitForFocusReading(page, 'Template saved')
-    const second = app.store.device('key-0001')!.tokens.at(-1)!
+    const second = (await app.store.device('key-0001'))!.tokens.at(-1)!
     expect(second.expectedCode).not.toBe(first.expectedCode)
     await visible(page.locator(':focus').getByText(second.expectedCode))
     expect(await watch.stop()).toEqual([])
@@ -122,7 +122,7 @@ describe('keyboard use: where the focus goes after each action', () => {
       path: await buildBaseFirmware(),
       boardId: 'esp32-devkitc',
     })
-    addDevice(app.store, app.catalog, { uid: 'key-0003', boardId: 'esp32-devkitc' })
+    await addDevice(app.store, app.catalog, { uid: 'key-0003', boardId: 'esp32-devkitc' })
     await openTemplateStep(page, 'key-0003')
     await page.getByRole('button', { name: 'I already have firmware for it — go to flash' }).click()
     await page.getByLabel('Serial port').selectOption(app.bench.clientPath)
@@ -187,7 +187,7 @@ describe('keyboard use: where the focus goes after each action', () => {
     await page.keyboard.press('Enter')
     await waitForFocusReading(page, 'Device key-0005')
     expect(await watch.stop()).toEqual([])
-    expect(app.store.device('key-0005')!.approvedAt).not.toBeNull()
+    expect((await app.store.device('key-0005'))!.approvedAt).not.toBeNull()
     expect(app.pageErrors).toEqual([])
   }, 60_000)
 
@@ -202,12 +202,14 @@ describe('keyboard use: where the focus goes after each action', () => {
     const name = page.getByLabel('Approved by')
     await waitForFocusOn(page, name, 'the approver field')
     await visible(page.getByText('Enter your name: an approval records who made it.'))
-    expect(app.store.device('key-0006')!.approvedAt).toBeNull()
+    expect((await app.store.device('key-0006'))!.approvedAt).toBeNull()
 
     await page.keyboard.type('Dana Field')
     await press(page.getByRole('button', { name: /Approve/ }))
     await waitForFocusReading(page, 'key-0006 is provisioned')
-    const approval = app.store.device('key-0006')!.operations.find((op) => op.state === 'approved')
+    const approval = (await app.store.device('key-0006'))!.operations.find(
+      (op) => op.state === 'approved',
+    )
     expect(approval?.approver).toBe('Dana Field')
     expect(app.pageErrors).toEqual([])
   }, 60_000)
@@ -215,7 +217,7 @@ describe('keyboard use: where the focus goes after each action', () => {
   it('returns the focus to the button that opened a confirm dialog when it is cancelled, once the page is usable again', async () => {
     const app = await startApp(seedSite)
     const { page } = app
-    addDevice(app.store, app.catalog, { uid: 'key-0006', boardId: 'esp32-devkitc' })
+    await addDevice(app.store, app.catalog, { uid: 'key-0006', boardId: 'esp32-devkitc' })
     await page.getByRole('button', { name: 'Devices', exact: true }).click()
     await page.getByRole('button', { name: 'key-0006' }).click()
     const regenerate = page.getByRole('button', { name: 'Regenerate token only…' })
@@ -240,14 +242,14 @@ describe('keyboard use: where the focus goes after each action', () => {
     await page.keyboard.press('Escape')
     await waitForFocusOn(page, rotate, 'Rotate MQTT password…')
     expect(await watch.stop()).toEqual([])
-    expect(app.store.device('key-0006')!.tokens).toHaveLength(0)
+    expect((await app.store.device('key-0006'))!.tokens).toHaveLength(0)
     expect(app.pageErrors).toEqual([])
   }, 30_000)
 
   it('moves the focus to what a confirmed action produced: the new token, the revoke and rotate notices', async () => {
     const app = await startApp(seedSite)
     const { page } = app
-    addDevice(app.store, app.catalog, { uid: 'key-0007', boardId: 'esp32-devkitc' })
+    await addDevice(app.store, app.catalog, { uid: 'key-0007', boardId: 'esp32-devkitc' })
     await page.getByRole('button', { name: 'Devices', exact: true }).click()
     await page.getByRole('button', { name: 'key-0007' }).click()
     const regenerate = page.getByRole('button', { name: 'Regenerate token only…' })
@@ -275,17 +277,17 @@ describe('keyboard use: where the focus goes after each action', () => {
     await waitForFocusReading(page, 'Done')
     await visible(page.locator(':focus').getByText(/^MQTT password replaced/))
     expect(await watch.stop()).toEqual([])
-    expect(app.store.device('key-0007')!.tokens.at(-1)!.state).toBe('revoked')
+    expect((await app.store.device('key-0007'))!.tokens.at(-1)!.state).toBe('revoked')
     expect(app.pageErrors).toEqual([])
   }, 30_000)
 
   it('after Show more devices, moves the focus to the first device it added', async () => {
-    const app = await startApp((store) => {
-      seedSite(store)
+    const app = await startApp(async (store) => {
+      await seedSite(store)
       // One more than a page: the button goes once the last one is shown.
       for (let i = 0; i <= 100; i++) {
         const uid = `many-${String(i).padStart(3, '0')}`
-        addDevice(store, bench.catalog, { uid, boardId: 'esp32-devkitc' })
+        await addDevice(store, bench.catalog, { uid, boardId: 'esp32-devkitc' })
       }
     })
     const { page } = app
@@ -306,7 +308,7 @@ describe('low vision: contrast, zoom and reflow', () => {
   it('draws input, select and button borders at 3:1 or more against their background, light and dark', async () => {
     const app = await startApp(seedSite)
     const { page } = app
-    addDevice(app.store, app.catalog, { uid: 'see-0001', boardId: 'esp32-devkitc' })
+    await addDevice(app.store, app.catalog, { uid: 'see-0001', boardId: 'esp32-devkitc' })
     const checked = { light: new Set<string>(), dark: new Set<string>() }
     const tooFaint: string[] = []
     const check = async (screen: string): Promise<void> => {

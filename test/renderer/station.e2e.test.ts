@@ -57,9 +57,9 @@ describe('the Station screen', () => {
     expect(await page.getByLabel('Device names').isDisabled()).toBe(false)
     await capture(page, '32-station-finished')
 
-    const done = ['well-001', 'well-002', 'well-003']
-      .map((uid) => app.store.device(uid))
-      .filter((d) => d?.registrations.some((r) => r.state === 'active'))
+    const done = (
+      await Promise.all(['well-001', 'well-002', 'well-003'].map((uid) => app.store.device(uid)))
+    ).filter((d) => d?.registrations.some((r) => r.state === 'active'))
     expect(done).toHaveLength(2)
     for (const device of done) {
       expect(device!.operations[0]).toMatchObject({ state: 'approved', approver: TECHNICIAN })

@@ -21,7 +21,7 @@ function failure(input: Record<string, unknown>): FieldFlashError {
 }
 
 describe('validateSiteProfile', () => {
-  it('accepts a complete profile and defaults the token lifetime to a week, a registration’s to a year', () => {
+  it('accepts a complete profile and defaults the token lifetime to a week, a registration’s to a year', async () => {
     expect(validateSiteProfile(SAMPLE_SITE)).toEqual({
       ...SAMPLE_SITE,
       tokenLifetimeHours: 168,
@@ -30,7 +30,7 @@ describe('validateSiteProfile', () => {
     })
   })
 
-  it('takes a registration lifetime of 1 to 3650 days', () => {
+  it('takes a registration lifetime of 1 to 3650 days', async () => {
     expect(validateSiteProfile({ ...SAMPLE_SITE, registrationLifetimeDays: '30' })).toMatchObject({
       registrationLifetimeDays: 30,
     })
@@ -41,7 +41,7 @@ describe('validateSiteProfile', () => {
     }
   })
 
-  it('accepts IPv4, bracketed IPv6 and host:port for the API host', () => {
+  it('accepts IPv4, bracketed IPv6 and host:port for the API host', async () => {
     for (const apiHost of [
       '10.0.0.5',
       '[fd00::1]',
@@ -81,7 +81,7 @@ describe('validateSiteProfile', () => {
 })
 
 describe('isValidHost', () => {
-  it('rejects labels that start or end with a hyphen and names longer than 253 characters', () => {
+  it('rejects labels that start or end with a hyphen and names longer than 253 characters', async () => {
     expect(isValidHost('-bad.example.com')).toBe(false)
     expect(isValidHost('bad-.example.com')).toBe(false)
     expect(isValidHost(('a'.repeat(60) + '.').repeat(5) + 'com')).toBe(false)
@@ -92,8 +92,10 @@ describe('isValidHost', () => {
 describe('saveSiteProfile', () => {
   it('keeps the previous profile when the new one is invalid', async () => {
     const { store } = await freshStore()
-    expect(() => saveSiteProfile(store, { ...SAMPLE_SITE, mqttPort: 99999 })).toThrow(/mqttPort/)
-    expect(store.site()?.mqttPort).toBe(8883)
+    await expect(saveSiteProfile(store, { ...SAMPLE_SITE, mqttPort: 99999 })).rejects.toThrow(
+      /mqttPort/,
+    )
+    expect((await store.site())?.mqttPort).toBe(8883)
   })
 })
 
@@ -113,7 +115,7 @@ describe('the site Wi-Fi', () => {
     expect(error.message).toMatch(message)
   })
 
-  it('accepts 32-byte SSIDs, WPA passphrases, 64-hex PSKs and open networks', () => {
+  it('accepts 32-byte SSIDs, WPA passphrases, 64-hex PSKs and open networks', async () => {
     for (const wifi of [
       { ssid: 'é'.repeat(16), password: '' },
       { ssid: 'Plant 3', password: '12345678' },
@@ -124,7 +126,7 @@ describe('the site Wi-Fi', () => {
     }
   })
 
-  it('reports every field of a draft at once, each with its own rule', () => {
+  it('reports every field of a draft at once, each with its own rule', async () => {
     expect(
       checkSiteDraft(
         {
@@ -148,26 +150,30 @@ describe('the site Wi-Fi', () => {
 
   it('keeps the saved WPA password when the form leaves it empty, and never shows it', async () => {
     const { store } = await freshStore()
-    saveSiteDraft(store, {
+    await saveSiteDraft(store, {
       ...SAMPLE_SITE,
       wifiMode: 'password',
       wifiSsid: 'Hall',
       wifiPassword: 'correct horse',
     })
     // The form cannot know the password: it sends the SSID with an empty password.
-    expect(checkSiteDraft({ wifiMode: 'password', wifiSsid: 'Hall 2' }, store.site())).toEqual({})
-    saveSiteDraft(store, { wifiMode: 'password', wifiSsid: 'Hall 2', wifiPassword: '' })
-    expect(store.site()!.wifi).toEqual({ ssid: 'Hall 2', password: 'correct horse' })
-    expect(viewSiteProfile(store.site()!).wifi).toEqual({ ssid: 'Hall 2', open: false })
-    expect(JSON.stringify(viewSiteProfile(store.site()!))).not.toContain('correct horse')
+    expect(
+      checkSiteDraft({ wifiMode: 'password', wifiSsid: 'Hall 2' }, await store.site()),
+    ).toEqual({})
+    await saveSiteDraft(store, { wifiMode: 'password', wifiSsid: 'Hall 2', wifiPassword: '' })
+    expect((await store.site())!.wifi).toEqual({ ssid: 'Hall 2', password: 'correct horse' })
+    expect(viewSiteProfile((await store.site())!).wifi).toEqual({ ssid: 'Hall 2', open: false })
+    expect(JSON.stringify(viewSiteProfile((await store.site())!))).not.toContain('correct horse')
 
-    saveSiteDraft(store, { wifiMode: 'open', wifiSsid: 'Guest' })
-    expect(store.site()!.wifi).toEqual({ ssid: 'Guest', password: '' })
+    await saveSiteDraft(store, { wifiMode: 'open', wifiSsid: 'Guest' })
+    expect((await store.site())!.wifi).toEqual({ ssid: 'Guest', password: '' })
     // From an open network to WPA, a password must be typed: there is none to keep.
-    expect(checkSiteDraft({ wifiMode: 'password', wifiSsid: 'Guest' }, store.site())).toEqual({
-      wifiPassword: 'is required',
-    })
-    saveSiteDraft(store, { wifiMode: 'none' })
-    expect(store.site()!.wifi).toBeNull()
+    expect(checkSiteDraft({ wifiMode: 'password', wifiSsid: 'Guest' }, await store.site())).toEqual(
+      {
+        wifiPassword: 'is required',
+      },
+    )
+    await saveSiteDraft(store, { wifiMode: 'none' })
+    expect((await store.site())!.wifi).toBeNull()
   })
 })

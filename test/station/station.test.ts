@@ -32,9 +32,9 @@ async function slowBoard(mac: string): Promise<PtyEmulator> {
 
 async function stationFor(events: StationEvent[]) {
   const dataDir = await siteWithBaseFirmware([])
-  const store = FieldFlashStore.open(dataDir)
+  const store = await FieldFlashStore.open(dataDir)
   const catalog = await loadCatalog()
-  const firmware = store.read((tx) => tx.firmware())[0]!
+  const firmware = (await store.read(async (tx) => tx.firmware()))[0]!
   const station = new Station(
     { store, catalog },
     {
@@ -86,7 +86,7 @@ describe('Station', () => {
     expect(phaseOf(events, first.clientPath)).toBe('done')
     expect(phaseOf(events, late.clientPath)).toBeUndefined()
     expect(late.emulator.commandCount('SYNC')).toBe(0)
-    expect(store.device('unit-001')!.flashes).toHaveLength(1)
+    expect((await store.device('unit-001'))!.flashes).toHaveLength(1)
     store.close()
   }, 120_000)
 
@@ -107,7 +107,7 @@ describe('Station', () => {
     expect(ends.map((e) => e.board.errorCode)).toEqual(['cancelled', 'cancelled'])
     for (const uid of ['unit-001', 'unit-002']) {
       // Cancelled before its config partition: the device has no token and no flash.
-      expect(store.device(uid)).toMatchObject({ tokens: [], flashes: [] })
+      expect(await store.device(uid)).toMatchObject({ tokens: [], flashes: [] })
     }
     store.close()
   }, 120_000)
@@ -117,14 +117,14 @@ describe('a port named that is not there', () => {
   it('is said once, and the station goes on with the ports that are', async () => {
     const dataDir = await siteWithBaseFirmware([])
     const catalog = await loadCatalog()
-    const store = FieldFlashStore.open(dataDir)
+    const store = await FieldFlashStore.open(dataDir)
     const board = await slowBoard('24:0a:c4:00:06:04')
     const missing = '/dev/fieldflash-no-such-port'
     const events: StationEvent[] = []
     const station = new Station(
       { store, catalog },
       {
-        firmware: store.read((tx) => tx.firmware())[0]!.sha256.slice(0, 12),
+        firmware: (await store.read(async (tx) => tx.firmware()))[0]!.sha256.slice(0, 12),
         lot: await openLot(store, catalog, 'unit-{seq:03}', 'esp32-devkitc'),
         ports: [missing, board.clientPath],
         until: 'flashed',
@@ -154,8 +154,8 @@ describe('two stations working one lot', () => {
     // Two stations (two registries open on one data directory, as two processes would have),
     // each with its own board, started together on the same pattern.
     const run = async (board: PtyEmulator) => {
-      const store = FieldFlashStore.open(dataDir)
-      const firmware = store.read((tx) => tx.firmware())[0]!
+      const store = await FieldFlashStore.open(dataDir)
+      const firmware = (await store.read(async (tx) => tx.firmware()))[0]!
       const events: StationEvent[] = []
       const station = new Station(
         { store, catalog },
@@ -179,8 +179,9 @@ describe('two stations working one lot', () => {
     const uidOf = (events: StationEvent[]) =>
       (events.filter((e) => e.type === 'board').at(-1) as { board: BoardStatus }).board.uid
     expect([uidOf(a.events), uidOf(b.events)].sort()).toEqual(['unit-001', 'unit-002'])
-    const store = FieldFlashStore.open(dataDir)
-    for (const uid of ['unit-001', 'unit-002']) expect(store.device(uid)!.flashes).toHaveLength(1)
+    const store = await FieldFlashStore.open(dataDir)
+    for (const uid of ['unit-001', 'unit-002'])
+      expect((await store.device(uid))!.flashes).toHaveLength(1)
     store.close()
   }, 120_000)
 })
@@ -189,7 +190,7 @@ describe('a device another station took a moment before', () => {
   it("makes the board take the lot's next device, nothing written to the first", async () => {
     const dataDir = await siteWithBaseFirmware(['unit-001', 'unit-002'])
     const catalog = await loadCatalog()
-    const store = FieldFlashStore.open(dataDir)
+    const store = await FieldFlashStore.open(dataDir)
     // The lot hands out unit-001, which another station's job holds by the time this board's
     // session asks for it (as when two stations ask the lot at the same moment).
     const other = await leaseDevice(store, {
@@ -201,14 +202,13 @@ describe('a device another station took a moment before', () => {
     const lot: Lot = {
       description: 'two devices',
       next: async () => queue.shift() ?? null,
-      remaining: () => queue.length,
     }
     const board = await slowBoard('24:0a:c4:00:06:03')
     const events: StationEvent[] = []
     const station = new Station(
       { store, catalog },
       {
-        firmware: store.read((tx) => tx.firmware())[0]!.sha256.slice(0, 12),
+        firmware: (await store.read(async (tx) => tx.firmware()))[0]!.sha256.slice(0, 12),
         lot,
         ports: [board.clientPath],
         until: 'flashed',
@@ -218,8 +218,8 @@ describe('a device another station took a moment before', () => {
       (event) => events.push(event),
     )
     expect(await station.run()).toMatchObject({ done: 1, failed: 0 })
-    expect(store.device('unit-002')!.flashes).toHaveLength(1)
-    expect(store.device('unit-001')).toMatchObject({ flashes: [], tokens: [] })
+    expect((await store.device('unit-002'))!.flashes).toHaveLength(1)
+    expect(await store.device('unit-001')).toMatchObject({ flashes: [], tokens: [] })
     await other.release()
     store.close()
   }, 120_000)
@@ -236,7 +236,7 @@ describe('Station, a board whose USB port re-enumerates at its reset (native USB
     const usb = { serialNumber: '240AC4000401', location: 'usb 1-1.3' }
     const bench = await BenchBoard.start({ wired: true, mac: '24:0a:c4:00:04:01', usb })
     benches.push(bench)
-    const store = FieldFlashStore.open(dataDir)
+    const store = await FieldFlashStore.open(dataDir)
     const catalog = await loadCatalog()
     let listings = 0
     const listPorts = async () => {
@@ -247,7 +247,7 @@ describe('Station, a board whose USB port re-enumerates at its reset (native USB
     const station = new Station(
       { store, catalog },
       {
-        firmware: store.read((tx) => tx.firmware())[0]!.sha256.slice(0, 12),
+        firmware: (await store.read(async (tx) => tx.firmware()))[0]!.sha256.slice(0, 12),
         lot: await openLot(store, catalog, 'unit-{seq:03}', 'esp32-devkitc'),
         ports: 'auto',
         until: 'verified',
@@ -268,8 +268,10 @@ describe('Station, a board whose USB port re-enumerates at its reset (native USB
     expect(await running).toMatchObject({ done: 1, failed: 0, skipped: 0 })
     expect(bench.clientPath).not.toBe(first)
     expect(events.some((e) => e.type === 'board' && e.board.port !== first)).toBe(false)
-    expect(store.device('unit-001')!.operations[0]).toMatchObject({ port: bench.clientPath })
-    expect(store.device('unit-002')).toBeNull()
+    expect((await store.device('unit-001'))!.operations[0]).toMatchObject({
+      port: bench.clientPath,
+    })
+    expect(await store.device('unit-002')).toBeNull()
     store.close()
   }, 120_000)
 })

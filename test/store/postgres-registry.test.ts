@@ -46,18 +46,23 @@ async function registryWithDevices() {
     'wifi-secret-42',
   )
   expect(site.code, site.err).toBe(0)
-  const store = FieldFlashStore.open(dataDir)
+  const store = await FieldFlashStore.open(dataDir)
   const catalog = await loadCatalog()
   const seeded = [
-    ...seedDevices(store, catalog, { uids: ['pump-0001', 'pump-0002'], stage: 'registered' }),
-    ...seedDevices(store, catalog, { uids: ['pump-0003'], stage: 'approved' }),
-    ...seedDevices(store, catalog, { uids: ['pump-0004'], stage: 'minted' }),
-    ...seedDevices(store, catalog, { uids: ['pump-0005'], stage: 'added' }),
+    ...(await seedDevices(store, catalog, {
+      uids: ['pump-0001', 'pump-0002'],
+      stage: 'registered',
+    })),
+    ...(await seedDevices(store, catalog, { uids: ['pump-0003'], stage: 'approved' })),
+    ...(await seedDevices(store, catalog, { uids: ['pump-0004'], stage: 'minted' })),
+    ...(await seedDevices(store, catalog, { uids: ['pump-0005'], stage: 'added' })),
   ]
-  const passwords = ['pump-0001', 'pump-0002', 'pump-0003', 'pump-0004', 'pump-0005'].map(
-    (uid) => store.device(uid)!.mqtt.password,
+  const passwords = await Promise.all(
+    ['pump-0001', 'pump-0002', 'pump-0003', 'pump-0004', 'pump-0005'].map(
+      async (uid) => (await store.device(uid))!.mqtt.password,
+    ),
   )
-  const snapshot = store.snapshot()
+  const snapshot = await store.snapshot()
   store.close()
   return { dataDir, seeded, passwords, snapshot }
 }

@@ -10,9 +10,9 @@ import { MIGRATIONS } from '../../main/store/schema'
 import { FieldFlashStore } from '../../main/store/store'
 import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
 
-function openError(dataDir: string): { code?: string; message?: string } {
+async function openError(dataDir: string): Promise<{ code?: string; message?: string }> {
   try {
-    FieldFlashStore.open(dataDir).close()
+    ;(await FieldFlashStore.open(dataDir)).close()
   } catch (error) {
     return error as { code: string; message: string }
   }
@@ -26,16 +26,16 @@ describe('FieldFlashStore', () => {
     expect((await stat(store.path)).mode & 0o777).toBe(0o600)
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700)
     store.close()
-    expect(FieldFlashStore.open(dataDir).site()?.apiHost).toBe(SAMPLE_SITE.apiHost)
+    expect((await (await FieldFlashStore.open(dataDir)).site())?.apiHost).toBe(SAMPLE_SITE.apiHost)
   })
 
   it('sees what another connection committed, without reopening', async () => {
     const { store, dataDir } = await freshStore()
-    const other = FieldFlashStore.open(dataDir)
+    const other = await FieldFlashStore.open(dataDir)
     const version = store.dataVersion()
-    addDevice(other, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(other, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     expect(store.dataVersion()).not.toBe(version)
-    expect(getDevice(store, 'pump-0001').uid).toBe('pump-0001')
+    expect((await getDevice(store, 'pump-0001')).uid).toBe('pump-0001')
   })
 
   it('refuses a file that is not a database, naming it, and leaves it as it is', async () => {
@@ -47,7 +47,7 @@ describe('FieldFlashStore', () => {
         mode: 0o600,
       },
     )
-    const error = openError(dataDir)
+    const error = await openError(dataDir)
     expect(error).toMatchObject({ code: 'store_corrupt' })
     expect(error.message).toContain(join(dataDir, 'fieldflash.db'))
     expect(await readFile(join(dataDir, 'fieldflash.db'), 'utf8')).toMatch(/^not a database/)
@@ -58,7 +58,7 @@ describe('FieldFlashStore', () => {
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.exec('CREATE TABLE notes (body TEXT)')
     db.close()
-    expect(openError(dataDir)).toMatchObject({
+    expect(await openError(dataDir)).toMatchObject({
       code: 'store_corrupt',
       message: expect.stringMatching(/another program/),
     })
@@ -70,7 +70,7 @@ describe('FieldFlashStore', () => {
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.exec('PRAGMA user_version = 99')
     db.close()
-    expect(openError(dataDir)).toMatchObject({
+    expect(await openError(dataDir)).toMatchObject({
       code: 'store_corrupt',
       message: expect.stringMatching(/newer FieldFlash/),
     })
@@ -93,9 +93,9 @@ describe('FieldFlashStore', () => {
       'issued', '2026-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z', 'template')`)
     db.close()
 
-    const store = FieldFlashStore.open(dataDir)
-    expect(store.site()).toMatchObject({ platformKey: 'pk_1', registrationLifetimeDays: 365 })
-    const device = store.device('pump-0001')!
+    const store = await FieldFlashStore.open(dataDir)
+    expect(await store.site()).toMatchObject({ platformKey: 'pk_1', registrationLifetimeDays: 365 })
+    const device = (await store.device('pump-0001'))!
     // A token an earlier FieldFlash minted has no registration key: its board cannot be registered.
     expect(device.tokens).toMatchObject([{ fingerprint: 'abababab', registrationKey: null }])
     expect(device.registrations).toEqual([])
@@ -108,7 +108,7 @@ describe('FieldFlashStore', () => {
     const target = join(await tempDir(), 'elsewhere')
     await writeFile(target, 'precious', { mode: 0o644 })
     await symlink(target, join(dataDir, 'fieldflash.db'))
-    expect(openError(dataDir)).toMatchObject({
+    expect(await openError(dataDir)).toMatchObject({
       code: 'store_unsafe',
       message: expect.stringMatching(/symbolic link/),
     })
@@ -121,21 +121,21 @@ describe('FieldFlashStore', () => {
     const dataDir = join(await tempDir(), 'data')
     await mkdir(dataDir, { mode: 0o777 })
     await chmod(dataDir, 0o777)
-    const store = FieldFlashStore.open(dataDir)
+    const store = await FieldFlashStore.open(dataDir)
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700)
     expect(store.notices.join('\n')).toMatch(/was accessible to other users \(mode 0777\).*0700/)
   })
 
   it('reports a row that breaks a rule as damage, naming the record', async () => {
     const { store, dataDir } = await freshStore()
-    addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-    regenerateToken(store, 'pump-0001')
+    await addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await regenerateToken(store, 'pump-0001')
     store.close()
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.exec("PRAGMA ignore_check_constraints = 1; UPDATE tokens SET state = 'lost'")
     db.close()
-    const reopened = FieldFlashStore.open(dataDir)
-    expect(() => getDevice(reopened, 'pump-0001')).toThrow(
+    const reopened = await FieldFlashStore.open(dataDir)
+    await expect(getDevice(reopened, 'pump-0001')).rejects.toThrow(
       expect.objectContaining({
         code: 'store_corrupt',
         message: expect.stringMatching(
@@ -147,7 +147,7 @@ describe('FieldFlashStore', () => {
 
   it('checks the JSON documents in columns too, naming the field at fault', async () => {
     const { store, dataDir } = await freshStore()
-    addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     store.close()
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.prepare(
@@ -156,8 +156,8 @@ describe('FieldFlashStore', () => {
          '24:0a:c4:00:00:01', '4MB', 'fw', ?, '[{"offset":4096,"size":"big","md5":"x"}]')`,
     ).run('0'.repeat(64))
     db.close()
-    const reopened = FieldFlashStore.open(dataDir)
-    expect(() => getDevice(reopened, 'pump-0001')).toThrow(
+    const reopened = await FieldFlashStore.open(dataDir)
+    await expect(getDevice(reopened, 'pump-0001')).rejects.toThrow(
       expect.objectContaining({
         code: 'store_corrupt',
         message: expect.stringMatching(/a flash of device pump-0001: parts\.0\.size invalid input/),
@@ -235,20 +235,23 @@ describe('importing the data file of an earlier FieldFlash', () => {
       '{"at":"2025-03-01T08:00:00.000Z","type":"device.created","uid":"pump-0001","boardId":"esp32-devkitc"}\n{"at":"2025-03-01T08',
       { mode: 0o600 },
     )
-    const store = FieldFlashStore.open(dataDir)
+    const store = await FieldFlashStore.open(dataDir)
     expect(store.notices.join('\n')).toMatch(/Imported 1 device\(s\), 2 token\(s\), 1 operation/)
-    const device = store.device('pump-0001')!
+    const device = (await store.device('pump-0001'))!
     expect(device.tokens.map((t) => t.state)).toEqual(['superseded', 'issued'])
     expect(device.operations[0]).toMatchObject({ id: 'op-1', state: 'pending' })
     expect(device.mqtt.password).toBe('pw-1')
-    expect(store.site()).toMatchObject({ apiHost: SAMPLE_SITE.apiHost })
-    expect(readAuditLog(store).map((e) => e.type)).toEqual(['device.created', 'store.imported'])
+    expect(await store.site()).toMatchObject({ apiHost: SAMPLE_SITE.apiHost })
+    expect((await readAuditLog(store)).map((e) => e.type)).toEqual([
+      'device.created',
+      'store.imported',
+    ])
     const files = await readdir(dataDir)
     expect(files).not.toContain('fieldflash.json')
     expect(files.some((f) => f.startsWith('fieldflash.json.imported-'))).toBe(true)
     expect(files.some((f) => f.startsWith('audit.jsonl.imported-'))).toBe(true)
     store.close()
-    expect(FieldFlashStore.open(dataDir).notices).toEqual([])
+    expect((await FieldFlashStore.open(dataDir)).notices).toEqual([])
   })
 
   it('refuses a data file with a record of the wrong shape, naming it, and imports nothing', async () => {
@@ -256,7 +259,7 @@ describe('importing the data file of an earlier FieldFlash', () => {
     const broken = structuredClone(legacy) as { devices: Record<string, { tokens: unknown[] }> }
     broken.devices['pump-0001']!.tokens[1] = {}
     await writeFile(join(dataDir, 'fieldflash.json'), JSON.stringify(broken))
-    const error = openError(dataDir)
+    const error = await openError(dataDir)
     expect(error).toMatchObject({ code: 'store_corrupt' })
     expect(error.message).toMatch(/cannot be imported: devices\.pump-0001\.tokens\.1\.fingerprint/)
     expect(error.message).not.toContain('pw-1')
@@ -266,7 +269,7 @@ describe('importing the data file of an earlier FieldFlash', () => {
   it('refuses a data file that is not JSON and leaves it in place', async () => {
     const dataDir = await tempDir()
     await writeFile(join(dataDir, 'fieldflash.json'), '{"schemaVersion": 1, "devices": {')
-    expect(openError(dataDir).message).toMatch(/not valid JSON/)
+    expect((await openError(dataDir)).message).toMatch(/not valid JSON/)
     expect(await readFile(join(dataDir, 'fieldflash.json'), 'utf8')).toBe(
       '{"schemaVersion": 1, "devices": {',
     )
@@ -275,8 +278,8 @@ describe('importing the data file of an earlier FieldFlash', () => {
   it('keeps a site profile saved after the import', async () => {
     const dataDir = await tempDir()
     await writeFile(join(dataDir, 'fieldflash.json'), JSON.stringify(legacy))
-    const store = FieldFlashStore.open(dataDir)
-    saveSiteProfile(store, { mqttPort: 1883 })
-    expect(store.site()?.mqttPort).toBe(1883)
+    const store = await FieldFlashStore.open(dataDir)
+    await saveSiteProfile(store, { mqttPort: 1883 })
+    expect((await store.site())?.mqttPort).toBe(1883)
   })
 })

@@ -11,7 +11,7 @@ import { freshStore, loadCatalog, tempDir } from '../helpers/fixtures'
 async function setup(boardId = 'esp32-s3-devkitc-1-n16r8') {
   const { store, dataDir } = await freshStore()
   const catalog = await loadCatalog()
-  addDevice(store, catalog, { uid: 'pump-0001', boardId })
+  await addDevice(store, catalog, { uid: 'pump-0001', boardId })
   const outDir = await tempDir('fieldflash-out-')
   return { store, catalog, dataDir, outDir }
 }
@@ -53,7 +53,7 @@ describe('downloadTemplate', () => {
     const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     const zip = await JSZip.loadAsync(await readFile(result.zipPath))
     const header = await zip.file('pump-0001/include/device_config.h')!.async('string')
-    const device = store.device('pump-0001')!
+    const device = (await store.device('pump-0001'))!
     expect(macro(header, 'DEVICE_UID')).toBe('pump-0001')
     expect(macro(header, 'PLATFORM_KEY')).toBe('pk_live_8f3a2c')
     expect(macro(header, 'MQTT_HOST')).toBe('mqtt.example.com')
@@ -77,7 +77,7 @@ describe('downloadTemplate', () => {
     const first = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     const second = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     expect(second.superseded?.fingerprint).toBe(first.token.fingerprint)
-    expect(getDevice(store, 'pump-0001').tokens.map((t) => t.state)).toEqual([
+    expect((await getDevice(store, 'pump-0001')).tokens.map((t) => t.state)).toEqual([
       'superseded',
       'issued',
     ])
@@ -88,14 +88,14 @@ describe('downloadTemplate', () => {
     // A folder where the ZIP should go cannot be replaced by a file.
     await mkdir(join(outDir, 'pump-0001.zip'))
     await writeFile(join(outDir, 'pump-0001.zip', 'keep'), 'x')
-    const before = store.device('pump-0001')
+    const before = await store.device('pump-0001')
     await expect(
       downloadTemplate(store, catalog, { uid: 'pump-0001', outDir }),
     ).rejects.toMatchObject({
       code: 'io_error',
     })
-    expect(store.device('pump-0001')).toEqual(before)
-    expect(getDevice(store, 'pump-0001').tokens).toEqual([])
+    expect(await store.device('pump-0001')).toEqual(before)
+    expect((await getDevice(store, 'pump-0001')).tokens).toEqual([])
     expect((await readdir(outDir)).sort()).toEqual(['pump-0001.zip'])
   })
 
@@ -108,7 +108,7 @@ describe('downloadTemplate', () => {
         outDir: join(outDir, 'file', 'sub'),
       }),
     ).rejects.toThrow(/Could not write .*pump-0001\.zip.*nothing was changed/)
-    expect(getDevice(store, 'pump-0001').tokens).toEqual([])
+    expect((await getDevice(store, 'pump-0001')).tokens).toEqual([])
   })
 
   it('removes the ZIP of the superseded token when the token is regenerated, and says so', async () => {
@@ -118,7 +118,7 @@ describe('downloadTemplate', () => {
     const second = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir: other })
     // The first ZIP carried the token the second download superseded.
     expect(await readdir(outDir)).toEqual([])
-    const regenerated = regenerateToken(store, 'pump-0001')
+    const regenerated = await regenerateToken(store, 'pump-0001')
     expect(regenerated.removedFiles).toEqual([second.zipPath])
     expect(await readdir(other)).toEqual([])
     expect(first.zipPath).not.toBe(second.zipPath)
@@ -128,14 +128,14 @@ describe('downloadTemplate', () => {
     const { store, catalog, outDir } = await setup()
     const result = await downloadTemplate(store, catalog, { uid: 'pump-0001', outDir })
     await writeFile(result.zipPath, 'my own file now')
-    expect(regenerateToken(store, 'pump-0001').removedFiles).toEqual([])
+    expect((await regenerateToken(store, 'pump-0001')).removedFiles).toEqual([])
     expect(await readFile(result.zipPath, 'utf8')).toBe('my own file now')
   })
 
   it('asks for the site profile first', async () => {
     const { store } = await freshStore(false)
     const catalog = await loadCatalog()
-    addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     await expect(
       downloadTemplate(store, catalog, { uid: 'pump-0001', outDir: await tempDir() }),
     ).rejects.toMatchObject({

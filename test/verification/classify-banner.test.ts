@@ -7,7 +7,7 @@ describe('classifyBanner', () => {
   it("verifies the current token's fingerprint with its expected code, and says approving is next", async () => {
     const { store, current } = await deviceWithTokens()
     const verdict = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', current),
       at(2),
     )
@@ -24,7 +24,11 @@ describe('classifyBanner', () => {
 
   it('names a superseded token as stale, says when, and that the template must be downloaded, rebuilt and flashed again', async () => {
     const { store, old } = await deviceWithTokens()
-    const verdict = classifyBanner(store.device('pump-0001'), bannerFor('pump-0001', old), at(2))
+    const verdict = classifyBanner(
+      await store.device('pump-0001'),
+      bannerFor('pump-0001', old),
+      at(2),
+    )
     expect(verdict.classification).toBe('stale')
     expect(verdict.verified).toBe(false)
     expect(verdict.message).toContain('superseded on 2025-03-01 09:00:00 UTC')
@@ -37,12 +41,12 @@ describe('classifyBanner', () => {
     const { store, current } = await deviceWithTokens()
     // Lifetime is the default 168 h.
     expect(
-      classifyBanner(store.device('pump-0001'), bannerFor('pump-0001', current), at(200))
+      classifyBanner(await store.device('pump-0001'), bannerFor('pump-0001', current), at(200))
         .classification,
     ).toBe('expired')
-    revokeToken(store, 'pump-0001', at(2))
+    await revokeToken(store, 'pump-0001', at(2))
     const verdict = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', current),
       at(3),
     )
@@ -52,9 +56,9 @@ describe('classifyBanner', () => {
 
   it('names a consumed token, telling the approved board apart from a copy', async () => {
     const { store, current } = await deviceWithTokens()
-    store.write((tx) => {
-      const device = tx.device('pump-0001')!
-      tx.saveDevice(device, {
+    await store.write(async (tx) => {
+      const device = (await tx.device('pump-0001'))!
+      await tx.saveDevice(device, {
         ...device,
         tokens: device.tokens.map((t) =>
           t.fingerprint === current.fingerprint
@@ -78,14 +82,14 @@ describe('classifyBanner', () => {
       })
     })
     const same = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', current, MAC_A),
       at(3),
     )
     expect(same).toMatchObject({ classification: 'consumed', headline: 'Already approved' })
     expect(same.message).toContain('by Alice')
     const copy = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', current, MAC_B),
       at(3),
     )
@@ -96,7 +100,7 @@ describe('classifyBanner', () => {
     const { store, current } = await deviceWithTokens()
     const wrong = current.expectedCode === 'AAAA-AAAA' ? 'BBBB-BBBB' : 'AAAA-AAAA'
     const verdict = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       { ...bannerFor('pump-0001', current), code: wrong },
       at(2),
     )
@@ -110,13 +114,13 @@ describe('classifyBanner', () => {
 
   it('names another board when the MAC differs from the one the device was flashed onto', async () => {
     const { store, current } = await deviceWithTokens()
-    recordFlash(store, 'pump-0001', MAC_A.toUpperCase())
+    await recordFlash(store, 'pump-0001', MAC_A.toUpperCase())
     expect(
-      classifyBanner(store.device('pump-0001'), bannerFor('pump-0001', current, MAC_A), at(2))
+      classifyBanner(await store.device('pump-0001'), bannerFor('pump-0001', current, MAC_A), at(2))
         .classification,
     ).toBe('verified')
     const verdict = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', current, MAC_B),
       at(2),
     )
@@ -128,12 +132,12 @@ describe('classifyBanner', () => {
   it('names an unknown device, an unknown fingerprint, and a board of another device than expected', async () => {
     const { store, current } = await deviceWithTokens()
     expect(
-      classifyBanner(store.device('tank-0009'), bannerFor('tank-0009', current), at(2))
+      classifyBanner(await store.device('tank-0009'), bannerFor('tank-0009', current), at(2))
         .classification,
     ).toBe('unknown_device')
     const foreign = { ...current, fingerprint: '00000000' }
     const unknown = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', foreign),
       at(2),
     )
@@ -142,7 +146,7 @@ describe('classifyBanner', () => {
       expectedCode: current.expectedCode,
     })
     const other = classifyBanner(
-      store.device('pump-0001'),
+      await store.device('pump-0001'),
       bannerFor('pump-0001', current),
       at(2),
       'tank-0009',
@@ -158,7 +162,7 @@ describe('classifyBanner', () => {
       bannerFor('pump-0001', old),
       bannerFor('nobody-here', current),
     ]) {
-      const v = classifyBanner(store.device(banner.uid), banner, at(2))
+      const v = classifyBanner(await store.device(banner.uid), banner, at(2))
       expect(v.headline.length).toBeGreaterThan(3)
       expect(v.message.length).toBeGreaterThan(20)
       expect(v.nextStep.length).toBeGreaterThan(10)

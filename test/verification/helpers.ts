@@ -26,19 +26,19 @@ export async function deviceWithTokens(): Promise<{
   current: TokenView
 }> {
   const { store, dataDir } = await freshStore()
-  addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' }, T0)
-  const old = regenerateToken(store, 'pump-0001', T0).view
-  const current = regenerateToken(store, 'pump-0001', at(1)).view
+  await addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' }, T0)
+  const old = (await regenerateToken(store, 'pump-0001', T0)).view
+  const current = (await regenerateToken(store, 'pump-0001', at(1))).view
   return { store, dataDir, old, current }
 }
 
 /** Records a successful flash as the flashing code does, with the board's MAC. */
-export function recordFlash(
+export async function recordFlash(
   store: FieldFlashStore,
   uid: string,
   mac: string,
   when = at(1.5),
-): void {
+): Promise<void> {
   const flash: FlashRecord = {
     at: when.toISOString(),
     port: '/dev/ttyUSB0',
@@ -49,8 +49,8 @@ export function recordFlash(
     firmwareSha256: '0'.repeat(64),
     parts: [],
   }
-  store.write((tx) => {
-    const device = tx.device(uid)!
-    tx.saveDevice(device, { ...device, flashes: [...device.flashes, flash] })
+  await store.write(async (tx) => {
+    const device = (await tx.device(uid))!
+    await tx.saveDevice(device, { ...device, flashes: [...device.flashes, flash] })
   })
 }

@@ -12,8 +12,8 @@ describe('recordOperation', () => {
   it('records one pending operation per board and token, with UID, fingerprint, code, MAC, port and time', async () => {
     const { store, current } = await deviceWithTokens()
     const banner = bannerFor('pump-0001', current)
-    const first = recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2))!
-    const again = recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2.1))!
+    const first = (await recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2)))!
+    const again = (await recordOperation(store, { banner, port: '/dev/ttyUSB0' }, at(2.1)))!
 
     expect(first.created).toBe(true)
     expect(again).toMatchObject({ created: false, operation: { id: first.operation.id } })
@@ -26,8 +26,8 @@ describe('recordOperation', () => {
       classification: 'verified',
       state: 'pending',
     })
-    expect(listOperations(store, 'pump-0001')).toHaveLength(1)
-    const log = { entries: readAuditLog(store, { uid: 'pump-0001' }) }
+    expect(await listOperations(store, 'pump-0001')).toHaveLength(1)
+    const log = { entries: await readAuditLog(store, { uid: 'pump-0001' }) }
     expect(log.entries.at(-1)).toMatchObject({
       type: 'operation.recorded',
       operationId: first.operation.id,
@@ -38,28 +38,32 @@ describe('recordOperation', () => {
 
   it('records a second board showing the same token as another board', async () => {
     const { store, current } = await deviceWithTokens()
-    recordOperation(store, { banner: bannerFor('pump-0001', current, MAC_A), port: 'p' }, at(2))
-    const second = recordOperation(
+    await recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current, MAC_A), port: 'p' },
+      at(2),
+    )
+    const second = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current, MAC_B), port: 'p' },
       at(2.5),
-    )!
+    ))!
     expect(second.operation.classification).toBe('another_board')
   })
 
   it('marks a token expired when a banner shows it after its lifetime, and logs it', async () => {
     const { store, current } = await deviceWithTokens()
-    recordOperation(store, { banner: bannerFor('pump-0001', current), port: 'p' }, at(500))
-    const token = store.device('pump-0001')!.tokens.at(-1)!
+    await recordOperation(store, { banner: bannerFor('pump-0001', current), port: 'p' }, at(500))
+    const token = (await store.device('pump-0001'))!.tokens.at(-1)!
     expect(token).toMatchObject({ state: 'expired', endedAt: token.expiresAt })
-    const types = readAuditLog(store).map((e) => e.type)
+    const types = (await readAuditLog(store)).map((e) => e.type)
     expect(types.slice(-2)).toEqual(['token.expired', 'operation.recorded'])
   })
 
   it('records nothing for a device this store does not know', async () => {
     const { store, current } = await deviceWithTokens()
     expect(
-      recordOperation(store, { banner: bannerFor('tank-0009', current), port: 'p' }),
+      await recordOperation(store, { banner: bannerFor('tank-0009', current), port: 'p' }),
     ).toBeNull()
   })
 })
@@ -67,12 +71,12 @@ describe('recordOperation', () => {
 describe('approveOperation', () => {
   it('consumes the token, approves the operation with the approver and the device, and logs all three', async () => {
     const { store, current } = await deviceWithTokens()
-    const { operation } = recordOperation(
+    const { operation } = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
       at(2),
-    )!
-    const approval = approveOperation(
+    ))!
+    const approval = await approveOperation(
       store,
       { uid: 'pump-0001', operationId: operation.id, approver: '  Alice Novak ' },
       at(2.2),
@@ -83,32 +87,32 @@ describe('approveOperation', () => {
       decidedAt: at(2.2).toISOString(),
     })
     expect(approval.token).toMatchObject({ fingerprint: current.fingerprint, state: 'consumed' })
-    const device = store.device('pump-0001')!
+    const device = (await store.device('pump-0001'))!
     expect(device.approvedAt).toBe(at(2.2).toISOString())
     expect(device.tokens.at(-1)!.state).toBe('consumed')
-    const types = readAuditLog(store).map((e) => e.type)
+    const types = (await readAuditLog(store)).map((e) => e.type)
     expect(types.slice(-3)).toEqual(['operation.approved', 'token.consumed', 'device.approved'])
   })
 
   it('refuses to approve the same operation twice', async () => {
     const { store, current } = await deviceWithTokens()
-    const { operation } = recordOperation(
+    const { operation } = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
       at(2),
-    )!
-    approveOperation(
+    ))!
+    await approveOperation(
       store,
       { uid: 'pump-0001', operationId: operation.id, approver: 'Alice' },
       at(2.2),
     )
-    expect(() =>
+    await expect(
       approveOperation(
         store,
         { uid: 'pump-0001', operationId: operation.id, approver: 'A. Tech' },
         at(2.3),
       ),
-    ).toThrow(
+    ).rejects.toThrow(
       expect.objectContaining({
         code: 'invalid_state',
         message: expect.stringMatching(/already approved .* by Alice/),
@@ -118,83 +122,95 @@ describe('approveOperation', () => {
 
   it('refuses an operation that is not verified, and changes nothing', async () => {
     const { store, old } = await deviceWithTokens()
-    const { operation } = recordOperation(
+    const { operation } = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', old), port: 'p' },
       at(2),
-    )!
-    const before = store.device('pump-0001')
-    expect(() =>
+    ))!
+    const before = await store.device('pump-0001')
+    await expect(
       approveOperation(
         store,
         { uid: 'pump-0001', operationId: operation.id, approver: 'A. Tech' },
         at(2.1),
       ),
-    ).toThrow(
+    ).rejects.toThrow(
       expect.objectContaining({
         code: 'invalid_state',
         message: expect.stringMatching(/superseded/),
       }),
     )
-    expect(store.device('pump-0001')).toEqual(before)
+    expect(await store.device('pump-0001')).toEqual(before)
   })
 
   it('refuses the second board when the same token shows up on two boards', async () => {
     const { store, current } = await deviceWithTokens()
-    recordOperation(store, { banner: bannerFor('pump-0001', current, MAC_A), port: 'p' }, at(2))
-    const second = recordOperation(
+    await recordOperation(
+      store,
+      { banner: bannerFor('pump-0001', current, MAC_A), port: 'p' },
+      at(2),
+    )
+    const second = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current, MAC_B), port: 'p' },
       at(2.1),
-    )!
-    expect(() =>
+    ))!
+    await expect(
       approveOperation(
         store,
         { uid: 'pump-0001', operationId: second.operation.id, approver: 'A. Tech' },
         at(2.2),
       ),
-    ).toThrow(/MAC/)
+    ).rejects.toThrow(/MAC/)
   })
 
   it('names a bad approver name, an unknown operation and an unknown device', async () => {
     const { store, current } = await deviceWithTokens()
-    const { operation } = recordOperation(
+    const { operation } = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
       at(2),
-    )!
-    expect(() =>
-      approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver: 'a\nb' }),
-    ).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'approver' }))
+    ))!
+    await expect(
+      approveOperation(store, {
+        uid: 'pump-0001',
+        operationId: operation.id,
+        approver: 'a\nb',
+      }),
+    ).rejects.toThrow(expect.objectContaining({ code: 'invalid_input', field: 'approver' }))
     // An approval always names who made it.
     for (const approver of [undefined, null]) {
-      expect(() =>
+      await expect(
         approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver }),
-      ).toThrow(/approver: is required: an approval records who made it/)
+      ).rejects.toThrow(/approver: is required: an approval records who made it/)
     }
-    expect(store.device('pump-0001')!.operations[0]!.state).toBe('pending')
-    expect(() =>
-      approveOperation(store, { uid: 'pump-0001', operationId: 'op-none', approver: 'A. Tech' }),
-    ).toThrow(expect.objectContaining({ code: 'not_found' }))
-    expect(() =>
+    expect((await store.device('pump-0001'))!.operations[0]!.state).toBe('pending')
+    await expect(
+      approveOperation(store, {
+        uid: 'pump-0001',
+        operationId: 'op-none',
+        approver: 'A. Tech',
+      }),
+    ).rejects.toThrow(expect.objectContaining({ code: 'not_found' }))
+    await expect(
       approveOperation(store, {
         uid: 'nobody-here',
         operationId: operation.id,
         approver: 'A. Tech',
       }),
-    ).toThrow(expect.objectContaining({ code: 'not_found' }))
+    ).rejects.toThrow(expect.objectContaining({ code: 'not_found' }))
   })
 })
 
 describe('rejectOperation', () => {
   it('records the rejection with who and why, leaves the token alone, and then refuses approval', async () => {
     const { store, current } = await deviceWithTokens()
-    const { operation } = recordOperation(
+    const { operation } = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
       at(2),
-    )!
-    const rejected = rejectOperation(
+    ))!
+    const rejected = await rejectOperation(
       store,
       { uid: 'pump-0001', operationId: operation.id, approver: 'Bob', reason: 'wrong enclosure' },
       at(2.5),
@@ -204,26 +220,30 @@ describe('rejectOperation', () => {
       approver: 'Bob',
       reason: 'wrong enclosure',
     })
-    expect(store.device('pump-0001')!.tokens.at(-1)!.state).toBe('issued')
-    expect(readAuditLog(store).at(-1)).toMatchObject({
+    expect((await store.device('pump-0001'))!.tokens.at(-1)!.state).toBe('issued')
+    expect((await readAuditLog(store)).at(-1)).toMatchObject({
       type: 'operation.rejected',
       approver: 'Bob',
       reason: 'wrong enclosure',
     })
-    expect(() =>
-      approveOperation(store, { uid: 'pump-0001', operationId: operation.id, approver: 'A. Tech' }),
-    ).toThrow(
+    await expect(
+      approveOperation(store, {
+        uid: 'pump-0001',
+        operationId: operation.id,
+        approver: 'A. Tech',
+      }),
+    ).rejects.toThrow(
       expect.objectContaining({
         code: 'invalid_state',
         message: expect.stringMatching(/rejected/),
       }),
     )
     // The next boot of that board starts a new operation.
-    const next = recordOperation(
+    const next = (await recordOperation(
       store,
       { banner: bannerFor('pump-0001', current), port: 'p' },
       at(3),
-    )!
+    ))!
     expect(next.created).toBe(true)
   })
 })

@@ -36,7 +36,7 @@ afterEach(async () => {
 async function approvedBoard() {
   const { store } = await freshStore()
   const catalog = await loadCatalog()
-  addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+  await addDevice(store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
   const dir = await tempDir('fieldflash-relay-')
   const config = join(dir, 'ffcfg.bin')
   await writeConfigPartition(store, catalog, { uid: 'pump-0001', outPath: config })
@@ -89,7 +89,7 @@ describe('registration over the cable', () => {
     const answers = board.printed.filter(isAck)
     expect(answers.length).toBeGreaterThanOrEqual(2)
     expect(new Set(answers.map((a) => /rfp=(\w+)/.exec(a)![1])).size).toBe(1)
-    const device = store.device('pump-0001')!
+    const device = (await store.device('pump-0001'))!
     expect(device.registrations.map((r) => r.state)).toEqual(['active'])
     await until(() => board.printed.some((l) => l.startsWith('FFREGD ')))
   }, 60_000)
@@ -159,7 +159,7 @@ describe('registration over the cable', () => {
     } finally {
       await monitor.close()
     }
-    const device = store.device('pump-0001')!
+    const device = (await store.device('pump-0001'))!
     expect(device.registrations.map((r) => [r.state, r.reason])).toEqual([['failed', 'timeout']])
     expect(board.printed.some((l) => l.startsWith('FFREGD '))).toBe(false)
   }, 60_000)
@@ -184,7 +184,7 @@ describe('registration over the cable', () => {
     await until(() => board.printed.slice(after).some((l) => l.startsWith('FFREGD ')))
     const status = board.printed.slice(after).find((l) => l.startsWith('FFREGD '))!
     expect(status).toContain(`rfp=${first.registration.fingerprint}`)
-    expect(store.device('pump-0001')!.registrations.map((r) => r.state)).toEqual(['active'])
+    expect((await store.device('pump-0001'))!.registrations.map((r) => r.state)).toEqual(['active'])
   }, 60_000)
 
   it('refuses on both sides a board that carries another provisioning token', async () => {
@@ -192,7 +192,7 @@ describe('registration over the cable', () => {
     // The same UID provisioned by another installation: its board carries a foreign token.
     const other = await freshStore()
     const catalog = await loadCatalog()
-    addDevice(other.store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
+    await addDevice(other.store, catalog, { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     const dir = await tempDir('fieldflash-relay-')
     const config = join(dir, 'ffcfg.bin')
     await writeConfigPartition(other.store, catalog, { uid: 'pump-0001', outPath: config })
@@ -210,7 +210,7 @@ describe('registration over the cable', () => {
     if (!refused.ok)
       expect(refused.message).toMatch(/carries token [0-9a-f]{8}, not pump-0001's approved token/)
     expect(foreign.received.some(isReg)).toBe(false)
-    expect(store.device('pump-0001')!.registrations).toEqual([])
+    expect((await store.device('pump-0001'))!.registrations).toEqual([])
 
     // Sent anyway, the board finds the tag made with another token's key and refuses it.
     await until(() => foreign.printed.some((l) => l.startsWith('FFBOOT ')))
@@ -229,9 +229,9 @@ describe('registration over the cable', () => {
     } finally {
       await monitor.close()
     }
-    expect(store.device('pump-0001')!.registrations.map((r) => [r.state, r.reason])).toEqual([
-      ['failed', 'tag'],
-    ])
+    expect(
+      (await store.device('pump-0001'))!.registrations.map((r) => [r.state, r.reason]),
+    ).toEqual([['failed', 'tag']])
     expect(foreign.printed.some((l) => l.startsWith('FFREGD '))).toBe(false)
   }, 60_000)
 
@@ -243,7 +243,7 @@ describe('registration over the cable', () => {
     }
     const outcome = await registerOnPort({ store, path: board.path, uid: 'pump-0001' })
     expect(outcome).toMatchObject({ ok: false, reason: 'lost' })
-    expect(store.device('pump-0001')!.registrations.map((r) => r.state)).toEqual(['failed'])
+    expect((await store.device('pump-0001'))!.registrations.map((r) => r.state)).toEqual(['failed'])
   }, 60_000)
 
   it('refreshes a registered board, and gives a revoked one a new token too', async () => {
@@ -252,16 +252,16 @@ describe('registration over the cable', () => {
     expect(first).toMatchObject({ ok: true, op: 'register' })
     const refreshed = await registerOnPort({ store, path: board.path, uid: 'pump-0001' })
     expect(refreshed).toMatchObject({ ok: true, op: 'refresh' })
-    revokeRegistration(store, 'pump-0001')
+    await revokeRegistration(store, 'pump-0001')
     const again = await registerOnPort({ store, path: board.path, uid: 'pump-0001' })
     expect(again).toMatchObject({ ok: true, op: 'refresh' })
-    expect(store.device('pump-0001')!.registrations.map((r) => r.state)).toEqual([
+    expect((await store.device('pump-0001'))!.registrations.map((r) => r.state)).toEqual([
       'superseded',
       'revoked',
       'active',
     ])
     // The board's status line names the active token, and its proof checks.
-    const active = store.device('pump-0001')!.registrations.at(-1)!
+    const active = (await store.device('pump-0001'))!.registrations.at(-1)!
     await until(() => board.printed.some((l) => l.includes(`rfp=${active.fingerprint}`)))
   }, 60_000)
 })

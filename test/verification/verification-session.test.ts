@@ -59,7 +59,7 @@ describe('watchBootstrap', () => {
     expect(fferr).toMatchObject({
       error: { reason: 'token_checksum', message: expect.stringMatching(/mistyped/) },
     })
-    expect(store.device('pump-0001')!.operations).toHaveLength(1)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(1)
   })
 })
 
@@ -91,7 +91,7 @@ describe('verifyOnPort while another process holds the registry', () => {
     const before = printed
     await until(() => printed > before + 20)
     expect(settled).toBe(false)
-    expect(store.device('pump-0001')!.operations).toHaveLength(0)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(0)
 
     await holder.release()
     expect(await verified).toMatchObject({
@@ -99,7 +99,7 @@ describe('verifyOnPort while another process holds the registry', () => {
       operation: { state: 'approved', approver: 'Alice' },
       approval: { token: { state: 'consumed' } },
     })
-    expect(store.device('pump-0001')!.operations).toHaveLength(1)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(1)
   }, 90_000)
 })
 
@@ -232,7 +232,7 @@ describe('watchBootstrap on a board flooding new banners', () => {
       line({ ...bannerFor('pump-0001', current), fingerprint: i.toString(16).padStart(8, '0') })
     for (let i = 0; i < 12; i++) await print(fake(i))
     await until(() => events.filter((e) => e.kind === 'banner').length === 12)
-    expect(store.device('pump-0001')!.operations).toHaveLength(3)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(3)
     const limited = events.filter((e) => e.kind === 'record_limited')
     expect(limited).toHaveLength(1)
     expect(limited[0]).toMatchObject({
@@ -243,6 +243,6 @@ describe('watchBootstrap on a board flooding new banners', () => {
     await print('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)')
     await print(fake(100))
     await until(() => events.filter((e) => e.kind === 'banner').length === 13)
-    expect(store.device('pump-0001')!.operations).toHaveLength(4)
+    expect((await store.device('pump-0001'))!.operations).toHaveLength(4)
   })
 })

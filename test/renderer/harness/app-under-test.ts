@@ -49,7 +49,7 @@ export interface AppUnderTest {
 export interface AppBench {
   /** The app on a fresh data folder, with a bench board plugged in (and wired station boards). */
   startApp(
-    seed?: (store: FieldFlashStore) => void,
+    seed?: (store: FieldFlashStore) => void | Promise<void>,
     options?: { stationBoards?: { mac: string; faults?: FaultOptions }[] },
   ): Promise<AppUnderTest>
   /** The test browser (its foreignRequests must stay empty). */
@@ -95,12 +95,12 @@ export function useAppBench(screensDir?: string): AppBench {
   })
 
   const startApp = async (
-    seed?: (store: FieldFlashStore) => void,
+    seed?: (store: FieldFlashStore) => void | Promise<void>,
     options: { stationBoards?: { mac: string; faults?: FaultOptions }[] } = {},
   ): Promise<AppUnderTest> => {
     const dataDir = await tempDir('fieldflash-app-')
-    const store = FieldFlashStore.open(dataDir)
-    seed?.(store)
+    const store = await FieldFlashStore.open(dataDir)
+    await seed?.(store)
     const bench = await BenchBoard.start()
     // More boards for the station: each with its reset circuit wired (see wiredAccess).
     const stationBoards: BenchBoard[] = []
@@ -188,8 +188,8 @@ export async function capture(page: Page, name: string): Promise<void> {
   expect(await seriousA11yViolations(page), `axe on ${name}`).toEqual([])
 }
 
-export function seedSite(store: FieldFlashStore): void {
-  saveSiteProfile(store, SAMPLE_SITE)
+export async function seedSite(store: FieldFlashStore): Promise<void> {
+  await saveSiteProfile(store, SAMPLE_SITE)
 }
 
 /** A device with a downloaded template, and the firmware a developer built from it. */
@@ -197,7 +197,7 @@ export async function seedDeviceWithFirmware(
   app: AppUnderTest,
   uid: string,
 ): Promise<{ firmware: string }> {
-  addDevice(app.store, app.catalog, { uid, boardId: 'esp32-devkitc' })
+  await addDevice(app.store, app.catalog, { uid, boardId: 'esp32-devkitc' })
   const zip = await downloadTemplate(app.store, app.catalog, {
     uid,
     outDir: join(app.dataDir, 'seed'),
