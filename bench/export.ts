@@ -107,7 +107,7 @@ export async function benchExport(deviceCount: number): Promise<void> {
       `${size(passwdBytes)}   ${admitted} admitted, ${leftOut} left out`,
     )
   } finally {
-    store?.close()
+    await store?.close()
     await rm(dir, { recursive: true, force: true })
   }
 }

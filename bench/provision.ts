@@ -86,7 +86,7 @@ export async function benchProvision(): Promise<void> {
       `provision again, same board`.padEnd(52),
       `${again.seconds.toFixed(2)} s   wrote ${again.written.join(', ')}   ${((again.seconds / full.seconds) * 100).toFixed(0)}% of the full time`,
     )
-    store.close()
+    await store.close()
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -154,7 +154,7 @@ export async function benchIdentify(samples = 5): Promise<void> {
       }
     }
     summary(`identify at 921600 (24 KiB ffcfg, ${bytes} bytes read)`, times)
-    store.close()
+    await store.close()
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

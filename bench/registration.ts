@@ -146,7 +146,7 @@ export async function benchRegistration(samples: number): Promise<void> {
     }
   } finally {
     await board?.stop()
-    store?.close()
+    await store?.close()
     if (firmware) await removeBuild(firmware)
     await rm(dir, { recursive: true, force: true })
   }

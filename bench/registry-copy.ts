@@ -38,7 +38,7 @@ export async function benchRegistryCopy(deviceCount: number): Promise<void> {
       `doctor --database (${check.key.opened} sealed values opened)`.padEnd(52),
       `${(doctorMs / 1000).toFixed(2)} s`,
     )
-    store.close()
+    await store.close()
   } finally {
     await server.stop()
     await rm(dir, { recursive: true, force: true })

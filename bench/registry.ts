@@ -21,7 +21,7 @@ export async function benchRegistry(deviceCount: number): Promise<void> {
     const seed = await FieldFlashStore.open(dir)
     await saveSiteProfile(seed, BENCH_SITE)
     const [seedMs] = await timed(() => importDevices(seed, rows('dev', deviceCount)))
-    seed.close()
+    await seed.close()
     console.log(
       `registry: seeded ${deviceCount} devices in one import`.padEnd(52),
       `${seedMs.toFixed(0)} ms`,
@@ -70,7 +70,7 @@ export async function benchRegistry(deviceCount: number): Promise<void> {
     for (let i = 0; i < 3; i++)
       imports.push((await timed(() => importDevices(store, rows(`bulk${i}`, 10_000))))[0])
     summary(`registry bulk import of 10,000 UIDs (${deviceCount})`, imports)
-    store.close()
+    await store.close()
     await benchLegacyJson(dir, deviceCount)
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -85,7 +85,7 @@ async function lot(
     }
   } finally {
     await farm.stop()
-    store.close()
+    await store.close()
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
@@ -29,6 +30,35 @@ export interface PostgresServer {
   /** A new empty database on the server, as a connection URL. */
   database(): Promise<string>
   stop(): Promise<void>
+}
+
+/** Databases made by this process (with its pid, a database's name is unique on the cluster). */
+let databases = 0
+
+/**
+ * A cluster already running on `port` on loopback (started by startPostgres, maybe in another
+ * process: the tests' global setup): new empty databases on it.
+ */
+export function postgresAt(port: number): Pick<PostgresServer, 'port' | 'database'> {
+  return {
+    port,
+    async database() {
+      const name = `ff_test_${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`
+      const admin = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        database: 'postgres',
+      })
+      await admin.connect()
+      try {
+        await admin.query(`CREATE DATABASE ${name}`)
+      } finally {
+        await admin.end()
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`
+    },
+  }
 }
 
 /**
@@ -86,26 +116,9 @@ export async function startPostgres(
       if (attempt >= 3) throw error
     }
   }
-  let databases = 0
   return {
-    port,
+    ...postgresAt(port),
     caFile,
-    async database() {
-      const name = `ff_test_${process.pid}_${++databases}`
-      const admin = new pg.Client({
-        host: '127.0.0.1',
-        port,
-        user: 'postgres',
-        database: 'postgres',
-      })
-      await admin.connect()
-      try {
-        await admin.query(`CREATE DATABASE ${name}`)
-      } finally {
-        await admin.end()
-      }
-      return `postgres://postgres@127.0.0.1:${port}/${name}`
-    },
     async stop() {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
       await rm(dir, { recursive: true, force: true })

@@ -3,14 +3,19 @@ import { BoardCatalog, resourcePaths } from '../boards/catalog'
 import { openDataDirectory } from '../credentials/credential-files'
 import { defaultDataDir } from '../shared/data-dir'
 import { FieldFlashError } from '../shared/errors'
-import type { FieldFlashStore } from '../store/store'
+import { databaseTarget, type DatabaseTarget } from '../store/postgres'
+import type { FieldFlashStore, SqliteStore } from '../store/store'
 import type { BoardAccess } from '../session/board-session'
 import { reportError, type Io } from './output'
 
 interface GlobalOptions {
   dataDir?: string
+  database?: string
   json?: boolean
 }
+
+/** The environment variable naming a PostgreSQL registry (--database overrides it). */
+export const DATABASE_URL_ENV = 'FIELDFLASH_DATABASE_URL'
 
 /** What every command module gets: output, options shared by all commands, and error handling. */
 export interface CliKit {
@@ -23,13 +28,12 @@ export interface CliKit {
   /** The data and catalog a command works on, per --data-dir. */
   context(cmd: Command): {
     dataDir: string
-    /**
-     * The registry. Refused while FIELDFLASH_DATABASE_URL names a PostgreSQL one: commands do not
-     * run on PostgreSQL yet, and falling back to the local file would split the registry.
-     */
+    /** The PostgreSQL registry named by --database or FIELDFLASH_DATABASE_URL, if any. */
+    database: DatabaseTarget | null
+    /** The registry: the PostgreSQL one named, else the data directory's own. */
     store: () => Promise<FieldFlashStore>
-    /** The data directory's own SQLite registry, whatever FIELDFLASH_DATABASE_URL says. */
-    localStore: () => Promise<FieldFlashStore>
+    /** The data directory's own SQLite registry, whatever --database says. */
+    localStore: () => Promise<SqliteStore>
     catalog: () => Promise<BoardCatalog>
   }
   /**
@@ -43,7 +47,7 @@ export interface CliKit {
   /** The exit code the run ends with. */
   exitCode(): number
   /** Closes what the run opened (the registry). */
-  close(): void
+  close(): Promise<void>
 }
 
 /** Builds the kit for one CLI run. */
@@ -56,43 +60,42 @@ export function createCliKit(
 ): CliKit {
   let exitCode = 0
   let json = argv.includes('--json')
-  let opened: FieldFlashStore | null = null
+  let opened: { store: FieldFlashStore; key: string } | null = null
+  const open = async (dataDir: string, database: DatabaseTarget | null) => {
+    // One registry per run, opened on first use: commands that need none never touch it.
+    const key = `${dataDir}\n${database?.url ?? ''}`
+    if (opened?.key !== key) {
+      await opened?.store.close()
+      opened = null
+      const { store, notices } = await openDataDirectory(dataDir, database)
+      opened = { store, key }
+      for (const notice of notices) io.err(`fieldflash: ${notice}\n`)
+    }
+    return opened.store
+  }
   return {
     io,
     env,
     access,
     json: () => json,
     exitCode: () => exitCode,
-    close: () => {
-      opened?.close()
+    close: async () => {
+      await opened?.store.close()
       opened = null
     },
     context(cmd) {
       const opts = cmd.optsWithGlobals<GlobalOptions>()
       const dataDir = opts.dataDir ?? defaultDataDir(env)
-      const localStore = async (): Promise<FieldFlashStore> => {
-        // One registry per run, opened on first use: commands that need none never touch it.
-        if (opened?.dataDir !== dataDir) {
-          opened?.close()
-          opened = null
-          const { store, notices } = await openDataDirectory(dataDir)
-          opened = store
-          for (const notice of notices) io.err(`fieldflash: ${notice}\n`)
-        }
-        return opened
-      }
+      const url = opts.database ?? env[DATABASE_URL_ENV]
+      const database =
+        url === undefined
+          ? null
+          : databaseTarget(url, opts.database !== undefined ? 'database' : DATABASE_URL_ENV)
       return {
         dataDir,
-        localStore,
-        store: async () => {
-          if (env.FIELDFLASH_DATABASE_URL) {
-            throw new FieldFlashError(
-              'invalid_state',
-              `FIELDFLASH_DATABASE_URL names a PostgreSQL registry, and this FieldFlash runs this command on a data directory's registry only (on PostgreSQL it checks one with "doctor" and fills one with "registry copy"). Unset FIELDFLASH_DATABASE_URL to use ${dataDir}; nothing was done.`,
-            )
-          }
-          return localStore()
-        },
+        database,
+        store: () => open(dataDir, database),
+        localStore: async () => (await open(dataDir, null)) as SqliteStore,
         catalog: () => BoardCatalog.load(resourcePaths(resourcesDir)),
       }
     },

@@ -27,14 +27,14 @@ export const DEFAULT_RESOURCES_DIR = resolve(
 export const CLI_VERSION: string = packageJson.version
 
 const HELP_FOOTER = `
-Global options (--data-dir, --json) go before or after the command.
+Global options (--data-dir, --database, --json) go before or after the command.
 
 Environment:
   FIELDFLASH_DATA_DIR   the data directory, when --data-dir is not given (default: the app's,
                         $XDG_CONFIG_HOME/FieldFlash or ~/.config/FieldFlash on Linux)
   FIELDFLASH_APPROVER   the name recorded with an approval, when --approver is not given
-  FIELDFLASH_DATABASE_URL  a PostgreSQL registry (postgres://…): "doctor" checks it; other
-                        commands refuse to run rather than use the local registry instead
+  FIELDFLASH_DATABASE_URL  a PostgreSQL registry that several stations share, when --database
+                        is not given (postgres://user:password@host:5432/db?sslmode=verify-full)
 
 Exit codes:
   0  success
@@ -56,6 +56,12 @@ export function createProgram(kit: CliKit): Command {
       new Option(
         '--data-dir <dir>',
         "data directory (default: $FIELDFLASH_DATA_DIR, else the app's)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--database <url>',
+        "a PostgreSQL registry several stations share (default: $FIELDFLASH_DATABASE_URL, else the data directory's own)",
       ),
     )
     .option('--json', 'machine-readable output (JSON)')
@@ -102,7 +108,7 @@ export async function runCli(
     }
     return reportError(io, kit.json(), error)
   } finally {
-    kit.close()
+    await kit.close()
   }
   return kit.exitCode()
 }

@@ -6,35 +6,23 @@ import { REGISTRY_KEY_FILE } from '../store/registry-key'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'
 
-/** The environment variable naming a PostgreSQL registry. */
-export const DATABASE_URL_ENV = 'FIELDFLASH_DATABASE_URL'
-
 /** doctor: checks the registry's database; registry copy: moves it into PostgreSQL. */
 export function registerRegistryCommands(program: Command, kit: CliKit): void {
   const { io, action, context } = kit
   program
     .command('doctor')
     .description(
-      "check the registry database: the data directory's SQLite file (integrity), or with --database a PostgreSQL registry (reachable, TLS, schema, counts, this station's registry key); exit 1 when something is wrong",
-    )
-    .option(
-      '--database <url>',
-      `a PostgreSQL registry, postgres://user:password@host:5432/db (default: $${DATABASE_URL_ENV})`,
+      "check the registry database: the data directory's SQLite file (integrity), or with --database (or $FIELDFLASH_DATABASE_URL) a PostgreSQL registry (reachable, TLS, schema, counts, this station's registry key); exit 1 when something is wrong",
     )
     .action(
       action(async (cmd) => {
-        const o = cmd.opts<{ database?: string }>()
-        const url = o.database ?? kit.env[DATABASE_URL_ENV]
-        if (url !== undefined) {
-          const target = databaseTarget(
-            url,
-            o.database !== undefined ? 'database' : DATABASE_URL_ENV,
-          )
-          const check = await checkPostgresRegistry(target, context(cmd).dataDir)
+        const ctx = context(cmd)
+        if (ctx.database) {
+          const check = await checkPostgresRegistry(ctx.database, ctx.dataDir)
           emit(io, kit.json(), check, () => formatCheck(check))
           return check.ok ? 0 : 1
         }
-        const store = await context(cmd).store()
+        const store = await ctx.localStore()
         const problems = store.integrityCheck()
         const devices = await store.read((tx) => tx.deviceCount())
         emit(

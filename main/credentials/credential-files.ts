@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
-import { FieldFlashStore, type CredentialFileRow, type StoreWriter } from '../store/store'
+import { PostgresStore } from '../store/pg-store'
+import type { DatabaseTarget } from '../store/postgres'
+import {
+  SqliteStore,
+  type CredentialFileRow,
+  type FieldFlashStore,
+  type StoreWriter,
+} from '../store/store'
 import type { TokenOrigin } from '../store/records'
 import { commitRenderedToken, readRenderInputs, type RenderInputs } from './fresh-token'
 import { generateTokenString, tokenHash } from './token-format'
@@ -168,12 +175,15 @@ async function removeFinal(tx: StoreWriter, finalPath: string): Promise<void> {
  */
 export async function openDataDirectory(
   dataDir: string,
+  database: DatabaseTarget | null = null,
 ): Promise<{ store: FieldFlashStore; notices: string[] }> {
-  const store = await FieldFlashStore.open(dataDir)
+  const store = database
+    ? await PostgresStore.open(database, dataDir)
+    : await SqliteStore.open(dataDir)
   try {
     await reconcileCredentialFiles(store)
   } catch (error) {
-    store.close()
+    await store.close()
     throw error
   }
   return { store, notices: [...store.notices] }

@@ -1,4 +1,5 @@
 import type { DeviceRecord, SiteProfile } from '../store/records'
+import { openedSecret } from '../store/sealed'
 
 /**
  * The nine values every device carries (docs/protocol.md), whether rendered into
@@ -27,10 +28,13 @@ export function deviceValues(site: SiteProfile, device: DeviceRecord, token: str
     mqttHost: site.mqttHost,
     mqttPort: site.mqttPort,
     mqttUsername: device.mqtt.username,
-    mqttPassword: device.mqtt.password,
+    mqttPassword: openedSecret(device.mqtt.password, `${device.uid}'s MQTT password`),
     otaBaseUrl: site.otaBaseUrl,
     apiHost: site.apiHost,
     provisioningToken: token,
-    wifi: site.wifi,
+    wifi: site.wifi && {
+      ssid: site.wifi.ssid,
+      password: openedSecret(site.wifi.password, "the site's Wi-Fi password"),
+    },
   }
 }

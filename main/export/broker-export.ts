@@ -1,3 +1,4 @@
+import { openedSecret } from '../store/sealed'
 import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -62,8 +63,14 @@ export async function writeBrokerFiles(
   const { admitted, leftOut } = await store.read((tx) => brokerDevices(tx))
   const header = `# Written by FieldFlash at ${now.toISOString()} for Mosquitto 2: ${admitted.length} device(s).`
   const passwd =
-    admitted.map((d) => mosquittoPasswordLine(d.mqtt.username, d.mqtt.password)).join('\n') +
-    (admitted.length > 0 ? '\n' : '')
+    admitted
+      .map((d) =>
+        mosquittoPasswordLine(
+          d.mqtt.username,
+          openedSecret(d.mqtt.password, `${d.uid}'s MQTT password`),
+        ),
+      )
+      .join('\n') + (admitted.length > 0 ? '\n' : '')
   const acl = [
     header,
     `# Each device's user may read and write only under devices/<uid>/ (docs/protocol.md, "MQTT topics").`,

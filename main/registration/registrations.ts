@@ -1,3 +1,4 @@
+import { openedSecret } from '../store/sealed'
 import { generateRegistrationToken, tokenHash } from '../credentials/token-format'
 import { currentToken } from '../credentials/tokens'
 import { FieldFlashError } from '../shared/errors'
@@ -141,7 +142,7 @@ function issueRegistrationTx(
       uid,
       op,
       token: plaintext,
-      registrationKey: token.registrationKey,
+      registrationKey: openedSecret(token.registrationKey, `${uid}'s registration key`),
       record,
       exp,
     }

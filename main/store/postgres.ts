@@ -39,13 +39,27 @@ export function databaseTarget(url: string, field: string): DatabaseTarget {
   return { url, shown: shown.toString() }
 }
 
-/** A connection to the registry's server; fails with `store_unreachable`, never hangs. */
-export async function connectPostgres(target: DatabaseTarget): Promise<pg.Client> {
-  const client = new pg.Client({
+/**
+ * How every connection to the registry's server is made: within 5 s or not at all, and counts and
+ * row numbers (BIGINT) read as numbers, as SQLite gives them (they stay far below 2^53).
+ */
+export function connectionOptions(target: DatabaseTarget): pg.ClientConfig {
+  return {
     connectionString: target.url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'fieldflash',
-  })
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === pg.types.builtins.INT8
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  }
+}
+
+/** A connection to the registry's server; fails with `store_unreachable`, never hangs. */
+export async function connectPostgres(target: DatabaseTarget): Promise<pg.Client> {
+  const client = new pg.Client(connectionOptions(target))
   // A server that goes away later surfaces as the failing query's error, not as a crash.
   client.on('error', () => undefined)
   try {
@@ -69,7 +83,7 @@ export function unreachable(target: DatabaseTarget, error: unknown): FieldFlashE
 }
 
 /** The schema version of the database (null when FieldFlash never set it up). */
-export async function postgresVersion(client: pg.Client): Promise<number | null> {
+export async function postgresVersion(client: pg.ClientBase): Promise<number | null> {
   const found = await client.query<{ present: boolean }>(
     `SELECT to_regclass('fieldflash_schema') IS NOT NULL AS present`,
   )
@@ -86,7 +100,7 @@ export async function postgresVersion(client: pg.Client): Promise<number | null>
  * tables but is not FieldFlash's.
  */
 export async function migratePostgres(
-  client: pg.Client,
+  client: pg.ClientBase,
   target: DatabaseTarget,
 ): Promise<{ from: number; to: number }> {
   await client.query('BEGIN')

@@ -11,7 +11,7 @@ import {
 } from './postgres'
 import { readRegistryKey, registryKey, sealSecret, type RegistryKey } from './registry-key'
 import { SEALED_COLUMNS, sealedPlace } from './pg-schema'
-import { REGISTRY_TABLES, type FieldFlashStore, type RegistryTable } from './store'
+import { REGISTRY_TABLES, type RegistryTable, type SqliteStore } from './store'
 
 // `fieldflash registry copy --to <url>`: an existing SQLite registry moved into PostgreSQL in one
 // transaction. The target must be empty; every row is copied as stored, the secrets sealed with
@@ -47,7 +47,7 @@ const LEASE_LAPSES_MS = 60_000
 const BATCH = 500
 
 export async function copyRegistry(
-  store: FieldFlashStore,
+  store: SqliteStore,
   target: DatabaseTarget,
   options: { station?: string; now?: Date } = {},
 ): Promise<CopyResult> {

@@ -17,7 +17,6 @@ import type {
 // record, never as the user's bad input.
 
 type Row = Record<string, unknown>
-type Query = <R>(sql: string, ...params: unknown[]) => R[]
 
 const TOKEN_STATES = new Set<TokenState>(['issued', 'superseded', 'consumed', 'revoked', 'expired'])
 const OPERATION_STATES = new Set(['pending', 'approved', 'rejected'])
@@ -203,51 +202,50 @@ function rowToOperation(row: Row, path: string, uid: string): ProvisioningOperat
   }
 }
 
-/** Loads whole device records: the device row with its tokens, flashes and operations. */
-export class DeviceRows {
-  constructor(
-    private readonly query: Query,
-    private readonly path: () => string,
-  ) {}
+/** A device's rows as each engine reads them: the device's own and its children's, in order. */
+export interface DeviceRowSet {
+  device: Row
+  tokens: Row[]
+  flashes: Row[]
+  operations: Row[]
+  registrations: Row[]
+}
 
-  device(uid: string): DeviceRecord | null {
-    const row = this.query<Row>('SELECT * FROM devices WHERE uid = ?', uid)[0]
-    if (!row) return null
-    const path = this.path()
-    const what = `device ${uid}`
-    return {
-      uid: text(row, 'uid', path, what),
-      boardId: text(row, 'board_id', path, what),
-      createdAt: text(row, 'created_at', path, what),
-      mqtt: {
-        username: text(row, 'mqtt_username', path, what),
-        password: text(row, 'mqtt_password', path, what),
-        passwordSetAt: text(row, 'mqtt_password_set_at', path, what),
-      },
-      tokens: this.query<Row>('SELECT * FROM tokens WHERE device_uid = ? ORDER BY id', uid).map(
-        (r) => rowToToken(r, path, uid),
-      ),
-      flashes: this.query<Row>('SELECT * FROM flashes WHERE device_uid = ? ORDER BY id', uid).map(
-        (r) => rowToFlash(r, path, uid),
-      ),
-      operations: this.query<Row>(
-        'SELECT * FROM operations WHERE device_uid = ? ORDER BY seq',
-        uid,
-      ).map((r) => rowToOperation(r, path, uid)),
-      approvedAt: optionalText(row, 'approved_at', path, what),
-      registrations: this.query<Row>(
-        'SELECT * FROM registrations WHERE device_uid = ? ORDER BY id',
-        uid,
-      ).map((r) => rowToRegistration(r, path, uid)),
-    }
-  }
+/** The queries that read a device's rows (children oldest first), `?` for the UID: both engines use them. */
+export const DEVICE_QUERIES = {
+  device: 'SELECT * FROM devices WHERE uid = ?',
+  tokens: 'SELECT * FROM tokens WHERE device_uid = ? ORDER BY id',
+  flashes: 'SELECT * FROM flashes WHERE device_uid = ? ORDER BY id',
+  operations: 'SELECT * FROM operations WHERE device_uid = ? ORDER BY seq',
+  registrations: 'SELECT * FROM registrations WHERE device_uid = ? ORDER BY id',
+} as const
 
-  tokenByHash(hash: string): { uid: string; token: TokenRecord } | null {
-    const row = this.query<Row>('SELECT * FROM tokens WHERE hash = ?', hash)[0]
-    if (!row) return null
-    const uid = text(row, 'device_uid', this.path(), 'a token')
-    return { uid, token: rowToToken(row, this.path(), uid) }
+/** A whole device record from its rows; a row that breaks a rule is reported as damage. */
+export function rowsToDevice(rows: DeviceRowSet, path: string): DeviceRecord {
+  const row = rows.device
+  const uid = text(row, 'uid', path, 'a device')
+  const what = `device ${uid}`
+  return {
+    uid,
+    boardId: text(row, 'board_id', path, what),
+    createdAt: text(row, 'created_at', path, what),
+    mqtt: {
+      username: text(row, 'mqtt_username', path, what),
+      password: text(row, 'mqtt_password', path, what),
+      passwordSetAt: text(row, 'mqtt_password_set_at', path, what),
+    },
+    tokens: rows.tokens.map((r) => rowToToken(r, path, uid)),
+    flashes: rows.flashes.map((r) => rowToFlash(r, path, uid)),
+    operations: rows.operations.map((r) => rowToOperation(r, path, uid)),
+    approvedAt: optionalText(row, 'approved_at', path, what),
+    registrations: rows.registrations.map((r) => rowToRegistration(r, path, uid)),
   }
+}
+
+/** A token row with the device it belongs to. */
+export function rowToOwnedToken(row: Row, path: string): { uid: string; token: TokenRecord } {
+  const uid = text(row, 'device_uid', path, 'a token')
+  return { uid, token: rowToToken(row, path, uid) }
 }
 
 /** One row of a device list page: the device, its current token and a few counts. */

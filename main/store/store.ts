@@ -11,15 +11,14 @@ import type {
   DeviceRecord,
   SiteProfile,
   FirmwareRow,
-  FlashRecord,
-  ProvisioningOperation,
-  RegistrationRecord,
   TokenRecord,
 } from './records'
 
 export type { FirmwareRow }
 import {
-  DeviceRows,
+  DEVICE_QUERIES,
+  rowsToDevice,
+  rowToOwnedToken,
   rowToFirmware,
   rowToAuditEntry,
   rowToDeviceListItem,
@@ -30,6 +29,10 @@ import {
   type StoredAuditEntry,
 } from './rows'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
+import * as statements from './statements'
+
+/** SQLite keeps secrets as they are: the database is an owner-only file. */
+const kept: statements.Seal = (value) => value
 
 export type { DeviceListItem, StoredAuditEntry }
 
@@ -50,7 +53,7 @@ export const REGISTRY_TABLES = [
 
 export type RegistryTable = (typeof REGISTRY_TABLES)[number]
 
-/** Every row of every table, as stored (see FieldFlashStore.snapshot). */
+/** Every row of every table, as stored (see SqliteStore.snapshot). */
 export type RegistrySnapshot = Record<RegistryTable, Record<string, unknown>[]>
 
 /** The database's file name inside the data directory; the app and the CLI share it. */
@@ -187,34 +190,44 @@ function asynchronous(frame: () => Frame | undefined, sync: Synchronous<StoreWri
   return Object.fromEntries(methods) as StoreWriter
 }
 
+/**
+ * The device registry, on either engine: SQLite in the data directory (SqliteStore, the default)
+ * or a PostgreSQL server several stations share (PostgresStore). The same transactions, the same
+ * rules: every change re-reads what it decides on inside one write transaction, and writers take
+ * turns, so two processes (or stations) never overwrite each other.
+ */
+export interface FieldFlashStore {
+  readonly engine: 'sqlite' | 'postgres'
+  /** The data directory (this station's files: templates, library, keys). */
+  readonly dataDir: string
+  /** Where the registry lives, for messages: the database file, or the server (password hidden). */
+  readonly path: string
+  /** What opening did that the user should hear about (tightened permissions, an import). */
+  readonly notices: readonly string[]
+  /** A consistent read: everything `fn` sees is from one snapshot. */
+  read<T>(fn: (tx: StoreReader) => Promise<T> | T): Promise<T>
+  /** One write transaction, committed when `fn` resolves and rolled back when it throws. */
+  write<T>(fn: (tx: StoreWriter) => Promise<T> | T): Promise<T>
+  /** The site profile, or null before one was saved. */
+  site(): Promise<SiteProfile | null>
+  /** One device's full record, or null. */
+  device(uid: string): Promise<DeviceRecord | null>
+  /** Changes whenever another connection commits a change: the app polls it to show others' changes. */
+  dataVersion(): Promise<number>
+  /** Closes the registry; it cannot be used afterwards. */
+  close(): Promise<void>
+}
+
+/** Opens the data directory's SQLite registry (see SqliteStore.open). */
+export const FieldFlashStore = {
+  open: (dataDir: string, options?: StoreOptions): Promise<SqliteStore> =>
+    SqliteStore.open(dataDir, options),
+}
+
 export interface StoreOptions {
   /** The clock for the import of a legacy data file. */
   now?: () => Date
 }
-
-const LIST_DEVICES = (order: 'ASC' | 'DESC'): string =>
-  `SELECT d.*, t.hash AS t_hash, t.fingerprint AS t_fingerprint,
-     t.expected_code AS t_expected_code, t.state AS t_state, t.issued_at AS t_issued_at,
-     t.expires_at AS t_expires_at, t.ended_at AS t_ended_at, t.origin AS t_origin,
-     (SELECT count(*) FROM flashes f WHERE f.device_uid = d.uid) AS flash_count,
-     (SELECT max(f.at) FROM flashes f WHERE f.device_uid = d.uid) AS last_flash_at,
-     (SELECT o.classification FROM operations o
-        WHERE o.device_uid = d.uid AND o.fingerprint = t.fingerprint AND o.state = 'pending'
-        ORDER BY o.seq DESC LIMIT 1) AS pending_classification,
-     r.hash AS r_hash, r.fingerprint AS r_fingerprint, r.holder_key AS r_holder_key,
-     r.provisioning_fingerprint AS r_provisioning_fingerprint, r.origin AS r_origin,
-     r.state AS r_state, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at,
-     r.acked_at AS r_acked_at, r.ended_at AS r_ended_at, r.mac AS r_mac, r.reason AS r_reason
-   FROM devices d
-   LEFT JOIN tokens t ON t.id = (SELECT max(id) FROM tokens WHERE device_uid = d.uid)
-   LEFT JOIN registrations r ON r.id = (SELECT max(id) FROM registrations
-     WHERE device_uid = d.uid AND state IN ('active', 'revoked'))
-   WHERE d.seq ${order === 'ASC' ? '>' : '<'} ?1
-     AND (?3 IS NULL OR d.uid LIKE ?3 ESCAPE '\\')
-     AND (?4 IS NULL OR d.board_id = ?4)
-   ORDER BY d.seq ${order} LIMIT ?2`
-const LIST_DEVICES_OLDEST = LIST_DEVICES('ASC')
-const LIST_DEVICES_NEWEST = LIST_DEVICES('DESC')
 
 /**
  * The device registry: SQLite in WAL mode in the data directory, shared safely by every FieldFlash
@@ -222,7 +235,9 @@ const LIST_DEVICES_NEWEST = LIST_DEVICES('DESC')
  * and every change is one IMMEDIATE transaction that re-reads what it decides on, so concurrent
  * writers queue (up to 15 s) instead of overwriting each other.
  */
-export class FieldFlashStore {
+export class SqliteStore implements FieldFlashStore {
+  readonly engine = 'sqlite'
+
   private readonly statements = new Map<string, Database.Statement>()
   /** The transactions of this process wait their turn on it (see `exclusive`). */
   private queue: Promise<unknown> = Promise.resolve()
@@ -244,7 +259,7 @@ export class FieldFlashStore {
    * migrations, and imports a legacy `fieldflash.json` once. A damaged or foreign database is
    * refused with a message naming the file; it is never reset.
    */
-  static async open(dataDir: string, options: StoreOptions = {}): Promise<FieldFlashStore> {
+  static async open(dataDir: string, options: StoreOptions = {}): Promise<SqliteStore> {
     const notices = secureDataDir(dataDir)
     const path = join(dataDir, DATABASE_FILE)
     for (const name of [
@@ -264,7 +279,7 @@ export class FieldFlashStore {
     } catch (error) {
       throw storeError(error, path)
     }
-    const store = new FieldFlashStore(db, dataDir, path, notices)
+    const store = new SqliteStore(db, dataDir, path, notices)
     try {
       store.configure()
       store.migrate()
@@ -413,7 +428,7 @@ export class FieldFlashStore {
   }
 
   /** Changes whenever another connection commits: the app polls it to show the CLI's changes. */
-  dataVersion(): number {
+  async dataVersion(): Promise<number> {
     return this.pragma('data_version') as number
   }
 
@@ -446,7 +461,7 @@ export class FieldFlashStore {
   }
 
   /** Closes the database; the store cannot be used afterwards. */
-  close(): void {
+  async close(): Promise<void> {
     // A prepared statement keeps libsql's connection (and its file descriptors) alive until it is
     // garbage-collected: drop them with the connection.
     this.statements.clear()
@@ -476,10 +491,30 @@ export class FieldFlashStore {
     return { changes: Number(info.changes), lastInsertRowid: Number(info.lastInsertRowid) }
   }
 
-  private readonly rows = new DeviceRows(
-    <R>(sql: string, ...params: unknown[]) => this.all<R>(sql, ...params),
-    () => this.path,
-  )
+  private run1(statement: statements.Statement): void {
+    this.exec(statement.sql, ...statement.params)
+  }
+
+  private runAll(list: readonly statements.Statement[]): void {
+    for (const statement of list) this.run1(statement)
+  }
+
+  /** A device's whole record, or null. */
+  private loadDevice(uid: string): DeviceRecord | null {
+    const device = this.all<Record<string, unknown>>(DEVICE_QUERIES.device, uid)[0]
+    if (!device) return null
+    const children = (sql: string) => this.all<Record<string, unknown>>(sql, uid)
+    return rowsToDevice(
+      {
+        device,
+        tokens: children(DEVICE_QUERIES.tokens),
+        flashes: children(DEVICE_QUERIES.flashes),
+        operations: children(DEVICE_QUERIES.operations),
+        registrations: children(DEVICE_QUERIES.registrations),
+      },
+      this.path,
+    )
+  }
 
   /** The one transaction object, as `fn` of `read` and `write` sees it. */
   private readonly transaction: StoreWriter = asynchronous(() => this.context.getStore(), {
@@ -487,19 +522,19 @@ export class FieldFlashStore {
       const row = this.all<Record<string, unknown>>('SELECT * FROM site WHERE id = 1')[0]
       return row ? rowToSite(row, this.path) : null
     },
-    device: (uid) => this.rows.device(uid),
+    device: (uid) => this.loadDevice(uid),
     hasDevice: (uid) => this.all('SELECT 1 FROM devices WHERE uid = ?', uid).length > 0,
     deviceCount: () => this.all<{ n: number }>('SELECT count(*) AS n FROM devices')[0]!.n,
-    listDevices: ({ after, limit, search, boardId, newestFirst = false }) =>
-      // Two spellings, so SQLite walks the primary key in the asked order and stops at the limit.
-      this.all<DeviceListRow>(
-        newestFirst ? LIST_DEVICES_NEWEST : LIST_DEVICES_OLDEST,
-        after ?? (newestFirst ? Number.MAX_SAFE_INTEGER : 0),
-        limit,
-        search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
-        boardId ?? null,
-      ).map((row) => rowToDeviceListItem(row, this.path)),
-    tokenByHash: (hash) => this.rows.tokenByHash(hash),
+    listDevices: (page) => {
+      const query = statements.listDevicesQuery(page, 'LIKE')
+      return this.all<DeviceListRow>(query.sql, ...query.params).map((row) =>
+        rowToDeviceListItem(row, this.path),
+      )
+    },
+    tokenByHash: (hash) => {
+      const row = this.all<Record<string, unknown>>('SELECT * FROM tokens WHERE hash = ?', hash)[0]
+      return row ? rowToOwnedToken(row, this.path) : null
+    },
     firmware: ({ sha256, boardId } = {}) =>
       this.all<Record<string, unknown>>(
         `SELECT * FROM firmware WHERE (?1 IS NULL OR sha256 = ?1) AND (?2 IS NULL OR board_id = ?2)
@@ -546,82 +581,9 @@ export class FieldFlashStore {
         updatedAt: row.updated_at as string,
       })),
 
-    saveSite: (p) => {
-      this.exec(
-        `INSERT INTO site (id, platform_key, api_host, mqtt_host, mqtt_port, ota_base_url,
-           token_lifetime_hours, registration_lifetime_days, wifi_ssid, wifi_password)
-           VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET platform_key = excluded.platform_key,
-           api_host = excluded.api_host, mqtt_host = excluded.mqtt_host,
-           mqtt_port = excluded.mqtt_port, ota_base_url = excluded.ota_base_url,
-           token_lifetime_hours = excluded.token_lifetime_hours,
-           registration_lifetime_days = excluded.registration_lifetime_days,
-           wifi_ssid = excluded.wifi_ssid, wifi_password = excluded.wifi_password`,
-        p.platformKey,
-        p.apiHost,
-        p.mqttHost,
-        p.mqttPort,
-        p.otaBaseUrl,
-        p.tokenLifetimeHours,
-        p.registrationLifetimeDays,
-        p.wifi?.ssid ?? null,
-        p.wifi?.password ?? null,
-      )
-    },
-    insertDevice: (device) => {
-      this.exec(
-        `INSERT INTO devices (uid, board_id, created_at, mqtt_username, mqtt_password,
-           mqtt_password_set_at, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        device.uid,
-        device.boardId,
-        device.createdAt,
-        device.mqtt.username,
-        device.mqtt.password,
-        device.mqtt.passwordSetAt,
-        device.approvedAt,
-      )
-      for (const token of device.tokens) this.upsertToken(device.uid, token)
-      for (const operation of device.operations) this.upsertOperation(device.uid, operation)
-      for (const flash of device.flashes) this.insertFlash(device.uid, flash)
-      for (const registration of device.registrations) {
-        this.upsertRegistration(device.uid, registration)
-      }
-    },
-    saveDevice: (before, after) => {
-      if (before.uid !== after.uid) throw new Error('saveDevice: the UID of a device never changes')
-      if (
-        before.boardId !== after.boardId ||
-        before.mqtt !== after.mqtt ||
-        before.approvedAt !== after.approvedAt
-      ) {
-        this.exec(
-          `UPDATE devices SET board_id = ?, mqtt_username = ?, mqtt_password = ?,
-             mqtt_password_set_at = ?, approved_at = ? WHERE uid = ?`,
-          after.boardId,
-          after.mqtt.username,
-          after.mqtt.password,
-          after.mqtt.passwordSetAt,
-          after.approvedAt,
-          after.uid,
-        )
-      }
-      // In array order: a superseded token is written before its successor is issued.
-      for (const token of after.tokens) {
-        if (!before.tokens.includes(token)) this.upsertToken(after.uid, token)
-      }
-      for (const operation of after.operations) {
-        if (!before.operations.includes(operation)) this.upsertOperation(after.uid, operation)
-      }
-      for (const flash of after.flashes) {
-        if (!before.flashes.includes(flash)) this.insertFlash(after.uid, flash)
-      }
-      // In array order: the active one is superseded before its successor becomes active.
-      for (const registration of after.registrations) {
-        if (!before.registrations.includes(registration)) {
-          this.upsertRegistration(after.uid, registration)
-        }
-      }
-    },
+    saveSite: (p) => this.run1(statements.saveSite(p, kept)),
+    insertDevice: (device) => this.runAll(statements.saveDevice(null, device, kept)),
+    saveDevice: (before, after) => this.runAll(statements.saveDevice(before, after, kept)),
     audit: (events) => {
       const fallbackAt = new Date().toISOString()
       for (const event of events) {
@@ -633,7 +595,7 @@ export class FieldFlashStore {
                 event.uid,
               ).map((r) => r.p)
             : []
-        const body = redact(rest, secrets)
+        const body = redactAudit(rest, secrets)
         this.exec(
           'INSERT INTO audit (at, type, uid, body) VALUES (?, ?, ?, ?)',
           at ?? fallbackAt,
@@ -669,29 +631,7 @@ export class FieldFlashStore {
     deleteCredentialFile: (id) => {
       this.exec('DELETE FROM credential_files WHERE id = ?', id)
     },
-    putFirmware: (f) => {
-      this.exec(
-        `INSERT INTO firmware (sha256, board_id, name, version, chip, kind, flash_size, config_label,
-           config_offset, config_size, partitions, parts, imported_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (sha256, board_id) DO UPDATE SET name = excluded.name,
-           version = excluded.version, config_label = excluded.config_label,
-           config_offset = excluded.config_offset, config_size = excluded.config_size`,
-        f.sha256,
-        f.boardId,
-        f.name,
-        f.version,
-        f.chip,
-        f.kind,
-        f.flashSize,
-        f.config.label,
-        f.config.offset,
-        f.config.size,
-        JSON.stringify(f.partitions),
-        JSON.stringify(f.parts),
-        f.importedAt,
-      )
-    },
+    putFirmware: (f) => this.run1(statements.putFirmware(f)),
     deleteFirmware: (sha256, boardId) => {
       this.exec('DELETE FROM firmware WHERE sha256 = ? AND board_id = ?', sha256, boardId)
     },
@@ -721,36 +661,14 @@ export class FieldFlashStore {
     },
     getMeta: (key) =>
       this.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0]?.value ?? null,
-    putDeviceLease: (l) => {
-      this.exec(
-        `INSERT INTO device_leases (uid, id, holder, port, host, pid, since, heartbeat_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (uid) DO UPDATE SET id = excluded.id, holder = excluded.holder,
-           port = excluded.port, host = excluded.host, pid = excluded.pid,
-           since = excluded.since, heartbeat_at = excluded.heartbeat_at`,
-        l.uid,
-        l.id,
-        l.holder,
-        l.port,
-        l.host,
-        l.pid,
-        l.since,
-        l.heartbeatAt,
-      )
-    },
+    putDeviceLease: (l) => this.run1(statements.putDeviceLease(l)),
     touchDeviceLease: (uid, id, at) =>
       this.exec('UPDATE device_leases SET heartbeat_at = ? WHERE uid = ? AND id = ?', at, uid, id)
         .changes > 0,
     deleteDeviceLease: (uid, id) => {
       this.exec('DELETE FROM device_leases WHERE uid = ? AND id = ?', uid, id)
     },
-    setMeta: (key, value) => {
-      this.exec(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-        key,
-        value,
-      )
-    },
+    setMeta: (key, value) => this.run1(statements.setMeta(key, value)),
     counts: () =>
       this.all<{ devices: number; tokens: number; operations: number; flashes: number }>(
         `SELECT (SELECT count(*) FROM devices) AS devices, (SELECT count(*) FROM tokens) AS tokens,
@@ -758,93 +676,10 @@ export class FieldFlashStore {
            (SELECT count(*) FROM flashes) AS flashes`,
       )[0]!,
   })
-
-  private upsertRegistration(uid: string, r: RegistrationRecord): void {
-    this.exec(
-      `INSERT INTO registrations (device_uid, hash, fingerprint, holder_key,
-         provisioning_fingerprint, origin, state, issued_at, expires_at, acked_at, ended_at, mac,
-         reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (hash) DO UPDATE SET state = excluded.state, acked_at = excluded.acked_at,
-         ended_at = excluded.ended_at, mac = excluded.mac, reason = excluded.reason
-       WHERE registrations.device_uid = excluded.device_uid`,
-      uid,
-      r.hash,
-      r.fingerprint,
-      r.holderKey,
-      r.provisioningFingerprint,
-      r.origin,
-      r.state,
-      r.issuedAt,
-      r.expiresAt,
-      r.ackedAt,
-      r.endedAt,
-      r.mac,
-      r.reason,
-    )
-  }
-
-  private upsertToken(uid: string, t: TokenRecord): void {
-    this.exec(
-      `INSERT INTO tokens (device_uid, hash, fingerprint, expected_code, state, issued_at,
-         expires_at, ended_at, origin, registration_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (hash) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at,
-         expires_at = excluded.expires_at
-       WHERE tokens.device_uid = excluded.device_uid`,
-      uid,
-      t.hash,
-      t.fingerprint,
-      t.expectedCode,
-      t.state,
-      t.issuedAt,
-      t.expiresAt,
-      t.endedAt,
-      t.origin,
-      t.registrationKey ?? null,
-    )
-  }
-
-  private upsertOperation(uid: string, op: ProvisioningOperation): void {
-    this.exec(
-      `INSERT INTO operations (id, device_uid, fingerprint, code, mac, port, first_seen_at,
-         classification, state, decided_at, approver, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at,
-         approver = excluded.approver, reason = excluded.reason,
-         classification = excluded.classification
-       WHERE operations.device_uid = excluded.device_uid`,
-      op.id,
-      uid,
-      op.fingerprint,
-      op.code,
-      op.mac,
-      op.port,
-      op.firstSeenAt,
-      op.classification,
-      op.state,
-      op.decidedAt,
-      op.approver,
-      op.reason ?? null,
-    )
-  }
-
-  private insertFlash(uid: string, f: FlashRecord): void {
-    this.exec(
-      `INSERT INTO flashes (device_uid, at, port, chip, mac, flash_size, firmware_name,
-         firmware_sha256, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      uid,
-      f.at,
-      f.port,
-      f.chip,
-      f.mac,
-      f.flashSize,
-      f.firmwareName,
-      f.firmwareSha256,
-      JSON.stringify(f.parts),
-    )
-  }
 }
 
-function redact(
+/** An audit event's fields with secrets replaced: the device's MQTT password, any token. */
+export function redactAudit(
   value: Record<string, unknown>,
   secrets: readonly string[],
 ): Record<string, unknown> {

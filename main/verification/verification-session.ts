@@ -1,3 +1,4 @@
+import { openedSecret } from '../store/sealed'
 import { assertDeviceUid } from '../shared/device-uid'
 import {
   openSerialMonitor,
@@ -213,7 +214,9 @@ export async function judgeRegisteredBoard(
     fingerprint: reply.rfp,
     expiresAt: new Date(Number(reply.exp) * 1000).toISOString(),
     registration: record ? viewRegistration(record, now) : null,
-    genuine: record !== null && proofHolds(reply, record.holderKey),
+    genuine:
+      record !== null &&
+      proofHolds(reply, openedSecret(record.holderKey, `${reply.uid}'s registration`)),
     nonce: reply.nonce,
   }
   const holds = board.genuine && board.registration?.state === 'active'

@@ -11,6 +11,7 @@ import { createProgram, runCli } from '../../main/cli/cli'
 import { createCliKit } from '../../main/cli/cli-kit'
 import { REPO_ROOT, RESOURCES_DIR, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli, cliRaw } from '../helpers/run-cli'
+import { registryArgs, registryEnv } from '../helpers/engine'
 
 const exec = promisify(execFile)
 
@@ -34,9 +35,10 @@ describe('fieldflash, as a command line its users expect', () => {
     expect(
       (await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')).code,
     ).toBe(0)
-    const before = await cliRaw('--data-dir', dataDir, '--json', 'device', 'list')
-    const after = await cliRaw('device', 'list', '--json', '--data-dir', dataDir)
-    const between = await cliRaw('device', '--data-dir', dataDir, 'list', '--json')
+    const database = await registryArgs(dataDir)
+    const before = await cliRaw('--data-dir', dataDir, '--json', ...database, 'device', 'list')
+    const after = await cliRaw('device', 'list', '--json', '--data-dir', dataDir, ...database)
+    const between = await cliRaw('device', '--data-dir', dataDir, ...database, 'list', '--json')
     for (const run of [before, after, between]) {
       expect(run.code, run.err).toBe(0)
       expect(JSON.parse(run.out).map((d: { uid: string }) => d.uid)).toEqual(['pump-0001'])
@@ -129,7 +131,7 @@ describe('fieldflash, as a command line its users expect', () => {
     const code = await runCli(
       ['operation', 'approve', 'pump-0001', 'op-000000000000', '--data-dir', dataDir],
       { out: () => undefined, err: (t) => (err += t) },
-      { FIELDFLASH_APPROVER: 'A. Tech' },
+      { FIELDFLASH_APPROVER: 'A. Tech', ...(await registryEnv(dataDir)) },
     )
     expect(code).toBe(2)
     expect(err).toContain('has no operation op-000000000000')

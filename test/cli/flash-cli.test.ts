@@ -1,6 +1,5 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FieldFlashStore } from '../../main/store/store'
 import { startPtyEmulator, type PtyEmulator } from '../../devkit/pty'
 import {
   ARDUINO_DEFAULT_4MB,
@@ -10,6 +9,7 @@ import {
 } from '../flash/firmware/firmware-fixtures'
 import { tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
+import { openStore } from '../helpers/engine'
 import { buildFirmwareFromZip } from '../renderer/harness/test-firmware'
 
 let board: PtyEmulator | null = null
@@ -79,7 +79,7 @@ describe('fieldflash flash', () => {
       0x1000, 0x8000, 0xe000, 0x10000,
     ])
     expect(result.parts.every((p: { md5: string }) => /^[0-9a-f]{32}$/.test(p.md5))).toBe(true)
-    const record = (await (await FieldFlashStore.open(dataDir)).device('pump-0001'))!
+    const record = (await (await openStore(dataDir)).device('pump-0001'))!
     expect(record.flashes).toHaveLength(1)
     expect(record.flashes[0]).toMatchObject({
       chip: 'ESP32',

@@ -14,6 +14,7 @@ import {
 import { buildHostBoard, removeBuild } from '../firmware/build'
 import { APP, siteWithBaseFirmware } from '../helpers/base-firmware-site'
 import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
+import { registryArgs } from '../helpers/engine'
 import { cli } from '../helpers/run-cli'
 import { until } from '../helpers/wait'
 
@@ -388,7 +389,7 @@ describe('one board per device', () => {
         board.clientPath,
         '--device',
         'pump-0001',
-      ].concat(['--before', 'no_reset', '--data-dir', dataDir]),
+      ].concat(['--before', 'no_reset', '--data-dir', dataDir, ...(await registryArgs(dataDir))]),
       { cwd: REPO_ROOT, stdio: 'ignore' },
     )
     const exited = new Promise((resolve) => child.once('exit', resolve))

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../main/cli/cli'
 import { tempDir } from '../helpers/fixtures'
+import { registryArgs } from '../helpers/engine'
 import { cli } from '../helpers/run-cli'
 import { siteWithHostFirmware } from '../helpers/base-firmware-site'
 import { BenchBoard, benchAccess, BENCH_MAC } from '../renderer/harness/bench-board'
@@ -30,7 +31,7 @@ async function provision(dataDir: string, bench: BenchBoard, ...flags: string[])
   let err = ''
   const argv = ['provision', '--port', bench.clientPath, '--device', 'pump-0001', ...flags]
   const code = await runCli(
-    [...argv, '--data-dir', dataDir],
+    [...argv, '--data-dir', dataDir, ...(await registryArgs(dataDir))],
     { out: (t) => (out += t), err: (t) => (err += t) },
     {},
     undefined,
@@ -102,6 +103,7 @@ describe('fieldflash provision --verify --approve', () => {
         '1',
         '--data-dir',
         dataDir,
+        ...(await registryArgs(dataDir)),
       ]),
       { out: (t) => (out += t), err: (t) => (err += t) },
       {},

@@ -1,11 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { addDevice, getDevice } from '../../main/devices/devices'
 import { regenerateToken, revokeToken } from '../../main/credentials/tokens'
 import { tokenFingerprint, verificationCode } from '../../main/credentials/token-format'
 import { saveSiteProfile } from '../../main/site/site-profile'
 import { freshStore, loadCatalog, SAMPLE_SITE } from '../helpers/fixtures'
+import { registryText } from '../helpers/engine'
 
 async function deviceStore() {
   const { store, dataDir } = await freshStore()
@@ -39,14 +38,11 @@ describe('regenerateToken', () => {
   it('never writes the plaintext token to the data directory', async () => {
     const { store } = await deviceStore()
     const minted = await regenerateToken(store, 'pump-0001')
-    // The database and its write-ahead log, where a fresh commit lives until a checkpoint. Closed
-    // first: reading the file through another descriptor would drop SQLite's locks on it.
-    store.close()
-    let file = ''
-    for (const name of await readdir(store.dataDir)) {
-      // The shared-memory and write-ahead files go when the last connection closes: maybe already.
-      file += await readFile(join(store.dataDir, name), 'latin1').catch(() => '')
-    }
+    // SQLite's database and its write-ahead log, where a fresh commit lives until a checkpoint
+    // (closed first: reading the file through another descriptor would drop SQLite's locks on it),
+    // or every row of the PostgreSQL registry.
+    await store.close()
+    const file = await registryText(store.dataDir)
     expect(file).not.toContain(minted.token)
     expect(file).not.toContain(minted.token.slice(5, 40))
     expect(file).toContain(minted.view.fingerprint)

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path'
 import { afterEach } from 'vitest'
 import { BoardCatalog, resourcePaths } from '../../main/boards/catalog'
 import { saveSiteProfile } from '../../main/site/site-profile'
-import { FieldFlashStore } from '../../main/store/store'
+import type { FieldFlashStore } from '../../main/store/store'
+import { openStore } from './engine'
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
 export const RESOURCES_DIR = join(REPO_ROOT, 'resources')
@@ -48,7 +49,7 @@ export async function freshStore(
   site = true,
 ): Promise<{ store: FieldFlashStore; dataDir: string }> {
   const dataDir = await tempDir('fieldflash-data-')
-  const store = await FieldFlashStore.open(dataDir)
+  const store = await openStore(dataDir)
   if (site) await saveSiteProfile(store, SAMPLE_SITE)
   return { store, dataDir }
 }

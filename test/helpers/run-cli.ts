@@ -1,4 +1,5 @@
 import { runCli } from '../../main/cli/cli'
+import { databaseFor } from './engine'
 
 export interface CliRun {
   code: number
@@ -6,9 +7,13 @@ export interface CliRun {
   err: string
 }
 
-/** Runs `fieldflash <argv> --data-dir <dataDir>` in-process with an empty environment, capturing output. */
+/**
+ * Runs `fieldflash <argv> --data-dir <dataDir>` in-process with an empty environment, capturing
+ * output; on the postgres project, with the data directory's database (--database).
+ */
 export async function cli(dataDir: string, ...argv: string[]): Promise<CliRun> {
-  return cliRaw(...argv, '--data-dir', dataDir)
+  const url = await databaseFor(dataDir)
+  return cliRaw(...argv, '--data-dir', dataDir, ...(url ? ['--database', url] : []))
 }
 
 /** Runs `fieldflash <argv>` in-process exactly as given, capturing output. */

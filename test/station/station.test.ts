@@ -87,7 +87,7 @@ describe('Station', () => {
     expect(phaseOf(events, late.clientPath)).toBeUndefined()
     expect(late.emulator.commandCount('SYNC')).toBe(0)
     expect((await store.device('unit-001'))!.flashes).toHaveLength(1)
-    store.close()
+    await store.close()
   }, 120_000)
 
   it('aborts the boards in flight: each ends failed as cancelled, its device token unchanged', async () => {
@@ -109,7 +109,7 @@ describe('Station', () => {
       // Cancelled before its config partition: the device has no token and no flash.
       expect(await store.device(uid)).toMatchObject({ tokens: [], flashes: [] })
     }
-    store.close()
+    await store.close()
   }, 120_000)
 })
 
@@ -141,7 +141,7 @@ describe('a port named that is not there', () => {
         message: `${missing} is not there: the station waits for a board to be plugged in on it.`,
       },
     ])
-    store.close()
+    await store.close()
   }, 120_000)
 })
 
@@ -170,7 +170,7 @@ describe('two stations working one lot', () => {
         (event) => events.push(event),
       )
       const totals = await station.run()
-      store.close()
+      await store.close()
       return { totals, events }
     }
     const [a, b] = await Promise.all([run(one), run(two)])
@@ -182,7 +182,7 @@ describe('two stations working one lot', () => {
     const store = await FieldFlashStore.open(dataDir)
     for (const uid of ['unit-001', 'unit-002'])
       expect((await store.device(uid))!.flashes).toHaveLength(1)
-    store.close()
+    await store.close()
   }, 120_000)
 })
 
@@ -221,7 +221,7 @@ describe('a device another station took a moment before', () => {
     expect((await store.device('unit-002'))!.flashes).toHaveLength(1)
     expect(await store.device('unit-001')).toMatchObject({ flashes: [], tokens: [] })
     await other.release()
-    store.close()
+    await store.close()
   }, 120_000)
 })
 
@@ -272,6 +272,6 @@ describe('Station, a board whose USB port re-enumerates at its reset (native USB
       port: bench.clientPath,
     })
     expect(await store.device('unit-002')).toBeNull()
-    store.close()
+    await store.close()
   }, 120_000)
 })

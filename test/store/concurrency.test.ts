@@ -1,8 +1,8 @@
-import { readdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cli } from '../helpers/run-cli'
+import { registryEnv } from '../helpers/engine'
 import { filesUnder, runBatch, tokenInZip, type BatchResult } from './processes'
 
 const SITE = SAMPLE_SITE_FLAGS
@@ -46,6 +46,7 @@ describe('many processes sharing one data directory', () => {
         .code,
     ).toBe(0)
 
+    const env = await registryEnv(dataDir)
     const PROCESSES = 8
     const batches = Array.from({ length: PROCESSES }, (_, p) => {
       const commands: string[][] = []
@@ -66,7 +67,7 @@ describe('many processes sharing one data directory', () => {
         ])
         commands.push(['token', 'regenerate', 'shared-0001', '--json', ...d])
       }
-      return runBatch(commands)
+      return runBatch(commands, env)
     })
     const results: BatchResult[] = (await Promise.all(batches.map((b) => b.done))).flatMap(
       (r) => r.results,
@@ -113,48 +114,6 @@ describe('many processes sharing one data directory', () => {
   }, 120_000)
 })
 
-describe('an earlier data file opened by several processes at once', () => {
-  it('is imported exactly once', async () => {
-    const dataDir = await tempDir('fieldflash-data-')
-    const devices: Record<string, unknown> = {}
-    for (let i = 0; i < 50; i++) {
-      const uid = `old-${String(i).padStart(4, '0')}`
-      devices[uid] = {
-        uid,
-        boardId: 'esp32-devkitc',
-        createdAt: '2025-03-01T08:00:00.000Z',
-        mqtt: {
-          username: `dev-${uid}`,
-          password: `pw-${i}`,
-          passwordSetAt: '2025-03-01T08:00:00.000Z',
-        },
-        tokens: [],
-        flashes: [],
-        operations: [],
-        approvedAt: null,
-      }
-    }
-    await writeFile(
-      join(dataDir, 'fieldflash.json'),
-      JSON.stringify({ schemaVersion: 1, site: null, devices }),
-      { mode: 0o600 },
-    )
-    const runs = await Promise.all(
-      Array.from(
-        { length: 4 },
-        () => runBatch([['device', 'list', '--json', '--data-dir', dataDir]]).done,
-      ),
-    )
-    for (const { results } of runs) {
-      expect(results[0]!.code, results[0]!.err).toBe(0)
-      expect(JSON.parse(results[0]!.out)).toHaveLength(50)
-    }
-    const audit = (await json<{ entries: { type: string }[] }>(dataDir, 'audit')).entries
-    expect(audit.filter((e) => e.type === 'store.imported')).toHaveLength(1)
-    expect(await readdir(dataDir)).not.toContain('fieldflash.json')
-  }, 60_000)
-})
-
 describe('a process killed at any point', () => {
   const POINTS = [
     'store:before-commit',
@@ -185,7 +144,7 @@ describe('a process killed at any point', () => {
 
       const killed = await runBatch(
         [['template', 'pump-0001', '--out', out, '--data-dir', dataDir]],
-        { FIELDFLASH_CRASH_AT: point },
+        { FIELDFLASH_CRASH_AT: point, ...(await registryEnv(dataDir)) },
       ).done
       expect(killed.signal).toBe('SIGKILL')
       expect(killed.results).toEqual([])
@@ -224,6 +183,7 @@ describe('a process killed at any point', () => {
     const auditBefore = (await json<{ entries: unknown[] }>(dataDir, 'audit')).entries
     const killed = await runBatch([[...argv, '--data-dir', dataDir]], {
       FIELDFLASH_CRASH_AT: 'store:before-commit',
+      ...(await registryEnv(dataDir)),
     }).done
     expect(killed.signal).toBe('SIGKILL')
     expect(await json<DeviceJson>(dataDir, 'device', 'show', 'pump-0001')).toEqual(before)
@@ -248,7 +208,7 @@ describe('a process killed at any point', () => {
         commands.push(['token', 'regenerate', uid, ...d])
         commands.push(['template', uid, '--out', join(outRoot, 'zips'), ...d])
       }
-      const batch = runBatch(commands)
+      const batch = runBatch(commands, await registryEnv(dataDir))
       // Kill after a random number of finished commands, then once more at a random instant.
       const after = 1 + Math.floor(Math.random() * 12)
       let seen = 0

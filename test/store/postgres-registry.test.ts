@@ -63,7 +63,7 @@ async function registryWithDevices() {
     ),
   )
   const snapshot = await store.snapshot()
-  store.close()
+  await store.close()
   return { dataDir, seeded, passwords, snapshot }
 }
 
@@ -237,7 +237,7 @@ describe('fieldflash doctor --database', () => {
     expect(env.err).toMatch(/FIELDFLASH_DATABASE_URL/)
   })
 
-  it('keeps every other command off the local registry while FIELDFLASH_DATABASE_URL is set', async () => {
+  it('runs every command on the PostgreSQL registry FIELDFLASH_DATABASE_URL names, never the local one', async () => {
     const dataDir = await tempDir()
     const url = await server.database()
     const add = await fieldflash(
@@ -246,12 +246,28 @@ describe('fieldflash doctor --database', () => {
       'add',
       '--board',
       'esp32-devkitc',
+      '--uid',
+      'pump-0001',
       '--data-dir',
       dataDir,
     )
-    expect(add.code).toBe(1)
-    expect(add.err).toMatch(/FIELDFLASH_DATABASE_URL names a PostgreSQL registry/)
+    expect(add.code, add.err).toBe(0)
+    const listed = await fieldflash(
+      { FIELDFLASH_DATABASE_URL: url },
+      'device',
+      'list',
+      '--json',
+      '--data-dir',
+      dataDir,
+    )
+    expect(JSON.parse(listed.out).map((d: { uid: string }) => d.uid)).toEqual(['pump-0001'])
+    // The data directory's own registry saw nothing; --database names the same one.
     expect(JSON.parse((await cli(dataDir, 'device', 'list', '--json')).out)).toEqual([])
+    const named = await cli(dataDir, 'device', 'show', 'pump-0001', '--database', url, '--json')
+    expect(named.code, named.err).toBe(0)
+    expect(await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM devices')).toEqual([
+      { n: 1 },
+    ])
   })
 })
 

@@ -7,12 +7,12 @@ import { addDevice, getDevice } from '../../main/devices/devices'
 import { regenerateToken } from '../../main/credentials/tokens'
 import { saveSiteProfile } from '../../main/site/site-profile'
 import { MIGRATIONS } from '../../main/store/schema'
-import { FieldFlashStore } from '../../main/store/store'
+import { FieldFlashStore, SqliteStore } from '../../main/store/store'
 import { freshStore, loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
 
 async function openError(dataDir: string): Promise<{ code?: string; message?: string }> {
   try {
-    ;(await FieldFlashStore.open(dataDir)).close()
+    await (await FieldFlashStore.open(dataDir)).close()
   } catch (error) {
     return error as { code: string; message: string }
   }
@@ -25,7 +25,7 @@ describe('FieldFlashStore', () => {
     expect(store.path).toBe(join(dataDir, 'fieldflash.db'))
     expect((await stat(store.path)).mode & 0o777).toBe(0o600)
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700)
-    store.close()
+    await store.close()
     expect((await (await FieldFlashStore.open(dataDir)).site())?.apiHost).toBe(SAMPLE_SITE.apiHost)
   })
 
@@ -66,7 +66,7 @@ describe('FieldFlashStore', () => {
 
   it('refuses a database written by a newer FieldFlash', async () => {
     const { store, dataDir } = await freshStore()
-    store.close()
+    await store.close()
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.exec('PRAGMA user_version = 99')
     db.close()
@@ -100,7 +100,7 @@ describe('FieldFlashStore', () => {
     expect(device.tokens).toMatchObject([{ fingerprint: 'abababab', registrationKey: null }])
     expect(device.registrations).toEqual([])
     expect(store.integrityCheck()).toEqual([])
-    store.close()
+    await store.close()
   })
 
   it('refuses a symbolic link in place of the database and never writes through it', async () => {
@@ -130,7 +130,7 @@ describe('FieldFlashStore', () => {
     const { store, dataDir } = await freshStore()
     await addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
     await regenerateToken(store, 'pump-0001')
-    store.close()
+    await store.close()
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.exec("PRAGMA ignore_check_constraints = 1; UPDATE tokens SET state = 'lost'")
     db.close()
@@ -148,7 +148,7 @@ describe('FieldFlashStore', () => {
   it('checks the JSON documents in columns too, naming the field at fault', async () => {
     const { store, dataDir } = await freshStore()
     await addDevice(store, await loadCatalog(), { uid: 'pump-0001', boardId: 'esp32-devkitc' })
-    store.close()
+    await store.close()
     const db = new Database(join(dataDir, 'fieldflash.db'))
     db.prepare(
       `INSERT INTO flashes (device_uid, at, port, chip, mac, flash_size, firmware_name,
@@ -166,8 +166,10 @@ describe('FieldFlashStore', () => {
   })
 
   it('passes its integrity check when sound', async () => {
-    const { store } = await freshStore()
+    const { dataDir } = await freshStore()
+    const store = await SqliteStore.open(dataDir)
     expect(store.integrityCheck()).toEqual([])
+    await store.close()
   })
 })
 
@@ -250,7 +252,7 @@ describe('importing the data file of an earlier FieldFlash', () => {
     expect(files).not.toContain('fieldflash.json')
     expect(files.some((f) => f.startsWith('fieldflash.json.imported-'))).toBe(true)
     expect(files.some((f) => f.startsWith('audit.jsonl.imported-'))).toBe(true)
-    store.close()
+    await store.close()
     expect((await FieldFlashStore.open(dataDir)).notices).toEqual([])
   })
 

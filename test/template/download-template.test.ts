@@ -67,7 +67,7 @@ describe('downloadTemplate', () => {
     expect(current).toMatchObject({ state: 'issued', origin: 'template', hash: tokenHash(token) })
     expect(result.token.fingerprint).toBe(current.fingerprint)
     expect(result.token.expectedCode).toBe(verificationCode(token, 'pump-0001'))
-    store.close()
+    await store.close()
     const wal = await readFile(`${store.path}-wal`).catch(() => Buffer.alloc(0))
     expect(Buffer.concat([await readFile(store.path), wal]).includes(token)).toBe(false)
   })
