@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config'
 // Two projects: every suite on the data directory's SQLite registry, and the registry's own suites
 // (the store, the CLI, the services on top of the store) again on PostgreSQL, a throwaway cluster
 // on loopback started and stopped by postgres-setup.ts. What only SQLite has (its file, its lock,
-// the legacy JSON import) and what crosses engines (registry copy) run once, in "sqlite".
+// the legacy JSON import) and what crosses engines (registry copy) run once, in "sqlite"; several
+// stations sharing one database, in "postgres".
 const ON_BOTH = [
   'test/store/**/*.test.ts',
   'test/cli/**/*.test.ts',
@@ -23,6 +24,9 @@ const SQLITE_ONLY = [
   'test/cli/registry-cli.test.ts',
 ]
 
+// Several stations sharing one database: PostgreSQL's alone.
+const POSTGRES_ONLY = ['test/stations/**/*.test.ts']
+
 export default defineConfig({
   test: {
     environment: 'node',
@@ -31,12 +35,15 @@ export default defineConfig({
     // Serial tests own real pseudo-terminals and child processes; two workers fit the 2-core machines.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: POSTGRES_ONLY },
+      },
       {
         extends: true,
         test: {
           name: 'postgres',
-          include: ON_BOTH,
+          include: [...ON_BOTH, ...POSTGRES_ONLY],
           exclude: SQLITE_ONLY,
           env: { FIELDFLASH_TEST_ENGINE: 'postgres' },
           globalSetup: ['test/helpers/postgres-setup.ts'],

@@ -98,4 +98,8 @@ export type AuditEventType = AuditEvent['type']
 export type AuditEventInput = AuditEvent & { at?: string }
 
 /** One line of the audit log. */
-export type AuditEntry = AuditEvent & { at: string }
+/**
+ * An event as the log keeps it: when, and which station made the change (its data directory's
+ * station name; entries written before stations were named have none).
+ */
+export type AuditEntry = AuditEvent & { at: string; station?: string }

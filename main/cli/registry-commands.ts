@@ -3,6 +3,8 @@ import { databaseTarget } from '../store/postgres'
 import { checkPostgresRegistry, type PostgresCheck } from '../store/registry-check'
 import { copyRegistry } from '../store/registry-copy'
 import { REGISTRY_KEY_FILE } from '../store/registry-key'
+import { secureDataDir } from '../store/data-dir-guard'
+import { setStationName, stationName } from '../store/station-name'
 import type { CliKit } from './cli-kit'
 import { emit } from './output'
 
@@ -64,6 +66,28 @@ export function registerRegistryCommands(program: Command, kit: CliKit): void {
             `The MQTT and Wi-Fi passwords and registration keys are sealed with registry key ${result.keyId}${result.keyCreated ? ' (made now)' : ''}: copy ${REGISTRY_KEY_FILE} from ${ctx.dataDir} into the data directory of every station that renders credentials (owner-only).`,
             `Check it: fieldflash doctor --database <url>`,
           ].join('\n'),
+        )
+      }),
+    )
+
+  registry
+    .command('station-name')
+    .argument('[name]', 'the new name: 1–64 letters, digits, dots, dashes or underscores')
+    .description(
+      "show or set this data directory's station name, which every audit entry it writes carries (default: the host name)",
+    )
+    .action(
+      action(async (cmd, name: string | undefined) => {
+        const { dataDir } = context(cmd)
+        if (name !== undefined) {
+          secureDataDir(dataDir)
+          setStationName(dataDir, name)
+        }
+        const station = stationName(dataDir)
+        emit(io, kit.json(), { station, dataDir }, () =>
+          name === undefined
+            ? `${station} (the station of ${dataDir})`
+            : `${dataDir} is now station ${station}: its audit entries from now on name it.`,
         )
       }),
     )

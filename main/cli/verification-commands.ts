@@ -529,12 +529,14 @@ export function formatVerify(outcome: VerifyOutcome): string {
 }
 
 function formatEntry(entry: AuditEntry): string {
-  const { at, type, ...rest } = entry
+  const { at, type, station, ...rest } = entry
   const details = Object.entries(rest)
     .filter(([, value]) => value !== null && value !== undefined)
     .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : String(value)}`)
     .join(' ')
-  return `${at}  ${type.padEnd(22)} ${details}`
+  // The station that made the change (entries older than station names have none).
+  const by = station === undefined ? '' : `${station.padEnd(16)} `
+  return `${at}  ${by}${type.padEnd(22)} ${details}`
 }
 
 /** What the console showed a board session, or the error that stopped it before it showed any. */

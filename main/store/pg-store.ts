@@ -29,6 +29,7 @@ import {
   type StoreReader,
   type StoreWriter,
 } from './store'
+import { secureDataDir } from './data-dir-guard'
 import { isSealed } from './sealed'
 import { stationName } from './station-name'
 
@@ -79,6 +80,8 @@ export class PostgresStore implements FieldFlashStore {
    * be); a station holding no key, or another one, opens the registry without its secrets.
    */
   static async open(target: DatabaseTarget, dataDir: string): Promise<PostgresStore> {
+    // The station's own files (its key, its templates, its library) stay in its data directory.
+    const notices = secureDataDir(dataDir)
     const pool = new pg.Pool({ ...connectionOptions(target), max: 4, allowExitOnIdle: true })
     // A server that goes away surfaces as the failing query's error, not as a crash.
     pool.on('error', () => undefined)
@@ -94,7 +97,6 @@ export class PostgresStore implements FieldFlashStore {
         client.release()
       }
       const held = readRegistryKey(dataDir)
-      const notices: string[] = []
       let problem: string | null = null
       if (!held) {
         problem = `This station holds no registry key (${dataDir}/registry-key), so it cannot open the registry's secrets (MQTT and Wi-Fi passwords, registration keys). Copy the site's key file from a station that holds it.`
@@ -367,7 +369,7 @@ export class PostgresStore implements FieldFlashStore {
             at ?? fallbackAt,
             event.type,
             typeof event.uid === 'string' ? event.uid : null,
-            JSON.stringify(redactAudit(rest, secrets)),
+            JSON.stringify(redactAudit({ station, ...rest }, secrets)),
           )
         }
       },

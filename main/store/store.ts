@@ -30,6 +30,7 @@ import {
 } from './rows'
 import { MIGRATIONS, SCHEMA_VERSION } from './schema'
 import * as statements from './statements'
+import { stationName } from './station-name'
 
 /** SQLite keeps secrets as they are: the database is an owner-only file. */
 const kept: statements.Seal = (value) => value
@@ -140,7 +141,7 @@ export interface StoreWriter extends StoreReader {
    * fields, and every token, operation and flash that is not the very same object as before.
    */
   saveDevice(before: DeviceRecord, after: DeviceRecord): Promise<void>
-  /** Appends to the audit log in this same transaction; secrets are redacted. */
+  /** Appends to the audit log in this same transaction, naming this station; secrets are redacted. */
   audit(events: readonly AuditInput[]): Promise<void>
   /** Records a credential file; returns its id. */
   addCredentialFile(row: Omit<CredentialFileRow, 'id'>): Promise<number>
@@ -204,6 +205,8 @@ export interface FieldFlashStore {
   readonly path: string
   /** What opening did that the user should hear about (tightened permissions, an import). */
   readonly notices: readonly string[]
+  /** The station this data directory is (station-name.ts): every audit entry names it. */
+  readonly station: string
   /** A consistent read: everything `fn` sees is from one snapshot. */
   read<T>(fn: (tx: StoreReader) => Promise<T> | T): Promise<T>
   /** One write transaction, committed when `fn` resolves and rolled back when it throws. */
@@ -252,6 +255,7 @@ export class SqliteStore implements FieldFlashStore {
     readonly path: string,
     /** What opening did that the user should hear about (tightened permissions, an import). */
     readonly notices: readonly string[],
+    readonly station: string,
   ) {}
 
   /**
@@ -279,7 +283,7 @@ export class SqliteStore implements FieldFlashStore {
     } catch (error) {
       throw storeError(error, path)
     }
-    const store = new SqliteStore(db, dataDir, path, notices)
+    const store = new SqliteStore(db, dataDir, path, notices, stationName(dataDir))
     try {
       store.configure()
       store.migrate()
@@ -595,7 +599,7 @@ export class SqliteStore implements FieldFlashStore {
                 event.uid,
               ).map((r) => r.p)
             : []
-        const body = redactAudit(rest, secrets)
+        const body = redactAudit({ station: this.station, ...rest }, secrets)
         this.exec(
           'INSERT INTO audit (at, type, uid, body) VALUES (?, ?, ?, ?)',
           at ?? fallbackAt,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { auditEntries, readAuditLog } from '../../main/audit/audit-log'
 import { addDevice } from '../../main/devices/devices'
@@ -21,6 +22,8 @@ describe('the audit log', () => {
         type: 'device.created',
         uid: 'pump-0002',
         boardId: 'esp32-devkitc',
+        // The station that made the change: the data directory's, the host name by default.
+        station: hostname(),
       },
     ])
   })

@@ -49,6 +49,7 @@ describe('the audit trail of state changes', () => {
       type: 'device.created',
       uid: 'pump-0001',
       boardId: 'esp32-devkitc',
+      station: store.station,
     })
     expect(entries[3]).toMatchObject({
       fingerprint: zip.token.fingerprint,

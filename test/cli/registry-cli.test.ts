@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -129,5 +130,33 @@ describe('fieldflash doctor', () => {
     const run = await cli(dataDir, 'doctor')
     expect(run.code).toBe(1)
     expect(run.err).toMatch(/fieldflash\.db is a symbolic link; FieldFlash never follows links/)
+  })
+})
+
+describe('fieldflash registry station-name', () => {
+  it('names the station in every audit entry, the host name until set, and refuses a bad name', async () => {
+    const dataDir = await tempDir()
+    expect(JSON.parse((await cli(dataDir, 'registry', 'station-name', '--json')).out)).toEqual({
+      station: hostname(),
+      dataDir,
+    })
+    await cli(dataDir, 'device', 'add', '--board', 'esp32-devkitc', '--uid', 'pump-0001')
+    const set = await cli(dataDir, 'registry', 'station-name', 'line-2.bench_3')
+    expect(set.code, set.err).toBe(0)
+    await cli(dataDir, 'token', 'regenerate', 'pump-0001')
+    const entries = JSON.parse((await cli(dataDir, 'audit', '--json')).out).entries as {
+      type: string
+      station: string
+    }[]
+    expect(entries.map((e) => [e.type, e.station])).toEqual([
+      ['device.created', hostname()],
+      ['token.minted', 'line-2.bench_3'],
+    ])
+    const bad = await cli(dataDir, 'registry', 'station-name', 'line 2; rm -rf')
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/must be 1–64 letters, digits, dots, dashes or underscores/)
+    expect(JSON.parse((await cli(dataDir, 'registry', 'station-name', '--json')).out).station).toBe(
+      'line-2.bench_3',
+    )
   })
 })
