@@ -64,10 +64,11 @@ export function postgresAt(port: number): Pick<PostgresServer, 'port' | 'databas
 /**
  * Starts a throwaway PostgreSQL cluster; fails with the install hint when there is none. With
  * `tls`, the server also speaks TLS with a certificate for localhost and 127.0.0.1 signed by a CA
- * made for the run (its certificate at `tls.caFile`).
+ * made for the run (its certificate at `tls.caFile`). Without `durable` it skips fsync, as tests
+ * need no durability.
  */
 export async function startPostgres(
-  options: { tls?: boolean } = {},
+  options: { tls?: boolean; durable?: boolean } = {},
 ): Promise<PostgresServer & { caFile: string | null }> {
   const bin = serverBin()
   const dir = await mkdtemp(join(tmpdir(), 'fieldflash-pg-'))
@@ -105,7 +106,9 @@ export async function startPostgres(
         join(dir, 'server.log'),
         '-w',
         '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off` +
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1` +
+          // Tests need no durability; benchmarks compare with SQLite's synchronous=FULL commits.
+          (options.durable ? '' : ' -c fsync=off') +
           (caFile
             ? ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`
             : ''),
