@@ -13,6 +13,8 @@ import ElectronStore from 'electron-store'
 import { BoardCatalog, resourcePaths } from './boards/catalog'
 import { EVENT_CHANNELS, OPERATIONS, operationChannel } from './ipc/api-contract'
 import { createApi, type Dialogs, type MainApi } from './ipc/handlers'
+import type { RegistrySetting } from './ipc/api-services'
+import { databaseTarget } from './store/postgres'
 import { defaultDataDir } from './shared/data-dir'
 import { openDataDirectory } from './credentials/credential-files'
 
@@ -28,6 +30,8 @@ const CSP =
  */
 interface Preferences {
   window: { width: number; height: number; x?: number; y?: number; maximized: boolean }
+  /** The shared PostgreSQL registry chosen in Settings (no password: that is in ~/.pgpass). */
+  databaseUrl?: string
 }
 const preferences = (): ElectronStore<Preferences> =>
   new ElectronStore<Preferences>({
@@ -123,10 +127,55 @@ function electronDialogs(window: () => BrowserWindow | null): Dialogs {
 
 let mainWindow: BrowserWindow | null = null
 
+/** The registry choice: FIELDFLASH_DATABASE_URL, else Settings' (kept in the preferences). */
+function registrySetting(prefs: ElectronStore<Preferences>): RegistrySetting {
+  return {
+    current: () => {
+      const env = process.env.FIELDFLASH_DATABASE_URL
+      if (env) return { url: env, from: 'environment' }
+      const saved = prefs.get('databaseUrl')
+      return saved ? { url: saved, from: 'settings' } : null
+    },
+    save: (url) => (url === null ? prefs.delete('databaseUrl') : prefs.set('databaseUrl', url)),
+  }
+}
+
+/**
+ * Opens the registry chosen. A shared one that cannot be used is never swapped for this
+ * computer's own behind the technician's back (the stations would stop sharing one): they choose.
+ */
+async function openRegistry(setting: RegistrySetting): ReturnType<typeof openDataDirectory> {
+  for (;;) {
+    const chosen = setting.current()
+    try {
+      const field = chosen?.from === 'environment' ? 'FIELDFLASH_DATABASE_URL' : 'url'
+      return await openDataDirectory(defaultDataDir(), chosen && databaseTarget(chosen.url, field))
+    } catch (error) {
+      if (!chosen) throw error
+      const buttons =
+        chosen.from === 'settings'
+          ? ['Try again', 'Quit', "Use this computer's registry"]
+          : ['Try again', 'Quit']
+      const answer = dialog.showMessageBoxSync({
+        type: 'error',
+        title: 'FieldFlash',
+        message: 'The shared registry cannot be used',
+        detail: `${(error as Error).message}\n\nFieldFlash does not switch to this computer's own registry by itself: the stations would stop sharing one.`,
+        buttons,
+        defaultId: 0,
+        cancelId: 1,
+      })
+      if (answer === 1) throw error
+      if (answer === 2) setting.save(null)
+    }
+  }
+}
+
 async function start(): Promise<void> {
-  const { store, notices } = await openDataDirectory(defaultDataDir())
-  for (const notice of notices) console.warn(`fieldflash: ${notice}`)
   const prefs = preferences()
+  const setting = registrySetting(prefs)
+  const { store, notices } = await openRegistry(setting)
+  for (const notice of notices) console.warn(`fieldflash: ${notice}`)
   const bounds = prefs.get('window')
   const catalog = await BoardCatalog.load(resourcePaths(resourcesDir()))
   const api: MainApi = createApi(
@@ -135,6 +184,7 @@ async function start(): Promise<void> {
       catalog,
       dialogs: electronDialogs(() => mainWindow),
       version: app.getVersion(),
+      registrySetting: setting,
     },
     (name, payload) => {
       if (mainWindow && !mainWindow.isDestroyed()) {

@@ -33,6 +33,8 @@ function subscribe<E extends EventName>(name: E) {
 
 const api: FieldFlashApi = {
   getAppInfo: call('getAppInfo'),
+  getRegistry: call('getRegistry'),
+  setRegistryDatabase: call('setRegistryDatabase'),
   getSiteProfile: call('getSiteProfile'),
   checkSiteProfile: call('checkSiteProfile'),
   saveSiteProfile: call('saveSiteProfile'),

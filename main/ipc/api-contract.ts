@@ -23,7 +23,12 @@ import type {
   SiteProfile,
   SiteProfileView,
 } from '../site/site-profile-types'
-import type { FlashRecord, ProvisioningOperation, TokenState } from '../store/records'
+import type {
+  FlashRecord,
+  ProvisioningOperation,
+  RegistryState,
+  TokenState,
+} from '../store/records'
 import type { TemplateDownload } from '../template/template-types'
 import type { ExportResult } from '../export/export-types'
 import type { RegistrationStatus, RegistrationView } from '../registration/registration-types'
@@ -159,12 +164,29 @@ export interface AppInfo {
   platform: string
 }
 
+export type { RegistryState }
+
+/** The registry this window runs on, and the shared one chosen for the next start. */
+export interface RegistryView {
+  state: RegistryState
+  /**
+   * The shared PostgreSQL registry chosen (its password never shown: it lives in ~/.pgpass), and
+   * where the choice comes from; null for this computer's own registry.
+   */
+  database: { shown: string; from: 'settings' | 'environment' } | null
+  /** The choice differs from the registry this window runs on: it takes effect at the next start. */
+  restartNeeded: boolean
+}
+
 /**
  * Every operation: its request and what a success carries. Requests are single objects (or
  * nothing), so each can be validated as a whole in main.
  */
 export interface ApiOperations {
   getAppInfo: { request: void; response: AppInfo }
+  getRegistry: { request: void; response: RegistryView }
+  /** Chooses the shared registry for the next start (null: this computer's own). */
+  setRegistryDatabase: { request: { url: string | null }; response: RegistryView }
   getSiteProfile: { request: void; response: SiteProfileView | null }
   checkSiteProfile: { request: SiteProfileDraft; response: SiteFieldProblems }
   saveSiteProfile: { request: SiteProfileDraft; response: SiteProfileView }
@@ -265,6 +287,8 @@ export type FieldFlashApi = {
 /** Every operation, in one list (the preload, main and the test bridge iterate it). */
 export const OPERATIONS = [
   'getAppInfo',
+  'getRegistry',
+  'setRegistryDatabase',
   'getSiteProfile',
   'checkSiteProfile',
   'saveSiteProfile',

@@ -20,6 +20,14 @@ export interface Dialogs {
   chooseResultsFile(defaultName: string): Promise<string | null>
 }
 
+/** The shared registry the app opens at start, as the shell keeps the choice (its preferences). */
+export interface RegistrySetting {
+  /** The database URL in force (FIELDFLASH_DATABASE_URL over Settings), or null for the local one. */
+  current(): { url: string; from: 'settings' | 'environment' } | null
+  /** Saves the Settings choice (null: this computer's own registry). */
+  save(url: string | null): void
+}
+
 /** The services the API is implemented with; created once by the app shell (or a test). */
 export interface Services {
   store: FieldFlashStore
@@ -27,6 +35,8 @@ export interface Services {
   dialogs: Dialogs
   /** The app's version, for Settings. */
   version: string
+  /** Where the shell keeps the registry choice; a test's in-memory one by default. */
+  registrySetting?: RegistrySetting
   /** Serial ports with their boards; the system's ports by default. */
   listPorts?: () => Promise<PortView[]>
   /** How flash jobs open ports; the real serial port by default. */

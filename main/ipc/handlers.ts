@@ -33,6 +33,7 @@ import { approveOperation, rejectOperation } from '../verification/operations'
 import type { DeviceDetails, OperationName, RequestOf, ResponseOf } from './api-contract'
 import type { EventSink, MainApi, OperationHandlers, Services } from './api-services'
 import { PickedPaths } from './picked-paths'
+import { memoryRegistrySetting, registryOperations } from './registry-setting'
 import { parseRequest } from './schemas'
 
 export type { Dialogs, EventSink, MainApi, OperationHandlers, Services } from './api-services'
@@ -113,6 +114,7 @@ export function createApi(services: Services, emit: EventSink): MainApi {
       databasePath: store.path,
       platform: process.platform,
     }),
+    ...registryOperations(store, services.registrySetting ?? memoryRegistrySetting()),
     getSiteProfile: async () => {
       const site = await store.site()
       return site ? viewSiteProfile(site) : null

@@ -38,6 +38,8 @@ const decision = {
 /** One schema per operation; `satisfies` keeps them in step with the contract. */
 export const REQUEST_SCHEMAS = {
   getAppInfo: none,
+  getRegistry: none,
+  setRegistryDatabase: z.strictObject({ url: text(2048).nullable() }),
   getSiteProfile: none,
   checkSiteProfile: siteDraft,
   saveSiteProfile: siteDraft,

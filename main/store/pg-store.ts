@@ -20,7 +20,7 @@ import {
   rowToOwnedToken,
   rowToSite,
 } from './rows'
-import type { DeviceRecord, SiteProfile } from './records'
+import type { DeviceRecord, RegistryState, SiteProfile } from './records'
 import * as statements from './statements'
 import {
   redactAudit,
@@ -49,6 +49,7 @@ interface Frame {
   writing: boolean
   open: boolean
   tx: StoreWriter
+  client: pg.PoolClient
 }
 
 type Row = Record<string, unknown>
@@ -141,6 +142,22 @@ export class PostgresStore implements FieldFlashStore {
     return this.read((tx) => tx.auditCursor())
   }
 
+  async state(): Promise<RegistryState> {
+    const base = { engine: 'postgres', location: this.path, station: this.station } as const
+    try {
+      const tls = await this.read(async () => {
+        const client = this.context.getStore()!.client
+        const row = await client.query<{ ssl: boolean | null }>(
+          'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+        )
+        return row.rows[0]?.ssl ?? false
+      })
+      return { ...base, reachable: true, tls, problem: this.keyProblem }
+    } catch (error) {
+      return { ...base, reachable: false, tls: null, problem: (error as Error).message }
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end().catch(() => undefined)
   }
@@ -155,7 +172,7 @@ export class PostgresStore implements FieldFlashStore {
     } catch (error) {
       throw unreachable(this.target, error)
     }
-    const frame: Frame = { writing, open: true, tx: undefined as unknown as StoreWriter }
+    const frame: Frame = { writing, open: true, tx: undefined as unknown as StoreWriter, client }
     frame.tx = this.transactionOn(client, frame)
     let begun = false
     try {

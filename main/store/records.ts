@@ -171,3 +171,18 @@ export interface DeviceLeaseRecord {
   since: string
   heartbeatAt: string
 }
+
+/** Where the registry is and whether it answers, as Settings shows it (main/store). */
+export interface RegistryState {
+  engine: 'sqlite' | 'postgres'
+  /** The database file, or the server (its password hidden). */
+  location: string
+  /** This data directory's station name (the audit log names it). */
+  station: string
+  /** Whether the registry answered just now. */
+  reachable: boolean
+  /** Whether the connection is encrypted (PostgreSQL only; null for the local file). */
+  tls: boolean | null
+  /** What keeps this station from working fully, in words (unreachable, no registry key), or null. */
+  problem: string | null
+}

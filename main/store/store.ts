@@ -9,6 +9,7 @@ import { importLegacyJson, LEGACY_AUDIT_FILE, LEGACY_JSON_FILE } from './import-
 import type {
   DeviceLeaseRecord,
   DeviceRecord,
+  RegistryState,
   SiteProfile,
   FirmwareRow,
   TokenRecord,
@@ -217,6 +218,8 @@ export interface FieldFlashStore {
   device(uid: string): Promise<DeviceRecord | null>
   /** Changes whenever another connection commits a change: the app polls it to show others' changes. */
   dataVersion(): Promise<number>
+  /** Where the registry is and whether it answers now (Settings shows it). */
+  state(): Promise<RegistryState>
   /** Closes the registry; it cannot be used afterwards. */
   close(): Promise<void>
 }
@@ -432,6 +435,17 @@ export class SqliteStore implements FieldFlashStore {
   }
 
   /** Changes whenever another connection commits: the app polls it to show the CLI's changes. */
+  async state(): Promise<RegistryState> {
+    return {
+      engine: 'sqlite',
+      location: this.path,
+      station: this.station,
+      reachable: true,
+      tls: null,
+      problem: null,
+    }
+  }
+
   async dataVersion(): Promise<number> {
     return this.pragma('data_version') as number
   }

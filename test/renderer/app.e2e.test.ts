@@ -168,6 +168,21 @@ describe('FieldFlash in Chromium', () => {
     await visible(page.getByText(/A password is saved/))
     expect(await page.content()).not.toContain('correct horse')
     await capture(page, '14-settings')
+    // The registry: this computer's own, ready. A shared one is chosen for the next start, and
+    // never with its password (that belongs in ~/.pgpass).
+    const registry = page.getByRole('region', { name: 'Registry' })
+    await visible(registry.getByText("This computer's own (SQLite)"))
+    await visible(registry.getByText('Ready'))
+    const shared = page.getByLabel('Shared registry (PostgreSQL URL)')
+    await shared.fill('postgres://fieldflash:hunter2@db.example:5432/fieldflash')
+    await page.getByRole('button', { name: 'Use this shared registry' }).click()
+    await visible(page.getByText(/must not carry a password: put it in ~\/\.pgpass/))
+    await shared.fill('postgres://fieldflash@db.example:5432/fieldflash?sslmode=verify-full')
+    await page.getByRole('button', { name: 'Use this shared registry' }).click()
+    await visible(page.getByText('Saved: restart FieldFlash to use it'))
+    await visible(page.getByText(/From the next start: postgres:\/\/fieldflash@db\.example/))
+    expect(await page.content()).not.toContain('hunter2')
+    await capture(page, '14b-settings-registry')
 
     expect(app.pageErrors).toEqual([])
     expect(bench.browser.foreignRequests).toEqual([])

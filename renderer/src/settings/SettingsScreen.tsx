@@ -3,6 +3,7 @@ import { api, type AppInfo, type SiteProfileView } from '../api'
 import { Field } from '../components/Field'
 import { FocusHeading } from '../components/Heading'
 import { setTechnicianName, technicianName } from '../components/technician'
+import { RegistrySettings } from './RegistrySettings'
 import { SiteProfileForm } from './SiteProfileForm'
 
 /** The site profile, who approves, and where the data lives. */
@@ -43,6 +44,10 @@ export function SettingsScreen({
           }}
         />
       </section>
+      <section aria-labelledby="registry-heading" className="card">
+        <h2 id="registry-heading">Registry</h2>
+        <RegistrySettings />
+      </section>
       <section aria-labelledby="about-heading" className="card">
         <h2 id="about-heading">About this installation</h2>
         {info && (
@@ -62,8 +67,8 @@ export function SettingsScreen({
           </dl>
         )}
         <p>
-          FieldFlash works fully offline: it makes no network requests. The appearance follows your
-          system&apos;s light or dark setting.
+          FieldFlash works fully offline: it makes no network requests (but to the shared registry,
+          when one is chosen). The appearance follows your system&apos;s light or dark setting.
         </p>
       </section>
     </div>
