@@ -4,10 +4,10 @@
  * tables and rules on both engines. Never edit a migration that has shipped; add the next one.
  *
  * What differs is what a shared server asks for: the secrets a station renders into a board
- * (MQTT and Wi-Fi passwords) and the keys registrations are proven with are sealed with the site's
- * registry key (registry-key.ts) and never stored in plaintext; rows name the station that wrote
- * them where a station's own files are concerned; the audit log says which station made each
- * change. Times stay ISO 8601 text and JSON stays text, so a row reads the same from both engines.
+ * (MQTT and Wi-Fi passwords) and the keys registrations are proven with are sealed to the site's
+ * registry key (registry-key.ts; its public half in `meta`) and never stored in plaintext; rows
+ * name the station that wrote them where a station's own files are concerned; the audit log says
+ * which station made each change. Times stay ISO 8601 text and JSON stays text, so a row reads the same from both engines.
  */
 
 /**
@@ -28,9 +28,12 @@ export function sealedPlace(table: string, column: string, rowKey: unknown): str
     : `${table}.${column}:${String(rowKey)}`
 }
 
-/** A sealed secret: `ffs1.<key id>.<iv>.<ciphertext>.<tag>` (registry-key.ts). */
+/** A sealed secret of schema 1–3: `ffs1.<key id>.…`; from schema 4 see SEALED_FORM. */
 const SEALED = (column: string, nullable = false): string =>
   `${column} TEXT ${nullable ? '' : 'NOT NULL '}CHECK (${column} ~ '^ffs1\\.[0-9a-f]{16}\\.')`
+
+/** What a sealed secret looks like from schema 4: `ffs2.<key id>.…` (registry-key.ts). */
+const SEALED_FORM = (column: string): string => `${column} ~ '^ffs2\\.[0-9a-f]{16}\\.'`
 
 const HEX64 = (column: string): string => `${column} ~ '^[0-9a-f]{64}$'`
 
@@ -208,6 +211,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     since TEXT NOT NULL,
     heartbeat_at TEXT NOT NULL
   );
+  `,
+  // 4: secrets are sealed to the registry's public key (which the database holds, so a station
+  // without the private key can still seal a new device's secrets): their second form.
+  `
+  ALTER TABLE site DROP CONSTRAINT site_wifi_password_check,
+    ADD CONSTRAINT site_wifi_password_check CHECK (${SEALED_FORM('wifi_password')});
+  ALTER TABLE devices DROP CONSTRAINT devices_mqtt_password_check,
+    ADD CONSTRAINT devices_mqtt_password_check CHECK (${SEALED_FORM('mqtt_password')});
+  ALTER TABLE tokens DROP CONSTRAINT tokens_registration_key_check,
+    ADD CONSTRAINT tokens_registration_key_check CHECK (${SEALED_FORM('registration_key')});
+  ALTER TABLE registrations DROP CONSTRAINT registrations_holder_key_check,
+    ADD CONSTRAINT registrations_holder_key_check CHECK (${SEALED_FORM('holder_key')});
   `,
 ]
 

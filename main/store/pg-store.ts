@@ -6,10 +6,13 @@ import { SEALED_COLUMNS, sealedPlace } from './pg-schema'
 import { connectionOptions, migratePostgres, unreachable, type DatabaseTarget } from './postgres'
 import {
   openSecret,
+  publicKeyText,
   readRegistryKey,
   registryKey,
+  sealingKeyFrom,
   sealSecret,
   type RegistryKey,
+  type SealingKey,
 } from './registry-key'
 import {
   DEVICE_QUERIES,
@@ -62,6 +65,8 @@ export class PostgresStore implements FieldFlashStore {
     private readonly pool: pg.Pool,
     private readonly target: DatabaseTarget,
     readonly dataDir: string,
+    /** The registry's public key: every station seals new secrets with it. */
+    private readonly sealing: SealingKey,
     /** The site's registry key, or null: this station then cannot open the sealed secrets. */
     private readonly key: RegistryKey | null,
     /** Why the key is missing, for the error when a secret is needed. */
@@ -90,24 +95,33 @@ export class PostgresStore implements FieldFlashStore {
       const client = await pool.connect().catch((error: unknown) => {
         throw unreachable(target, error)
       })
-      let keyId: string | null
+      let sealing: SealingKey
       try {
         await migratePostgres(client, target)
-        keyId = await claimKey(client, dataDir)
+        sealing = await claimKey(client, dataDir, target.shown)
       } finally {
         client.release()
       }
       const held = readRegistryKey(dataDir)
       let problem: string | null = null
       if (!held) {
-        problem = `This station holds no registry key (${dataDir}/registry-key), so it cannot open the registry's secrets (MQTT and Wi-Fi passwords, registration keys). Copy the site's key file from a station that holds it.`
+        problem = `This station holds no registry key (${dataDir}/registry-key), so it cannot open the registry's secrets (MQTT and Wi-Fi passwords, registration keys): it can do all but render credentials. Copy the site's key file from a station that holds it.`
         notices.push(problem)
-      } else if (held.id !== keyId) {
-        problem = `This station's registry key is ${held.id}, and the registry's secrets are sealed with key ${keyId}. Copy the site's key file from a station that holds it.`
+      } else if (held.id !== sealing.id) {
+        problem = `This station's registry key is ${held.id}, and the registry's secrets are sealed with key ${sealing.id}: it can do all but render credentials. Copy the site's key file from a station that holds it.`
         notices.push(problem)
       }
       const key = problem === null ? held : null
-      return new PostgresStore(pool, target, dataDir, key, problem, stationName(dataDir), notices)
+      return new PostgresStore(
+        pool,
+        target,
+        dataDir,
+        sealing,
+        key,
+        problem,
+        stationName(dataDir),
+        notices,
+      )
     } catch (error) {
       await pool.end().catch(() => undefined)
       throw error
@@ -219,7 +233,7 @@ export class PostgresStore implements FieldFlashStore {
   private readonly seal: statements.Seal = (value, table, column, rowKey) => {
     // A value read sealed (a station without the key) goes back unchanged.
     if (isSealed(value)) return value
-    return sealSecret(this.requireKey(), value, sealedPlace(table, column, rowKey))
+    return sealSecret(this.sealing, value, sealedPlace(table, column, rowKey))
   }
 
   /** Opens a secret of a row; without the key it stays sealed (and is refused where rendered). */
@@ -233,11 +247,6 @@ export class PostgresStore implements FieldFlashStore {
       }
     }
     return out
-  }
-
-  private requireKey(): RegistryKey {
-    if (this.key) return this.key
-    throw new FieldFlashError('key_mismatch', this.keyProblem!)
   }
 
   private transactionOn(client: pg.PoolClient, frame: Frame): StoreWriter {
@@ -454,19 +463,33 @@ export class PostgresStore implements FieldFlashStore {
 }
 
 /**
- * The registry's key id, set by the first station (or `registry copy`) with the key it holds or
- * makes now; a database that has one keeps it.
+ * The registry's key (its id and public half), set by the first station (or `registry copy`) with
+ * the key it holds or makes now; a database that has one keeps it.
  */
-async function claimKey(client: pg.PoolClient, dataDir: string): Promise<string> {
-  const read = async (): Promise<string | null> =>
-    (await client.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'registry.key_id'`))
-      .rows[0]?.value ?? null
-  const existing = await read()
-  if (existing !== null) return existing
-  const key = registryKey(dataDir)
-  await client.query(
-    `INSERT INTO meta (key, value) VALUES ('registry.key_id', $1) ON CONFLICT (key) DO NOTHING`,
-    [key.id],
-  )
-  return (await read())!
+async function claimKey(
+  client: pg.PoolClient,
+  dataDir: string,
+  source: string,
+): Promise<SealingKey> {
+  const read = async (): Promise<{ id: string; publicKey: string } | null> => {
+    const rows = (
+      await client.query<{ key: string; value: string }>(
+        `SELECT key, value FROM meta WHERE key IN ('registry.key_id', 'registry.public_key')`,
+      )
+    ).rows
+    const id = rows.find((r) => r.key === 'registry.key_id')?.value
+    const publicKey = rows.find((r) => r.key === 'registry.public_key')?.value
+    return id && publicKey ? { id, publicKey } : null
+  }
+  let claimed = await read()
+  if (!claimed) {
+    const key = registryKey(dataDir)
+    await client.query(
+      `INSERT INTO meta (key, value) VALUES ('registry.key_id', $1), ('registry.public_key', $2)
+       ON CONFLICT (key) DO NOTHING`,
+      [key.id, publicKeyText(key)],
+    )
+    claimed = (await read())!
+  }
+  return sealingKeyFrom(claimed.id, claimed.publicKey, source)
 }

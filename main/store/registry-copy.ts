@@ -9,7 +9,13 @@ import {
   unreachable,
   type DatabaseTarget,
 } from './postgres'
-import { readRegistryKey, registryKey, sealSecret, type RegistryKey } from './registry-key'
+import {
+  publicKeyText,
+  readRegistryKey,
+  registryKey,
+  sealSecret,
+  type RegistryKey,
+} from './registry-key'
 import { SEALED_COLUMNS, sealedPlace } from './pg-schema'
 import { REGISTRY_TABLES, type RegistryTable, type SqliteStore } from './store'
 
@@ -96,8 +102,12 @@ export async function copyRegistry(
           )
         }
       }
-      // Which key opens the secrets: a station holding another one is told so.
-      await client.query(`INSERT INTO meta (key, value) VALUES ('registry.key_id', $1)`, [key.id])
+      // Which key opens the secrets (a station holding another one is told so), and its public
+      // half, with which every station seals new ones.
+      await client.query(
+        `INSERT INTO meta (key, value) VALUES ('registry.key_id', $1), ('registry.public_key', $2)`,
+        [key.id, publicKeyText(key)],
+      )
       const at = now.toISOString()
       await client.query('INSERT INTO audit (at, type, uid, body) VALUES ($1, $2, NULL, $3)', [
         at,
@@ -115,7 +125,7 @@ export async function copyRegistry(
       const after = await postgresCounts(client)
       // Checked before it commits: every row there, plus the copy's own key id and audit entry.
       const counts = {} as Record<RegistryTable, number>
-      const added: Partial<Record<RegistryTable, number>> = { meta: 1, audit: 1, device_leases: 0 }
+      const added: Partial<Record<RegistryTable, number>> = { meta: 2, audit: 1, device_leases: 0 }
       for (const table of REGISTRY_TABLES) {
         counts[table] = table === 'device_leases' ? 0 : snapshot[table].length
         const expected = counts[table] + (added[table] ?? 0)

@@ -192,6 +192,12 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at TEXT NOT NULL
   ) STRICT;
   `,
+  // 4: nothing on SQLite, whose file holds secrets as they are (owner-only). On PostgreSQL the
+  // sealed secrets took their second form (sealed to the registry's public key); the versions of
+  // both engines stay in step.
+  `
+  SELECT 1;
+  `,
 ]
 
 /** The schema version this build writes. */

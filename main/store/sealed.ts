@@ -4,9 +4,9 @@ import { FieldFlashError } from '../shared/errors'
 // still sealed: it can do everything but what puts a secret in plaintext somewhere (a template, a
 // config partition, broker files, a board's registration). Those places ask for the secret here.
 
-/** A value still sealed (`ffs1.<key id>.…`, registry-key.ts). */
+/** A value still sealed (`ffs2.<key id>.…`, registry-key.ts). */
 export function isSealed(value: string): boolean {
-  return /^ffs1\.[0-9a-f]{16}\./.test(value)
+  return /^ffs2\.[0-9a-f]{16}\./.test(value)
 }
 
 /** The secret in plaintext, or the error saying this station cannot open it (and what to do). */

@@ -259,9 +259,14 @@ describe('several stations on one PostgreSQL registry', () => {
     // Its token is as it was: nothing was minted.
     const shown = json<{ tokens: unknown[] }>(await a.cli('device', 'show', 'pump-0001', '--json'))
     expect(shown.tokens).toHaveLength(0)
-    const add = await keyless.cli('device', 'add', '--board', 'esp32-devkitc')
-    expect(add.code).toBe(1)
-    expect(add.err).toMatch(/registry key/)
+    // It seals new secrets with the registry's public key: it adds devices and mints tokens, and
+    // a station with the key renders them.
+    const add = await keyless.cli('device', 'add', '--board', 'esp32-devkitc', '--uid', 'tank-0002')
+    expect(add.code, add.err).toBe(0)
+    expect((await keyless.cli('token', 'regenerate', 'tank-0002')).code).toBe(0)
+    const rendered = await a.cli('template', 'tank-0002', '--out', out)
+    expect(rendered.code, rendered.err).toBe(0)
+    expect(await readdir(out)).toEqual(['tank-0002.zip'])
   }, 60_000)
 
   it('fail closed when the server cannot be reached: nothing minted, nothing written', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedDevices } from '../../devkit/seed-registry'
 import { runCli } from '../../main/cli/cli'
 import { FieldFlashStore } from '../../main/store/store'
+import { SCHEMA_VERSION } from '../../main/store/schema'
 import { loadCatalog, REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { startPostgres, type PostgresServer } from '../../devkit/postgres'
 import { cli } from '../helpers/run-cli'
@@ -114,7 +115,7 @@ describe('fieldflash registry copy --to', () => {
       ...seeded.flatMap((d) => [d.token, d.registrationToken, d.registrationKey]),
     ].filter((s): s is string => Boolean(s))
     for (const secret of secrets) expect(dump).not.toContain(secret)
-    expect(devices[0]!.mqtt_password).toMatch(/^ffs1\.[0-9a-f]{16}\./)
+    expect(devices[0]!.mqtt_password).toMatch(/^ffs2\.[0-9a-f]{16}\./)
     // The one-approval rule holds in PostgreSQL too.
     const approved = await query<{ n: string }>(
       url,
@@ -131,7 +132,7 @@ describe('fieldflash registry copy --to', () => {
     expect(doctor.code, doctor.out + doctor.err).toBe(0)
     expect(JSON.parse(doctor.out)).toMatchObject({
       ok: true,
-      schema: 3,
+      schema: SCHEMA_VERSION,
       counts: { devices: 5 },
       key: { registry: result.keyId, station: result.keyId },
     })

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openSecret, readRegistryKey, registryKey, sealSecret } from '../../main/store/registry-key'
+import {
+  openSecret,
+  publicKeyText,
+  readRegistryKey,
+  registryKey,
+  sealingKeyFrom,
+  sealSecret,
+} from '../../main/store/registry-key'
 import { tempDir } from '../helpers/fixtures'
 
 describe("the site's registry key", () => {
@@ -30,6 +37,21 @@ describe("the site's registry key", () => {
     const other = registryKey(await tempDir())
     expect(() => openSecret(other, sealed, 'devices.mqtt_password:pump-0001')).toThrow(
       expect.objectContaining({ code: 'key_mismatch' }),
+    )
+  })
+
+  it('seals with its public half alone (what a station without the key has); only the key opens', async () => {
+    const key = registryKey(await tempDir())
+    const published = publicKeyText(key)
+    expect(published).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const sealing = sealingKeyFrom(key.id, published, 'the database')
+    const sealed = sealSecret(sealing, 'wifi-pass', 'site.wifi_password')
+    expect(sealed).toMatch(/^ffs2\.[0-9a-f]{16}\./)
+    expect(openSecret(key, sealed, 'site.wifi_password')).toBe('wifi-pass')
+    // A public key that is not the named key's (changed in the database) is refused.
+    const stranger = publicKeyText(registryKey(await tempDir()))
+    expect(() => sealingKeyFrom(key.id, stranger, 'the database')).toThrow(
+      expect.objectContaining({ code: 'store_corrupt' }),
     )
   })
 })
