@@ -17,6 +17,9 @@ export interface DatabaseTarget {
 /** How long a station waits for the server before it says it cannot reach it. */
 const CONNECT_TIMEOUT_MS = 5_000
 
+/** How long one statement may take: far above any of the registry's (milliseconds), and above a writer's 15 s wait for the lock. */
+const QUERY_TIMEOUT_MS = 60_000
+
 /** Checks a postgres:// URL given as `field` (the option the user typed). */
 export function databaseTarget(url: string, field: string): DatabaseTarget {
   let parsed: URL
@@ -47,6 +50,10 @@ export function connectionOptions(target: DatabaseTarget): pg.ClientConfig {
   return {
     connectionString: target.url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A server that stops answering mid-query (a cable pulled, a network partitioned) fails the
+    // query within a minute instead of leaving the station waiting on a dead socket.
+    query_timeout: QUERY_TIMEOUT_MS,
+    keepAlive: true,
     application_name: 'fieldflash',
     types: {
       getTypeParser: ((oid: number, format?: string) =>
