@@ -1,4 +1,3 @@
-import { hostname } from 'node:os'
 import type pg from 'pg'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
@@ -57,7 +56,7 @@ export async function copyRegistry(
   target: DatabaseTarget,
   options: { station?: string; now?: Date } = {},
 ): Promise<CopyResult> {
-  const station = options.station ?? hostname()
+  const station = options.station ?? store.station
   const snapshot = await store.snapshot()
   // A job writing a board now would go on writing to the registry left behind. (A lease left by
   // a killed job stops being renewed and lapses within a minute.)
