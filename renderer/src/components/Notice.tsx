@@ -3,6 +3,9 @@ import type { Failure } from '../api'
 import { errorTitle } from '../errors'
 import { StatusIcon, type Tone } from './Icons'
 
+/** The notices that took the focus when they appeared. */
+const focusedOnce = new WeakSet<HTMLElement>()
+
 /**
  * A status box: icon, a short title in words, and what to do next. With `takeFocus` it is what an
  * action produced: it takes the focus when it appears, so keyboard and screen-reader users land on
@@ -24,9 +27,14 @@ export function Notice({
   takeFocus?: boolean
 }): React.JSX.Element {
   const ref = useRef<HTMLDivElement>(null)
-  // Before paint, so the focus is never seen on the body between the action and its result.
+  // Before paint, so the focus is never seen on the body between the action and its result. Once
+  // per notice: an effect run again on the same element (React's development checks do that)
+  // must not pull the focus back from where the user has since moved it.
   useLayoutEffect(() => {
-    if (takeFocus) ref.current?.focus()
+    const element = ref.current
+    if (!takeFocus || !element || focusedOnce.has(element)) return
+    focusedOnce.add(element)
+    element.focus()
   }, [takeFocus])
   return (
     <div
