@@ -150,8 +150,11 @@ export function failureInCliWords(
 
 function cliNameOf(cmd: Command, field: string): string | null {
   for (const name of [field, ...(FIELD_ALIASES[field] ?? [])]) {
-    const option = cmd.options.find((o) => o.attributeName() === name)
-    if (option?.long) return option.long
+    // The command's own options, then the global ones (--data-dir, --database) of its parents.
+    for (let owner: Command | null = cmd; owner; owner = owner.parent) {
+      const option = owner.options.find((o) => o.attributeName() === name)
+      if (option?.long) return option.long
+    }
     const argument = cmd.registeredArguments.find((a) => a.name() === name)
     if (argument) return `<${argument.name()}>`
   }

@@ -102,6 +102,17 @@ describe('fieldflash, as a command line its users expect', () => {
     )
     expect(provision.code).toBe(2)
     expect(provision.err).toMatch(/^fieldflash: --device: no device with UID nope-0001/)
+    // A global option, given before or after the command, is named as typed too.
+    for (const argv of [
+      ['--database', 'mysql://db/x', 'device', 'list'],
+      ['device', 'list', '--database', 'mysql://db/x'],
+    ]) {
+      const global = await cliRaw(...argv, '--data-dir', dataDir)
+      expect(global.code).toBe(2)
+      expect(global.err).toBe(
+        'fieldflash: --database: must be a postgres:// or postgresql:// URL (got mysql://…)\n',
+      )
+    }
   })
 
   it('shows the value of a UID that breaks the rule', async () => {
