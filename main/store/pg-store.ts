@@ -20,18 +20,14 @@ import {
   rowToAuditEntry,
   rowToDeviceListItem,
   rowToFirmware,
+  rowToCredentialFile,
+  rowToDeviceLease,
   rowToOwnedToken,
   rowToSite,
 } from './rows'
 import type { DeviceRecord, RegistryState, SiteProfile } from './records'
 import * as statements from './statements'
-import {
-  redactAudit,
-  type CredentialFileRow,
-  type FieldFlashStore,
-  type StoreReader,
-  type StoreWriter,
-} from './store'
+import type { FieldFlashStore, StoreReader, StoreWriter } from './store'
 import { secureDataDir } from './data-dir-guard'
 import { isSealed } from './sealed'
 import { stationName } from './station-name'
@@ -323,18 +319,7 @@ export class PostgresStore implements FieldFlashStore {
         null,
       deviceLease: async (uid) => {
         const [row] = await query('SELECT * FROM device_leases WHERE uid = ?', uid)
-        return row
-          ? {
-              uid: row.uid as string,
-              id: row.id as string,
-              holder: row.holder as string,
-              port: row.port as string,
-              host: row.host as string,
-              pid: row.pid as number,
-              since: row.since as string,
-              heartbeatAt: row.heartbeat_at as string,
-            }
-          : null
+        return row ? rowToDeviceLease(row) : null
       },
       firmware: async ({ sha256, boardId } = {}) =>
         (
@@ -363,23 +348,13 @@ export class PostgresStore implements FieldFlashStore {
             state ?? null,
             state ?? null,
           )
-        ).map((row) => ({
-          id: row.id as number,
-          finalPath: row.final_path as string,
-          uid: row.device_uid as string,
-          fingerprint: row.fingerprint as string,
-          state: row.state as CredentialFileRow['state'],
-          tempPath: row.temp_path as string | null,
-          sha256: row.sha256 as string | null,
-          pid: row.pid as number,
-          updatedAt: row.updated_at as string,
-        })),
+        ).map(rowToCredentialFile),
 
       saveSite: (p) => run([statements.saveSite(p, this.seal)]),
       insertDevice: (device) => run(statements.saveDevice(null, device, this.seal)),
       saveDevice: (before, after) => run(statements.saveDevice(before, after, this.seal)),
       audit: async (events) => {
-        const fallbackAt = new Date().toISOString()
+        const at = new Date().toISOString()
         for (const event of events) {
           const secrets: string[] = []
           if (typeof event.uid === 'string' && this.key) {
@@ -389,14 +364,7 @@ export class PostgresStore implements FieldFlashStore {
             )
             if (row) secrets.push(this.unseal(row, 'devices').mqtt_password as string)
           }
-          const { at, ...rest } = event
-          await query(
-            'INSERT INTO audit (at, type, uid, body) VALUES (?, ?, ?, ?)',
-            at ?? fallbackAt,
-            event.type,
-            typeof event.uid === 'string' ? event.uid : null,
-            JSON.stringify(redactAudit({ station, ...rest }, secrets)),
-          )
+          await run([statements.appendAudit(event, station, secrets, at)])
         }
       },
       addCredentialFile: async (row) =>

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { FieldFlashError } from '../shared/errors'
+import type { CredentialFileRow } from './store'
 import type {
+  DeviceLeaseRecord,
   DeviceRecord,
   SiteProfile,
   FirmwareRow,
@@ -327,5 +329,34 @@ export function rowToFirmware(row: Row, path: string): FirmwareRow {
     partitions: jsonColumn(row, 'partitions', FIRMWARE_PARTITIONS, path, what),
     parts: jsonColumn(row, 'parts', FIRMWARE_PARTS, path, what),
     importedAt: text(row, 'imported_at', path, what),
+  }
+}
+
+/** A credential file's row (see credential-files). */
+export function rowToCredentialFile(row: Row): CredentialFileRow {
+  return {
+    id: row.id as number,
+    finalPath: row.final_path as string,
+    uid: row.device_uid as string,
+    fingerprint: row.fingerprint as string,
+    state: row.state as CredentialFileRow['state'],
+    tempPath: row.temp_path as string | null,
+    sha256: row.sha256 as string | null,
+    pid: row.pid as number,
+    updatedAt: row.updated_at as string,
+  }
+}
+
+/** A device lease's row (see leases/device-lease). */
+export function rowToDeviceLease(row: Row): DeviceLeaseRecord {
+  return {
+    uid: row.uid as string,
+    id: row.id as string,
+    holder: row.holder as string,
+    port: row.port as string,
+    host: row.host as string,
+    pid: row.pid as number,
+    since: row.since as string,
+    heartbeatAt: row.heartbeat_at as string,
   }
 }

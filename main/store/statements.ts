@@ -1,3 +1,4 @@
+import { redactTokens } from '../shared/redact'
 import { deviceChanges } from './device-changes'
 import type {
   DeviceLeaseRecord,
@@ -9,6 +10,7 @@ import type {
   SiteProfile,
   TokenRecord,
 } from './records'
+import type { AuditInput } from './store'
 
 // The registry's statements, written once for both engines: `?` placeholders (PostgreSQL's
 // store numbers them), SQL both SQLite and PostgreSQL accept. Secrets go through `seal`, which
@@ -276,4 +278,42 @@ export function listDevicesQuery(
     ...(page.boardId === undefined ? [] : [page.boardId]),
     page.limit,
   )
+}
+
+/**
+ * Appends one event to the audit log, naming `station` (unless the event names one itself), its
+ * time `at` unless it has its own, and every secret in it redacted: `secrets` (the device's MQTT
+ * password, in plaintext) and anything shaped like a token.
+ */
+export function appendAudit(
+  event: AuditInput,
+  station: string,
+  secrets: readonly string[],
+  at: string,
+): Statement {
+  const { at: own, ...fields } = event
+  return statement(
+    'INSERT INTO audit (at, type, uid, body) VALUES (?, ?, ?, ?)',
+    own ?? at,
+    event.type,
+    typeof event.uid === 'string' ? event.uid : null,
+    JSON.stringify(redactAudit({ station, ...fields }, secrets)),
+  )
+}
+
+function redactAudit(
+  value: Record<string, unknown>,
+  secrets: readonly string[],
+): Record<string, unknown> {
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (secrets.some((s) => s.length > 0 && v.includes(s))) return '[redacted]'
+      return redactTokens(v)
+    }
+    if (Array.isArray(v)) return v.map(clean)
+    return v
+  }
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) out[key] = clean(v)
+  return out
 }

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import Database from 'libsql'
-import { redactTokens } from '../shared/redact'
 import { crashPoint } from '../shared/crash-point'
 import { FieldFlashError } from '../shared/errors'
 import { checkDataFile, createOwnerOnlyFile, secureDataDir } from './data-dir-guard'
@@ -19,6 +18,8 @@ export type { FirmwareRow }
 import {
   DEVICE_QUERIES,
   rowsToDevice,
+  rowToCredentialFile,
+  rowToDeviceLease,
   rowToOwnedToken,
   rowToFirmware,
   rowToAuditEntry,
@@ -587,25 +588,14 @@ export class SqliteStore implements FieldFlashStore {
         uid ?? null,
         finalPath ?? null,
         state ?? null,
-      ).map((row) => ({
-        id: row.id as number,
-        finalPath: row.final_path as string,
-        uid: row.device_uid as string,
-        fingerprint: row.fingerprint as string,
-        state: row.state as CredentialFileRow['state'],
-        tempPath: row.temp_path as string | null,
-        sha256: row.sha256 as string | null,
-        pid: row.pid as number,
-        updatedAt: row.updated_at as string,
-      })),
+      ).map(rowToCredentialFile),
 
     saveSite: (p) => this.run1(statements.saveSite(p, kept)),
     insertDevice: (device) => this.runAll(statements.saveDevice(null, device, kept)),
     saveDevice: (before, after) => this.runAll(statements.saveDevice(before, after, kept)),
     audit: (events) => {
-      const fallbackAt = new Date().toISOString()
+      const at = new Date().toISOString()
       for (const event of events) {
-        const { at, ...rest } = event
         const secrets =
           typeof event.uid === 'string'
             ? this.all<{ p: string }>(
@@ -613,14 +603,7 @@ export class SqliteStore implements FieldFlashStore {
                 event.uid,
               ).map((r) => r.p)
             : []
-        const body = redactAudit({ station: this.station, ...rest }, secrets)
-        this.exec(
-          'INSERT INTO audit (at, type, uid, body) VALUES (?, ?, ?, ?)',
-          at ?? fallbackAt,
-          event.type,
-          typeof event.uid === 'string' ? event.uid : null,
-          JSON.stringify(body),
-        )
+        this.run1(statements.appendAudit(event, this.station, secrets, at))
       }
     },
     addCredentialFile: (row) =>
@@ -654,28 +637,11 @@ export class SqliteStore implements FieldFlashStore {
       this.exec('DELETE FROM firmware WHERE sha256 = ? AND board_id = ?', sha256, boardId)
     },
     deviceLease: (uid) => {
-      const row = this.all<{
-        uid: string
-        id: string
-        holder: string
-        port: string
-        host: string
-        pid: number
-        since: string
-        heartbeat_at: string
-      }>('SELECT * FROM device_leases WHERE uid = ?', uid)[0]
-      return row
-        ? {
-            uid: row.uid,
-            id: row.id,
-            holder: row.holder,
-            port: row.port,
-            host: row.host,
-            pid: row.pid,
-            since: row.since,
-            heartbeatAt: row.heartbeat_at,
-          }
-        : null
+      const row = this.all<Record<string, unknown>>(
+        'SELECT * FROM device_leases WHERE uid = ?',
+        uid,
+      )[0]
+      return row ? rowToDeviceLease(row) : null
     },
     getMeta: (key) =>
       this.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)[0]?.value ?? null,
@@ -694,24 +660,6 @@ export class SqliteStore implements FieldFlashStore {
            (SELECT count(*) FROM flashes) AS flashes`,
       )[0]!,
   })
-}
-
-/** An audit event's fields with secrets replaced: the device's MQTT password, any token. */
-export function redactAudit(
-  value: Record<string, unknown>,
-  secrets: readonly string[],
-): Record<string, unknown> {
-  const clean = (v: unknown): unknown => {
-    if (typeof v === 'string') {
-      if (secrets.some((s) => s.length > 0 && v.includes(s))) return '[redacted]'
-      return redactTokens(v)
-    }
-    if (Array.isArray(v)) return v.map(clean)
-    return v
-  }
-  const out: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(value)) out[key] = clean(v)
-  return out
 }
 
 /** Maps SQLite's failures to the codes the user is told about; never echoes row content. */
