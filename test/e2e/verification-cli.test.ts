@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../main/cli/cli'
 import { REPO_ROOT, tempDir } from '../helpers/fixtures'
-import { startPtyBoard, startPtyPair } from '../../devkit/pty'
+import { startPtyPair } from '../../devkit/pty'
 import { MAC_A } from '../verification/helpers'
-import { buildBoardFromZip, type ZipBoard } from '../verification/zip-board'
+import { buildBoardFromZip, runOnPty, type ZipBoard } from '../verification/zip-board'
 
 /** `fieldflash monitor` and `fieldflash verify` against the template's firmware on a pty. */
 
@@ -44,12 +44,7 @@ async function cliNoData(...argv: string[]): Promise<{ code: number; out: string
 }
 
 async function boardOnPty(board: ZipBoard, mac = MAC_A): Promise<string> {
-  const pty = await startPtyBoard(await tempDir('fieldflash-pty-'), board.binary, [
-    '--mac',
-    mac,
-    '--interval-ms',
-    '200',
-  ])
+  const pty = await runOnPty(board, mac)
   stops.push(pty.stop)
   return pty.path
 }

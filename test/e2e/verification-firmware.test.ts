@@ -12,10 +12,9 @@ import {
   type BootstrapEvent,
   type VerifyOutcome,
 } from '../../main/verification/verification-session'
-import { loadCatalog, SAMPLE_SITE, tempDir } from '../helpers/fixtures'
-import { startPtyBoard } from '../../devkit/pty'
+import { loadCatalog, SAMPLE_SITE } from '../helpers/fixtures'
 import { MAC_A, MAC_B, recordFlash } from '../verification/helpers'
-import { buildBoardFromZip, type ZipBoard } from '../verification/zip-board'
+import { buildBoardFromZip, runOnPty, type ZipBoard } from '../verification/zip-board'
 
 /**
  * The whole chain with the firmware's own code: a template ZIP is downloaded, its bootstrap module
@@ -78,12 +77,7 @@ async function verifyBoard(
   mac: string,
   options: { expectedUid?: string; approve?: boolean; approver?: string } = {},
 ): Promise<{ outcome: VerifyOutcome; events: BootstrapEvent[] }> {
-  const pty = await startPtyBoard(await tempDir('fieldflash-pty-'), board.binary, [
-    '--mac',
-    mac,
-    '--interval-ms',
-    '200',
-  ])
+  const pty = await runOnPty(board, mac)
   stops.push(pty.stop)
   const events: BootstrapEvent[] = []
   const outcome = await verifyOnPort({

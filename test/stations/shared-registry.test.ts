@@ -4,13 +4,12 @@ import { chmod, copyFile, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { postgresAt } from '../../devkit/postgres'
-import { startPtyBoard } from '../../devkit/pty'
 import { freePort } from '../../devkit/free-port'
 import { REPO_ROOT, SAMPLE_SITE_FLAGS, tempDir } from '../helpers/fixtures'
 import { cliRaw, type CliRun } from '../helpers/run-cli'
 import { runBatch, type BatchResult } from '../store/processes'
 import { MAC_A, MAC_B } from '../verification/helpers'
-import { buildBoardFromZip } from '../verification/zip-board'
+import { buildBoardFromZip, runOnPty } from '../verification/zip-board'
 
 // Several stations, one PostgreSQL registry: each station its own data directory (its own name,
 // its own files), all pointing at one database, each command in a process of its own. What the
@@ -191,12 +190,7 @@ describe('several stations on one PostgreSQL registry', () => {
     // Two boards flashed from the same template (the token is one-time: only one may pass).
     const ports = await Promise.all(
       [MAC_A, MAC_B].map(async (mac) => {
-        const pty = await startPtyBoard(await tempDir('fieldflash-pty-'), firmware.binary, [
-          '--mac',
-          mac,
-          '--interval-ms',
-          '200',
-        ])
+        const pty = await runOnPty(firmware, mac)
         stops.push(pty.stop)
         return pty.path
       }),
@@ -227,12 +221,7 @@ describe('several stations on one PostgreSQL registry', () => {
     )
     const reflashed = await buildBoardFromZip(next.zipPath)
     stops.push(() => reflashed.remove())
-    const pty = await startPtyBoard(await tempDir('fieldflash-pty-'), reflashed.binary, [
-      '--mac',
-      MAC_A,
-      '--interval-ms',
-      '200',
-    ])
+    const pty = await runOnPty(reflashed, MAC_A)
     stops.push(pty.stop)
     expect((await b.spawn('token', 'revoke', 'pump-0001')).code).toBe(0)
     const afterRevoke = await verify(a, pty.path, '--json')

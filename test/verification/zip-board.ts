@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import JSZip from 'jszip'
+import { startPtyBoard, type SocatProcess } from '../../devkit/pty'
 import { ensureHostToolchain, HOST_BOARD_SOURCES } from '../firmware/build'
+import { tempDir } from '../helpers/fixtures'
 
 const run = promisify(execFile)
 
@@ -68,4 +70,21 @@ export async function buildBoardFromZip(zipPath: string): Promise<ZipBoard> {
     await rm(dir, { recursive: true, force: true })
     throw error
   }
+}
+
+/**
+ * Runs a built firmware as a board with `mac` behind a fresh pty, printing its banner every
+ * 200 ms; returns the port's path and how to stop it.
+ */
+export async function runOnPty(
+  board: ZipBoard,
+  mac: string,
+): Promise<{ path: string; stop: SocatProcess['stop'] }> {
+  const pty = await startPtyBoard(await tempDir('fieldflash-pty-'), board.binary, [
+    '--mac',
+    mac,
+    '--interval-ms',
+    '200',
+  ])
+  return { path: pty.path, stop: pty.stop }
 }
